@@ -1,0 +1,95 @@
+//! The server's configuration: one struct, every field a `--flag` and a `CONFAB_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How `confab serve` runs. The defaults run a working server with no configuration.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the real address is printed).
+    #[arg(long, env = "CONFAB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Where the database and attachments live.
+    #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
+    pub data_dir: PathBuf,
+
+    /// Simulate every messenger: channels of any provider use the sandbox connector, and
+    /// the `/sandbox/...` endpoints are served.
+    #[arg(long, env = "CONFAB_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Allow `file_url` (and later webhook) targets on loopback, private and link-local
+    /// addresses. For tests and closed networks only.
+    #[arg(long, env = "CONFAB_ALLOW_PRIVATE_URLS")]
+    pub allow_private_urls: bool,
+
+    /// Largest accepted request body other than an upload (query, form or JSON).
+    #[arg(long, env = "CONFAB_MAX_BODY_SIZE", default_value = "2MiB", value_parser = parse_size)]
+    pub max_body_size: u64,
+
+    /// Largest accepted attachment, uploaded or fetched from `file_url`.
+    #[arg(long, env = "CONFAB_MAX_ATTACHMENT_SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_attachment_size: u64,
+
+    /// How long fetching a `file_url` may take in all.
+    #[arg(long, env = "CONFAB_FETCH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub fetch_timeout: Duration,
+}
+
+impl Config {
+    /// The defaults, with the given data dir and a free loopback port; what tests start from.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            sandbox: false,
+            allow_private_urls: false,
+            max_body_size: 2 * 1024 * 1024,
+            max_attachment_size: 64 * 1024 * 1024,
+            fetch_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Parses a size in bytes with an optional unit: `512`, `64KiB`, `2MiB`, `1GiB`, `10MB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("2 mib"), Ok(2 << 20));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+    }
+}

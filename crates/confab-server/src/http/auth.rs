@@ -1,0 +1,91 @@
+//! Who is calling, and which company they may act on: the one place tenancy is checked.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use confab_store::{Company, User};
+
+use super::error::ApiError;
+use crate::AppState;
+use crate::domain::token;
+
+/// The header Pact clients send their API token in.
+pub const TOKEN_HEADER: &str = "x-private-api-token";
+/// The query parameter accepted when the header is absent.
+pub const TOKEN_QUERY: &str = "private_api_token";
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub User);
+
+/// The token of a request: the header if present (even when wrong), else the query parameter.
+fn presented_token(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get(TOKEN_HEADER) {
+        return value.to_str().ok().map(|s| s.trim().to_owned());
+    }
+    let query = parts.uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == TOKEN_QUERY)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let token = presented_token(parts)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let user = state
+            .store
+            .user_by_token_hash(token::hash(&token))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let caller = Caller(user);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// A company the caller is a member of, from the `{company_id}` path segment. Anything else
+/// (another tenant's company, an unknown or non-numeric id) is a 404 that says no more.
+#[derive(Debug, Clone)]
+pub struct CompanyScope {
+    /// The caller.
+    pub user: User,
+    /// The company, as stored.
+    pub company: Company,
+}
+
+impl CompanyScope {
+    /// The company id.
+    pub fn id(&self) -> i64 {
+        self.company.id
+    }
+}
+
+impl FromRequestParts<AppState> for CompanyScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        let not_found = || ApiError::NotFound("company".to_owned());
+        let path = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        let company_id = path
+            .iter()
+            .find(|(k, _)| *k == "company_id")
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+            .ok_or_else(not_found)?;
+        let company = state
+            .store
+            .member_company(user.id, company_id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok(CompanyScope { user, company })
+    }
+}

@@ -1,0 +1,187 @@
+//! `/p1/companies/CID/channels`: list, create, update credentials, delete.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, put};
+use confab_store::{Channel, NewChannel};
+use confab_wire::{self as wire, ExternalId, Provider, Status};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::auth::CompanyScope;
+use super::error::{ApiError, ApiResult};
+use super::paging::Page;
+use super::params::Params;
+use super::reply;
+use crate::AppState;
+use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
+use crate::domain::time::{now_ms, unix_seconds};
+
+const MAX_SETTING: usize = 4096;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/p1/companies/{company_id}/channels", get(list).post(create))
+        .route(
+            "/p1/companies/{company_id}/channels/{channel_id}",
+            put(update).delete(delete),
+        )
+}
+
+/// Parses a provider parameter; unknown names are a 400 naming `provider`.
+pub fn provider_param(params: &Params) -> ApiResult<Provider> {
+    let name = params.required_str_max("provider", 64)?;
+    name.parse::<Provider>().map_err(|_| {
+        ApiError::invalid(
+            "provider",
+            format!(
+                "unknown provider {name:?}; known: {}",
+                Provider::ALL.map(Provider::as_str).join(", ")
+            ),
+        )
+    })
+}
+
+/// The live channel `{channel_id}` of the scoped company, or a 404.
+pub async fn scoped_channel(state: &AppState, scope: &CompanyScope, params: &Params) -> ApiResult<Channel> {
+    let channel_id = params.path_id("channel_id", "channel")?;
+    state
+        .store
+        .get_channel(scope.id(), channel_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("channel".to_owned()))
+}
+
+async fn list(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let page = Page::from_params(&params, format!("channels:{}", scope.id()))?;
+    let rows = state.store.list_channels(scope.id(), page.request()).await?;
+    let (rows, next_page) = page.finish(rows, |c| c.id);
+    Ok(reply::ok(wire::ChannelList {
+        channels: rows
+            .into_iter()
+            .map(|c| wire::Channel {
+                external_id: c.id,
+                provider: c.provider,
+            })
+            .collect(),
+        next_page,
+    }))
+}
+
+/// `sync_messages_from`: unix seconds (number or decimal string) or an RFC 3339 time.
+fn sync_messages_from(params: &Params) -> ApiResult<Option<i64>> {
+    const NAME: &str = "sync_messages_from";
+    let seconds = match params.optional_i64(NAME) {
+        Ok(v) => v,
+        Err(e) => {
+            let text = params.optional_str(NAME)?.unwrap_or_default();
+            match OffsetDateTime::parse(&text, &Rfc3339) {
+                Ok(t) => Some(t.unix_timestamp()),
+                Err(_) => return Err(e),
+            }
+        }
+    };
+    if let Some(from) = seconds {
+        channel_settings::check_sync_from(from, unix_seconds(now_ms()))
+            .map_err(|why| ApiError::invalid(NAME, why))?;
+    }
+    Ok(seconds)
+}
+
+/// The provider settings present in the request, typed.
+fn settings(params: &Params) -> ApiResult<Map<String, Value>> {
+    let mut settings = Map::new();
+    for name in STRING_SETTINGS {
+        if let Some(v) = params.optional_str_max(name, MAX_SETTING)? {
+            settings.insert((*name).to_owned(), Value::String(v));
+        }
+    }
+    for name in BOOL_SETTINGS {
+        if let Some(v) = params.optional_bool(name)? {
+            settings.insert((*name).to_owned(), Value::Bool(v));
+        }
+    }
+    if let Some(from) = sync_messages_from(params)? {
+        settings.insert("sync_messages_from".to_owned(), Value::from(from));
+    }
+    if let Some(data) = params.raw("data") {
+        if !data.is_object() {
+            return Err(ApiError::invalid("data", "must be an object"));
+        }
+        settings.insert("data".to_owned(), data.clone());
+    }
+    Ok(settings)
+}
+
+async fn create(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let provider = provider_param(&params)?;
+    let settings = settings(&params)?;
+    if !state.config.sandbox {
+        return Err(ApiError::invalid(
+            "provider",
+            format!(
+                "{provider} has no messenger connector in this confab yet; \
+                 start confab serve with --sandbox to simulate it"
+            ),
+        ));
+    }
+    let channel = NewChannel {
+        provider: provider.as_str().to_owned(),
+        connector: "sandbox".to_owned(),
+        settings,
+    };
+    let channel = state
+        .store
+        .create_channel(scope.id(), channel, now_ms())
+        .await
+        .map_err(|e| match e {
+            confab_store::StoreError::Conflict { .. } => ApiError::invalid_with(
+                "provider",
+                "conflict",
+                format!("the company already has a {provider} channel (one per provider)"),
+            ),
+            other => other.into(),
+        })?;
+    Ok(reply::envelope(Status::Created, ExternalId { external_id: channel.id }))
+}
+
+async fn update(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let channel = scoped_channel(&state, &scope, &params).await?;
+    let provider: Provider = channel
+        .provider
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("stored channel: {e}")))?;
+    let keys = channel_settings::credential_keys(provider);
+    let mut patch = Map::new();
+    for key in keys {
+        if let Some(v) = params.optional_str_max(key, MAX_SETTING)? {
+            patch.insert((*key).to_owned(), Value::String(v));
+        }
+    }
+    if patch.is_empty() {
+        let first = keys.first().copied().unwrap_or("token");
+        return Err(ApiError::missing(first).with_detail(format!(
+            "is required: a {provider} channel takes {}",
+            keys.join(", ")
+        )));
+    }
+    if !state
+        .store
+        .update_channel_settings(scope.id(), channel.id, patch)
+        .await?
+    {
+        return Err(ApiError::NotFound("channel".to_owned()));
+    }
+    Ok(reply::envelope(Status::Updated, ExternalId { external_id: channel.id }))
+}
+
+async fn delete(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let channel = scoped_channel(&state, &scope, &params).await?;
+    if !state.store.delete_channel(scope.id(), channel.id, now_ms()).await? {
+        return Err(ApiError::NotFound("channel".to_owned()));
+    }
+    Ok(reply::status_only(Status::Deleted))
+}

@@ -1,0 +1,99 @@
+//! `/p1/companies`: list, create, update (and read one, an extension).
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use confab_store::{CompanyPatch, NewCompany};
+use confab_wire::{self as wire, ExternalId, Status};
+
+use super::auth::{Caller, CompanyScope};
+use super::error::{ApiError, ApiResult};
+use super::paging::Page;
+use super::params::Params;
+use super::reply;
+use crate::AppState;
+use crate::domain::time::now_ms;
+use crate::net::parse_http_url;
+
+const MAX_NAME: usize = 255;
+const MAX_PHONE: usize = 255;
+const MAX_DESCRIPTION: usize = 4096;
+const MAX_URL: usize = 2048;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/p1/companies", get(list).post(create))
+        .route("/p1/companies/{company_id}", get(show).put(update))
+}
+
+fn company_json(c: &confab_store::Company) -> wire::Company {
+    wire::Company {
+        external_id: c.id,
+        name: c.name.clone(),
+        phone: c.phone.clone(),
+        description: c.description.clone(),
+        webhook_url: c.webhook_url.clone(),
+    }
+}
+
+async fn list(State(state): State<AppState>, Caller(user): Caller, params: Params) -> ApiResult<Response> {
+    let page = Page::from_params(&params, format!("companies:{}", user.id))?;
+    let rows = state.store.list_companies(user.id, page.request()).await?;
+    let (rows, next_page) = page.finish(rows, |c| c.id);
+    Ok(reply::ok(wire::CompanyList {
+        companies: rows.iter().map(company_json).collect(),
+        next_page,
+    }))
+}
+
+async fn show(scope: CompanyScope) -> ApiResult<Response> {
+    Ok(reply::ok(serde_json::json!({ "company": company_json(&scope.company) })))
+}
+
+/// An optional free-text field: absent stays `None`; an empty string means "none".
+fn optional_text(params: &Params, name: &str, max: usize) -> ApiResult<Option<Option<String>>> {
+    Ok(params
+        .optional_str_max(name, max)?
+        .map(|v| Some(v).filter(|v| !v.trim().is_empty())))
+}
+
+/// `webhook_url`: absent, empty (clear), or an http(s) URL.
+fn webhook_url(params: &Params) -> ApiResult<Option<Option<String>>> {
+    let Some(url) = optional_text(params, "webhook_url", MAX_URL)? else {
+        return Ok(None);
+    };
+    if let Some(text) = &url {
+        parse_http_url(text).map_err(|why| ApiError::invalid("webhook_url", why))?;
+    }
+    Ok(Some(url))
+}
+
+async fn create(State(state): State<AppState>, Caller(user): Caller, params: Params) -> ApiResult<Response> {
+    let name = params.required_text("name", MAX_NAME)?;
+    let company = NewCompany {
+        name,
+        phone: optional_text(&params, "phone", MAX_PHONE)?.flatten(),
+        description: optional_text(&params, "description", MAX_DESCRIPTION)?.flatten(),
+        webhook_url: webhook_url(&params)?.flatten(),
+    };
+    let company = state.store.create_company(user.id, company, now_ms()).await?;
+    Ok(reply::envelope(Status::Created, ExternalId { external_id: company.id }))
+}
+
+async fn update(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let name = match params.optional_str_max("name", MAX_NAME)? {
+        Some(n) if n.trim().is_empty() => return Err(ApiError::invalid("name", "must not be blank")),
+        other => other,
+    };
+    let patch = CompanyPatch {
+        name,
+        phone: optional_text(&params, "phone", MAX_PHONE)?,
+        description: optional_text(&params, "description", MAX_DESCRIPTION)?,
+        webhook_url: webhook_url(&params)?,
+        hidden: params.optional_bool("hidden")?,
+    };
+    state.store.update_company(scope.id(), patch).await?;
+    Ok(reply::envelope(Status::Updated, ExternalId { external_id: scope.id() }))
+}

@@ -1,0 +1,205 @@
+//! `/p1/companies/CID/conversations`: the seed's Conversations API.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, put};
+use confab_store::{Contact, Conversation, OutgoingText};
+use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
+
+use super::auth::CompanyScope;
+use super::channels::provider_param;
+use super::error::{ApiError, ApiResult};
+use super::paging::Page;
+use super::params::Params;
+use super::reply;
+use crate::AppState;
+use crate::domain::contact::{normalize_phone, normalize_username};
+use crate::domain::time::{iso_millis, now_ms, unix_seconds};
+
+/// The placeholder avatar of the Pact docs, for contacts without one.
+pub const MISSING_AVATAR: &str = "/avatars/original/missing.png";
+/// The longest message text accepted.
+pub const MAX_TEXT: usize = 65_536;
+/// The longest note accepted.
+const MAX_NOTE: usize = 65_536;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppState> {
+    let base = "/p1/companies/{company_id}/conversations";
+    Router::new()
+        .route(base, get(list).post(create))
+        .route(&format!("{base}/{{conversation_id}}"), get(show))
+        .route(&format!("{base}/{{conversation_id}}/note"), put(note))
+        .route(&format!("{base}/{{conversation_id}}/assign"), put(assign))
+        .route(
+            &format!("{base}/{{conversation_id}}/toggle_bitrix_block_openlines"),
+            put(toggle_bitrix),
+        )
+}
+
+/// The wire form of a conversation: every field of the seed's examples, never null.
+pub fn conversation_json(c: &Conversation) -> wire::Conversation {
+    wire::Conversation {
+        external_id: c.id,
+        name: c.name.clone(),
+        channel_id: c.channel_id,
+        channel_type: c.channel_type.clone(),
+        created_at: iso_millis(c.created_at_ms),
+        created_at_timestamp: unix_seconds(c.created_at_ms),
+        avatar: c.avatar.clone().unwrap_or_else(|| MISSING_AVATAR.to_owned()),
+        sender_external_id: c.sender_external_id.clone(),
+        meta: c.meta.clone(),
+        last_message_at: c.last_message_at_ms.map_or(0, unix_seconds),
+        last_income_message_at: c.last_income_message_at_ms.map_or(0, unix_seconds),
+        bitrix_block_openlines: c.bitrix_block_openlines,
+        note: c.note.clone(),
+        assignee_id: c.assignee_id,
+    }
+}
+
+fn conversation_reply(c: &Conversation) -> Response {
+    reply::ok(ConversationData {
+        conversation: conversation_json(c),
+    })
+}
+
+/// The conversation `{conversation_id}` of the scoped company, or a 404.
+pub async fn scoped_conversation(
+    state: &AppState,
+    scope: &CompanyScope,
+    params: &Params,
+) -> ApiResult<Conversation> {
+    let id = params.path_id("conversation_id", "conversation")?;
+    state
+        .store
+        .get_conversation(scope.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))
+}
+
+async fn list(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let page = Page::from_params(&params, format!("conversations:{}", scope.id()))?;
+    let rows = state.store.list_conversations(scope.id(), page.request()).await?;
+    let (rows, next_page) = page.finish(rows, |c| c.id);
+    Ok(reply::ok(wire::ConversationList {
+        conversations: rows.iter().map(conversation_json).collect(),
+        next_page,
+    }))
+}
+
+async fn show(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    Ok(conversation_reply(&conversation))
+}
+
+/// A phone parameter in the documented form, normalised to digits.
+fn phone_param(params: &Params) -> ApiResult<Option<String>> {
+    params
+        .optional_str_max("phone", 32)?
+        .map(|p| normalize_phone(&p).map_err(|why| ApiError::invalid("phone", why)))
+        .transpose()
+}
+
+/// Who the new conversation is with, by the provider's rules.
+fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
+    match provider {
+        Provider::Whatsapp => phone_param(params)?.ok_or_else(|| ApiError::missing("phone")),
+        Provider::TelegramPersonal => {
+            let phone = phone_param(params)?;
+            let username = params
+                .optional_str_max("username", 64)?
+                .filter(|u| !u.is_empty())
+                .map(|u| normalize_username(&u).map_err(|why| ApiError::invalid("username", why)))
+                .transpose()?;
+            match (phone, username) {
+                (Some(phone), None) => Ok(phone),
+                (None, Some(username)) => Ok(username),
+                (Some(_), Some(_)) => Err(ApiError::invalid(
+                    "username",
+                    "give either phone or username, not both",
+                )),
+                (None, None) => Err(ApiError::missing("phone")
+                    .with_detail("is required: give either phone or username")),
+            }
+        }
+        Provider::WhatsappBusiness => Err(ApiError::invalid(
+            "provider",
+            "whatsapp_business conversations start with a template: use \
+             POST /p1/companies/COMPANY_ID/channels/CHANNEL_ID/conversations with template[id], \
+             template[language_code] and template[parameters]",
+        )),
+        other => Err(ApiError::invalid(
+            "provider",
+            format!("conversations cannot be created for {other}; use whatsapp or telegram_personal"),
+        )),
+    }
+}
+
+async fn create(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let provider = provider_param(&params)?;
+    let sender = contact_for(provider, &params)?;
+    let text = params.required_text("text", MAX_TEXT)?;
+    let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
+    let channel = state
+        .store
+        .channel_by_provider(scope.id(), provider.as_str().to_owned())
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "provider",
+                format!("the company has no {provider} channel; create one first"),
+            )
+        })?;
+    let contact = Contact {
+        sender_external_id: sender,
+        name: None,
+    };
+    let posted = state
+        .store
+        .start_conversation(channel, contact, OutgoingText { body: text, send_to_crm }, now_ms())
+        .await?;
+    Ok(conversation_reply(&posted.conversation))
+}
+
+async fn note(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    let note = params.required_str_max("note", MAX_NOTE)?;
+    if !state.store.set_note(scope.id(), conversation.id, note).await? {
+        return Err(ApiError::NotFound("conversation".to_owned()));
+    }
+    Ok(reply::status_only(Status::Updated))
+}
+
+async fn assign(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    let assignee = params.optional_i64("assignee_id")?;
+    if let Some(user_id) = assignee {
+        let is_member = user_id > 0 && state.store.is_member(scope.id(), user_id).await?;
+        if !is_member {
+            return Err(ApiError::invalid(
+                "assignee_id",
+                "must be the id of a user who is a member of this company",
+            ));
+        }
+    }
+    if !state.store.set_assignee(scope.id(), conversation.id, assignee).await? {
+        return Err(ApiError::NotFound("conversation".to_owned()));
+    }
+    Ok(reply::ok(ConversationRef {
+        conversation: ExternalId {
+            external_id: conversation.id,
+        },
+    }))
+}
+
+async fn toggle_bitrix(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    let enabled = params.optional_bool("enabled")?;
+    let updated = state
+        .store
+        .set_bitrix_block_openlines(scope.id(), conversation.id, enabled)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))?;
+    Ok(conversation_reply(&updated))
+}

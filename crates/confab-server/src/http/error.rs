@@ -1,0 +1,139 @@
+//! `ApiError`: every failure of a request, and the one place that renders it as the Pact
+//! HTTP code with the JSON error body.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use confab_store::StoreError;
+use confab_wire::{ErrorBody, ErrorDetail};
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, or a token no user has.
+    #[error("missing or invalid API token: send it in the X-Private-Api-Token header")]
+    Unauthorized,
+    /// The caller may not use this endpoint.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The route, or the resource it names, does not exist for this caller.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The path exists but not for this method.
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
+    /// A parameter is missing or has a bad value.
+    #[error("parameter {name}: {detail}")]
+    InvalidParam {
+        /// The parameter as the client named it.
+        name: String,
+        /// A stable code: `missing`, `invalid`, `out_of_range`, `too_long`, `conflict`.
+        code: &'static str,
+        /// What is wrong, for people.
+        detail: String,
+    },
+    /// The request as a whole cannot be read (malformed body, wrong encoding).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body or an upload is larger than the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A bug or a failing dependency; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A parameter that must be given and was not.
+    pub fn missing(name: &str) -> Self {
+        Self::invalid_with(name, "missing", "is required")
+    }
+
+    /// A parameter with a bad value.
+    pub fn invalid(name: &str, detail: impl Into<String>) -> Self {
+        Self::invalid_with(name, "invalid", detail)
+    }
+
+    /// A parameter error with a specific code.
+    pub fn invalid_with(name: &str, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::InvalidParam {
+            name: name.to_owned(),
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The HTTP status of the Pact error table for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::InvalidParam { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { what } => ApiError::invalid_with(
+                what,
+                "conflict",
+                format!("a record with this {what} already exists"),
+            ),
+            StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            StoreError::Database(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let errors = match &self {
+            ApiError::InvalidParam { name, code, detail } => vec![ErrorDetail {
+                parameter: name.clone(),
+                code: (*code).to_owned(),
+                detail: detail.clone(),
+            }],
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            status: "error".to_owned(),
+            message: self.to_string(),
+            errors,
+        };
+        let mut response = super::reply::json(&body);
+        *response.status_mut() = status;
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("X-Private-Api-Token"),
+            );
+        }
+        response
+    }
+}
+
+/// The result type of every handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// The same parameter error with another detail text.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        match self {
+            ApiError::InvalidParam { name, code, .. } => ApiError::InvalidParam {
+                name,
+                code,
+                detail: detail.into(),
+            },
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! The merged Pact parameter extractor.
+//!
+//! Pact clients send the same parameter in the query string, a form body, a JSON body or a
+//! multipart body, and label bodies wrongly (the Python SDK sends forms as
+//! `application/json`; the docs' curl sends JSON as a form). So the body format is decided
+//! by content: a body starting with `{` is JSON, a `multipart/form-data` label with a
+//! boundary is multipart, anything else is a Rails-style form (`a[]=1&t[id]=x`). Sources are
+//! merged into one map: query < body < path. Handlers never parse bodies themselves; they
+//! read typed values through the getters here, whose errors name the parameter.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::header;
+use futures_util::TryStreamExt;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Map, Value};
+use tempfile::TempPath;
+use tokio::io::AsyncWriteExt;
+
+use super::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// A file part of a multipart body, spooled to a temp file (deleted when dropped), so an
+/// upload is never held in memory whole.
+#[derive(Debug)]
+pub struct UploadedFile {
+    /// The part's `filename`, if it had one.
+    pub file_name: Option<String>,
+    /// The part's own `Content-Type`, if it had one.
+    pub content_type: Option<String>,
+    /// Bytes received.
+    pub size: u64,
+    /// Where the bytes are.
+    pub path: TempPath,
+}
+
+/// Every parameter of a request, merged from path, query and body.
+#[derive(Debug, Default)]
+pub struct Params {
+    values: Map<String, Value>,
+    files: Vec<(String, UploadedFile)>,
+}
+
+/// Nesting deeper than this in form keys is refused (`a[b][c]...`).
+const MAX_FORM_DEPTH: usize = 5;
+
+impl FromRequest<AppState> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let path = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .map(|raw| {
+                raw.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+
+        let mut values = match parts.uri.query() {
+            Some(query) if !query.is_empty() => parse_form(query.as_bytes(), "query string")?,
+            _ => Map::new(),
+        };
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut files = Vec::new();
+        let body_values = if is_multipart(content_type) {
+            let (fields, uploaded) = read_multipart(body, content_type, state).await?;
+            files = uploaded;
+            fields
+        } else {
+            read_plain(body, state.config.max_body_size).await?
+        };
+        values.extend(body_values);
+        values.extend(path.into_iter().map(|(k, v)| (k, Value::String(v))));
+        Ok(Params { values, files })
+    }
+}
+
+fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .get(..19)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// Parses Rails-style `name=value` pairs (brackets for arrays and objects, `+` for space).
+fn parse_form(bytes: &[u8], source: &str) -> ApiResult<Map<String, Value>> {
+    if bytes.is_empty() {
+        return Ok(Map::new());
+    }
+    let config = serde_qs::Config::new()
+        .use_form_encoding(true)
+        .max_depth(MAX_FORM_DEPTH);
+    match config.deserialize_bytes::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::BadRequest(format!(
+            "the {source} is not a list of name=value pairs"
+        ))),
+        Err(e) => Err(ApiError::BadRequest(format!("the {source} is malformed: {e}"))),
+    }
+}
+
+/// Reads a non-multipart body: empty, JSON object, or form.
+async fn read_plain(body: Body, limit: u64) -> ApiResult<Map<String, Value>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let bytes = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
+            } else {
+                ApiError::BadRequest(format!("the request body could not be read: {e}"))
+            }
+        })?
+        .to_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let trimmed = bytes.get(start..).unwrap_or_default();
+    match trimmed.first() {
+        None => Ok(Map::new()),
+        Some(b'{') => serde_json::from_slice::<Map<String, Value>>(trimmed)
+            .map_err(|e| ApiError::BadRequest(format!("the JSON body is malformed: {e}"))),
+        Some(b'[') => Err(ApiError::BadRequest(
+            "the JSON body must be an object of parameters, not an array".to_owned(),
+        )),
+        Some(_) => parse_form(trimmed, "form body"),
+    }
+}
+
+type Multipart = (Map<String, Value>, Vec<(String, UploadedFile)>);
+
+/// Reads a multipart body: text fields become parameters, file parts are spooled to disk.
+async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> ApiResult<Multipart> {
+    let boundary = multer::parse_boundary(content_type).map_err(|e| {
+        ApiError::BadRequest(format!("the multipart Content-Type has no usable boundary: {e}"))
+    })?;
+    let file_limit = state.config.max_attachment_size;
+    let text_limit = state.config.max_body_size;
+    let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut files = Vec::new();
+    let mut text_total = 0u64;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        // PHP sends php:// streams as a part without a filename; the part named `file`
+        // is the upload all the same.
+        if field.file_name().is_some() || name == "file" {
+            let file_name = field.file_name().map(str::to_owned);
+            let content_type = field.content_type().map(|m| m.essence_str().to_owned());
+            let (path, size) = spool(&mut field, &state.tmp_dir, file_limit).await?;
+            files.push((
+                name,
+                UploadedFile {
+                    file_name,
+                    content_type,
+                    size,
+                    path,
+                },
+            ));
+        } else {
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                text_total += chunk.len() as u64;
+                if text_total > text_limit {
+                    return Err(ApiError::PayloadTooLarge(format!(
+                        "the multipart text fields are larger than {text_limit} bytes"
+                    )));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(text).map_err(|_| {
+                ApiError::invalid(&name, "must be UTF-8 text")
+            })?;
+            pairs.push((name, text));
+        }
+    }
+    // Text fields use the same bracket notation as forms, so they go through one parser.
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    Ok((parse_form(encoded.as_bytes(), "multipart body")?, files))
+}
+
+fn multipart_error(e: multer::Error) -> ApiError {
+    match e {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            ApiError::PayloadTooLarge(e.to_string())
+        }
+        other => ApiError::BadRequest(format!("the multipart body is malformed: {other}")),
+    }
+}
+
+/// Writes one file part to a temp file in `dir`, refusing more than `limit` bytes.
+async fn spool(field: &mut multer::Field<'_>, dir: &Path, limit: u64) -> ApiResult<(TempPath, u64)> {
+    let temp = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(dir)
+        .map_err(|e| ApiError::Internal(format!("cannot create an upload file: {e}")))?;
+    let (file, path) = temp.into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is larger than the limit of {limit} bytes"
+            )));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot write an upload file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot write an upload file: {e}")))?;
+    Ok((path, size))
+}
+
+/// A single value as the getters see it: the last of a repeated key (Rails' rule).
+fn single<'a>(name: &str, value: &'a Value) -> ApiResult<Option<&'a Value>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Array(items) => match items.last() {
+            None => Ok(None),
+            Some(Value::Array(_) | Value::Object(_)) => {
+                Err(ApiError::invalid(name, "must be a single value"))
+            }
+            Some(last) => single(name, last),
+        },
+        Value::Object(_) => Err(ApiError::invalid(name, "must be a single value, not an object")),
+        other => Ok(Some(other)),
+    }
+}
+
+impl Params {
+    /// Builds parameters from a JSON object (for tests and internal callers).
+    pub fn from_map(values: Map<String, Value>) -> Self {
+        Params {
+            values,
+            files: Vec::new(),
+        }
+    }
+
+    /// Whether the parameter was sent with a value (a bare `name` or JSON `null` is absent).
+    pub fn has(&self, name: &str) -> bool {
+        self.values.get(name).is_some_and(|v| !v.is_null())
+    }
+
+    /// The raw value, for parameters that are objects or lists.
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.values.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A string parameter; numbers and booleans are taken as their text.
+    pub fn optional_str(&self, name: &str) -> ApiResult<Option<String>> {
+        let Some(value) = self.values.get(name) else {
+            return Ok(None);
+        };
+        Ok(match single(name, value)? {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::Bool(b)) => Some(b.to_string()),
+            Some(_) => return Err(ApiError::invalid(name, "must be a string")),
+        })
+    }
+
+    /// A string parameter of at most `max` characters.
+    pub fn optional_str_max(&self, name: &str, max: usize) -> ApiResult<Option<String>> {
+        let value = self.optional_str(name)?;
+        if let Some(v) = &value
+            && v.chars().count() > max
+        {
+            return Err(ApiError::invalid_with(
+                name,
+                "too_long",
+                format!("must be at most {max} characters"),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A string parameter that must be present, of at most `max` characters.
+    pub fn required_str_max(&self, name: &str, max: usize) -> ApiResult<String> {
+        self.optional_str_max(name, max)?
+            .ok_or_else(|| ApiError::missing(name))
+    }
+
+    /// A string parameter that must be present and not blank, of at most `max` characters.
+    pub fn required_text(&self, name: &str, max: usize) -> ApiResult<String> {
+        let value = self.required_str_max(name, max)?;
+        if value.trim().is_empty() {
+            return Err(ApiError::invalid(name, "must not be blank"));
+        }
+        Ok(value)
+    }
+
+    /// A boolean: JSON `true`/`false`/`1`/`0`, or the strings `true`, `false`, `1`, `0` in
+    /// any case. An empty string counts as absent.
+    pub fn optional_bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        let Some(value) = self.values.get(name) else {
+            return Ok(None);
+        };
+        let invalid = || ApiError::invalid(name, "must be a boolean: true, false, 1 or 0");
+        match single(name, value)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(1) => Ok(Some(true)),
+                Some(0) => Ok(Some(false)),
+                _ => Err(invalid()),
+            },
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "" => Ok(None),
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(invalid()),
+            },
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// An integer: a JSON integer or a decimal string within i64. Fractions, exponents and
+    /// out-of-range values are refused; an empty string counts as absent.
+    pub fn optional_i64(&self, name: &str) -> ApiResult<Option<i64>> {
+        let Some(value) = self.values.get(name) else {
+            return Ok(None);
+        };
+        let invalid = || ApiError::invalid(name, "must be an integer");
+        match single(name, value)? {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => {
+                let digits = s.strip_prefix('-').unwrap_or(s);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid());
+                }
+                s.parse::<i64>().map(Some).map_err(|_| {
+                    ApiError::invalid_with(name, "out_of_range", "is out of the integer range")
+                })
+            }
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// A list of integers: a JSON array, `a[]=1&a[]=2`, `a[0]=1`, a repeated key or a single
+    /// value.
+    pub fn optional_i64_list(&self, name: &str) -> ApiResult<Option<Vec<i64>>> {
+        let Some(value) = self.values.get(name) else {
+            return Ok(None);
+        };
+        let items: Vec<Value> = match value {
+            Value::Null => return Ok(None),
+            Value::Array(items) => items.clone(),
+            Value::Object(map) => map.values().cloned().collect(),
+            other => vec![other.clone()],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let one = Params::from_map(Map::from_iter([(name.to_owned(), item)]));
+            match one.optional_i64(name) {
+                Ok(Some(id)) => out.push(id),
+                Ok(None) => {}
+                Err(_) => return Err(ApiError::invalid(name, "must be a list of integers")),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// An id from the path; a non-numeric or non-positive one is simply not found.
+    pub fn path_id(&self, name: &str, what: &str) -> ApiResult<i64> {
+        self.values
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+            .ok_or_else(|| ApiError::NotFound(what.to_owned()))
+    }
+
+    /// Takes the uploaded file of the multipart part `name`, if there was one.
+    pub fn take_file(&mut self, name: &str) -> Option<UploadedFile> {
+        let index = self.files.iter().position(|(n, _)| n == name)?;
+        Some(self.files.swap_remove(index).1)
+    }
+
+    /// Whether a multipart part `name` carried a file.
+    pub fn has_file(&self, name: &str) -> bool {
+        self.files.iter().any(|(n, _)| n == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(v: Value) -> Params {
+        match v {
+            Value::Object(map) => Params::from_map(map),
+            _ => Params::default(),
+        }
+    }
+
+    fn form(s: &str) -> Params {
+        Params::from_map(parse_form(s.as_bytes(), "test").unwrap_or_default())
+    }
+
+    #[test]
+    fn form_brackets_and_plus() {
+        let p = form("message=hi+there&attachments_ids[]=1&attachments_ids%5B%5D=2&t[id]=x");
+        assert_eq!(p.optional_str("message").ok().flatten().as_deref(), Some("hi there"));
+        assert_eq!(p.optional_i64_list("attachments_ids").ok().flatten(), Some(vec![1, 2]));
+        assert_eq!(p.raw("t"), Some(&json!({"id": "x"})));
+        assert!(parse_form(b"a[=1", "test").is_err());
+        assert!(parse_form(b"=1", "test").is_err());
+    }
+
+    #[test]
+    fn booleans() {
+        for (v, want) in [
+            (json!(true), Some(true)),
+            (json!("FALSE"), Some(false)),
+            (json!("1"), Some(true)),
+            (json!(0), Some(false)),
+            (json!(""), None),
+        ] {
+            assert_eq!(params(json!({ "b": v })).optional_bool("b").ok(), Some(want));
+        }
+        for bad in [json!("yes"), json!(2), json!([]), json!({"a": 1}), json!(1.0)] {
+            let e = params(json!({ "b": bad })).optional_bool("b");
+            assert!(matches!(e, Err(ApiError::InvalidParam { ref name, .. }) if name == "b"));
+        }
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(params(json!({"n": "42"})).optional_i64("n").ok(), Some(Some(42)));
+        assert_eq!(params(json!({"n": -7})).optional_i64("n").ok(), Some(Some(-7)));
+        assert_eq!(params(json!({"n": ["1", "2"]})).optional_i64("n").ok(), Some(Some(2)));
+        for bad in [json!("1.5"), json!(1.5), json!("1e3"), json!("abc"), json!("-"),
+            json!("99999999999999999999"), json!(1e30), json!(true)]
+        {
+            let e = params(json!({ "n": bad })).optional_i64("n");
+            assert!(matches!(e, Err(ApiError::InvalidParam { ref name, .. }) if name == "n"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_and_lengths() {
+        let p = params(json!({"s": "ab", "n": 5, "o": {"x": 1}, "blank": "  "}));
+        assert_eq!(p.optional_str("n").ok().flatten().as_deref(), Some("5"));
+        assert!(p.optional_str("o").is_err());
+        assert!(p.optional_str_max("s", 1).is_err());
+        assert!(p.required_text("blank", 10).is_err());
+        assert!(matches!(p.required_text("nope", 10),
+            Err(ApiError::InvalidParam { code: "missing", .. })));
+    }
+
+    #[test]
+    fn path_ids() {
+        let p = params(json!({"id": "12", "bad": "x1", "zero": "0", "big": "99999999999999999999"}));
+        assert_eq!(p.path_id("id", "thing").ok(), Some(12));
+        for name in ["bad", "zero", "big", "absent"] {
+            assert!(matches!(p.path_id(name, "thing"), Err(ApiError::NotFound(_))));
+        }
+    }
+
+    #[test]
+    fn multipart_detection() {
+        assert!(is_multipart("multipart/form-data; boundary=x"));
+        assert!(is_multipart("Multipart/Form-Data; boundary=\"a.b\""));
+        assert!(!is_multipart("application/json"));
+        assert!(!is_multipart("multipart"));
+    }
+}

@@ -1,0 +1,113 @@
+//! The confab conversations server as a library: [`run`] serves the Pact p1 API on a
+//! listener until a shutdown future completes. The `confab` binary and the tests both
+//! start the server through it.
+
+use std::fs::File;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::ServiceExt;
+use confab_store::Store;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower::util::MapRequestLayer;
+
+pub mod blobs;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod net;
+pub mod users;
+
+pub use config::Config;
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The configuration the server runs with.
+    pub config: Arc<Config>,
+    /// Attachment bytes.
+    pub blobs: blobs::Blobs,
+    /// The guarded outbound HTTP client.
+    pub fetcher: net::Fetcher,
+    /// Where uploads are spooled before they are stored (inside the data dir).
+    pub tmp_dir: PathBuf,
+}
+
+/// The lock file that keeps a second `confab serve` off a data dir in use.
+const LOCK_FILE: &str = "serve.lock";
+
+/// Takes the data dir's exclusive serve lock, or says who has it.
+fn lock_data_dir(config: &Config) -> anyhow::Result<File> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let path = config.data_dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "data dir {} is in use by another confab serve; stop it or choose another --data-dir",
+            config.data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+impl AppState {
+    /// Opens the store, blob storage and spool dir of `config.data_dir`.
+    ///
+    /// # Errors
+    /// When any of them cannot be opened.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        let store = confab_store::open_data_dir(&config.data_dir)?;
+        let blobs = blobs::Blobs::local(&config.data_dir.join("blobs"))?;
+        let tmp_dir = config.data_dir.join("tmp");
+        // Spooled uploads of a previous run that died mid-request are garbage now.
+        if tmp_dir.exists() {
+            std::fs::remove_dir_all(&tmp_dir).ok();
+        }
+        std::fs::create_dir_all(&tmp_dir)?;
+        let fetcher = net::Fetcher::new(config.allow_private_urls, config.fetch_timeout)?;
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            blobs,
+            fetcher,
+            tmp_dir,
+        })
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
+/// flight and returns.
+///
+/// # Errors
+/// When the data dir is locked by another server, or cannot be opened.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let _lock = lock_data_dir(&config)?;
+    let state = AppState::open(config)?;
+    let app = http::router(state);
+    // Path normalisation must wrap the router (not be a layer in it), since layers of a
+    // router run after routing.
+    let app = MapRequestLayer::new(http::normalize_path).layer(app);
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+    Ok(())
+}

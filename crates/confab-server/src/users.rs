@@ -1,0 +1,21 @@
+//! User management shared by `confab user create` and the tests.
+
+use std::path::Path;
+
+use confab_store::User;
+
+use crate::domain::{time::now_ms, token};
+
+/// Creates a user in the data dir's database (whether or not a server runs on it) and
+/// returns it with its API token, which is shown only this once.
+///
+/// # Errors
+/// When the database cannot be opened or written.
+pub async fn create_user(data_dir: &Path, name: &str) -> anyhow::Result<(User, String)> {
+    let store = confab_store::open_data_dir(data_dir)?;
+    let token = token::generate();
+    let user = store
+        .create_user(name.to_owned(), token::hash(&token), now_ms())
+        .await?;
+    Ok((user, token))
+}

@@ -1,0 +1,205 @@
+//! The confab database behind one narrow, domain-level async [`Store`] trait.
+//!
+//! The HTTP layer never writes SQL and the store never knows about HTTP: handlers call
+//! these methods with already validated values. Every method that touches company data
+//! takes the company id, so a query can never reach another tenant's rows by accident.
+//! Time comes in as a parameter (`now_ms`, unix milliseconds) so tests can pin it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+mod model;
+mod sqlite;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule of the domain would be broken; `what` names the rule's field.
+    #[error("{what} already exists")]
+    Conflict {
+        /// The field whose value must be unique (`provider` for channels).
+        what: &'static str,
+    },
+    /// A row the call depends on does not exist (or belongs to another company).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// The result of every store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Opens the default embedded store: a SQLite database in `data_dir`, created and
+/// migrated when needed.
+///
+/// # Errors
+/// When the directory cannot be created or the database cannot be opened or migrated.
+pub fn open_data_dir(data_dir: &Path) -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::open(data_dir)?))
+}
+
+/// The database, as the domain sees it. One implementation per backend.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- users ----
+
+    /// Creates a user whose API token hashes to `token_hash`.
+    async fn create_user(&self, name: String, token_hash: TokenHash, now_ms: i64)
+    -> StoreResult<User>;
+
+    /// The user whose API token hashes to `token_hash`, if any.
+    async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>>;
+
+    // ---- companies ----
+
+    /// Creates a company with `creator` as its first member.
+    async fn create_company(
+        &self,
+        creator: i64,
+        company: NewCompany,
+        now_ms: i64,
+    ) -> StoreResult<Company>;
+
+    /// One page of the companies `user_id` is a member of, by id.
+    async fn list_companies(&self, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>>;
+
+    /// The company, if `user_id` is a member of it. This is the one tenancy check.
+    async fn member_company(&self, user_id: i64, company_id: i64)
+    -> StoreResult<Option<Company>>;
+
+    /// Whether `user_id` is a member of `company_id`.
+    async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool>;
+
+    /// Changes the fields present in `patch`.
+    async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()>;
+
+    // ---- channels ----
+
+    /// Creates a channel; [`StoreError::Conflict`] (`provider`) when the company already
+    /// has a live channel of that provider.
+    async fn create_channel(
+        &self,
+        company_id: i64,
+        channel: NewChannel,
+        now_ms: i64,
+    ) -> StoreResult<Channel>;
+
+    /// One page of the company's live channels, by id.
+    async fn list_channels(&self, company_id: i64, page: PageRequest)
+    -> StoreResult<Vec<Channel>>;
+
+    /// A live channel of the company.
+    async fn get_channel(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>>;
+
+    /// The company's live channel of `provider`.
+    async fn channel_by_provider(
+        &self,
+        company_id: i64,
+        provider: String,
+    ) -> StoreResult<Option<Channel>>;
+
+    /// Merges `settings` into the live channel's settings; false when there is no such channel.
+    async fn update_channel_settings(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        settings: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<bool>;
+
+    /// Disables (soft-deletes) a live channel; false when there is no such channel.
+    async fn delete_channel(&self, company_id: i64, channel_id: i64, now_ms: i64)
+    -> StoreResult<bool>;
+
+    // ---- conversations ----
+
+    /// One page of the company's conversations, by id.
+    async fn list_conversations(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Conversation>>;
+
+    /// One conversation of the company.
+    async fn get_conversation(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Option<Conversation>>;
+
+    /// Finds or creates the conversation with `contact` on `channel` and stores `text` in
+    /// it as an outgoing message, in one transaction.
+    async fn start_conversation(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: OutgoingText,
+        now_ms: i64,
+    ) -> StoreResult<Posted>;
+
+    /// Finds or creates the conversation with `contact` on `channel` and stores `text` as
+    /// an incoming message, in one transaction. A known contact's name is updated when given.
+    async fn receive_message(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: String,
+        now_ms: i64,
+    ) -> StoreResult<Posted>;
+
+    /// Sets the note; false when there is no such conversation.
+    async fn set_note(&self, company_id: i64, conversation_id: i64, note: String)
+    -> StoreResult<bool>;
+
+    /// Sets or clears the assignee; false when there is no such conversation.
+    async fn set_assignee(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        assignee_id: Option<i64>,
+    ) -> StoreResult<bool>;
+
+    /// Sets the Bitrix open-lines flag to `enabled`, or flips it when `None`.
+    async fn set_bitrix_block_openlines(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        enabled: Option<bool>,
+    ) -> StoreResult<Option<Conversation>>;
+
+    // ---- messages ----
+
+    /// The messages of a conversation in creation order (a page API comes with messages).
+    async fn conversation_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Vec<Message>>;
+
+    // ---- attachments ----
+
+    /// Records an uploaded attachment of a conversation.
+    async fn create_attachment(
+        &self,
+        company_id: i64,
+        attachment: NewAttachment,
+        now_ms: i64,
+    ) -> StoreResult<Attachment>;
+
+    /// One attachment of the company.
+    async fn get_attachment(
+        &self,
+        company_id: i64,
+        attachment_id: i64,
+    ) -> StoreResult<Option<Attachment>>;
+}

@@ -1,0 +1,224 @@
+//! The rows the store hands out and the values it takes in.
+
+/// SHA-256 of an API token: the only form in which tokens are stored.
+pub type TokenHash = [u8; 32];
+
+/// An API user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// User id, from 1 in a fresh database.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// A company (tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Company id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Free-text phone.
+    pub phone: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Where webhooks go.
+    pub webhook_url: Option<String>,
+    /// Hidden in a UI; still listed by the API.
+    pub hidden: bool,
+    /// Creation time, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// The fields of a new company.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewCompany {
+    /// Display name.
+    pub name: String,
+    /// Free-text phone.
+    pub phone: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Where webhooks go.
+    pub webhook_url: Option<String>,
+}
+
+/// A partial company update: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompanyPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New phone, or clear.
+    pub phone: Option<Option<String>>,
+    /// New description, or clear.
+    pub description: Option<Option<String>>,
+    /// New webhook URL, or clear.
+    pub webhook_url: Option<Option<String>>,
+    /// New hidden flag.
+    pub hidden: Option<bool>,
+}
+
+/// A channel: one messenger account of a company.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// Channel id.
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// Provider wire name.
+    pub provider: String,
+    /// The connector that delivers for it (`sandbox`).
+    pub connector: String,
+    /// Provider credentials and options, as given.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Creation time, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// The fields of a new channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChannel {
+    /// Provider wire name.
+    pub provider: String,
+    /// Connector name.
+    pub connector: String,
+    /// Provider credentials and options.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A 1-1 conversation with one contact on one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    /// Conversation id.
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// Channel of the conversation.
+    pub channel_id: i64,
+    /// Provider of that channel.
+    pub channel_type: String,
+    /// The contact's id on the messenger.
+    pub sender_external_id: String,
+    /// Contact display name.
+    pub name: String,
+    /// Avatar URL when a connector knows one.
+    pub avatar: Option<String>,
+    /// Provider metadata object.
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    /// Operators' note.
+    pub note: Option<String>,
+    /// Assigned user.
+    pub assignee_id: Option<i64>,
+    /// Bitrix24 open-lines block flag.
+    pub bitrix_block_openlines: bool,
+    /// Time of the last message, unix ms.
+    pub last_message_at_ms: Option<i64>,
+    /// Time of the last incoming message, unix ms.
+    pub last_income_message_at_ms: Option<i64>,
+    /// Creation time, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// Who a conversation is with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// The contact's id on the messenger (phone digits, username).
+    pub sender_external_id: String,
+    /// Display name, when known.
+    pub name: Option<String>,
+}
+
+/// An outgoing text to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingText {
+    /// Message body.
+    pub body: String,
+    /// Whether the message is synced to CRM integrations.
+    pub send_to_crm: bool,
+}
+
+/// The outcome of storing a message into a found-or-created conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    /// The conversation, as it is after the message.
+    pub conversation: Conversation,
+    /// Whether the conversation was created by this call.
+    pub created: bool,
+    /// The stored message's id.
+    pub message_id: i64,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Message id.
+    pub id: i64,
+    /// Conversation.
+    pub conversation_id: i64,
+    /// Channel.
+    pub channel_id: i64,
+    /// True for messages from the contact.
+    pub income: bool,
+    /// Text body (`""` when none).
+    pub body: String,
+    /// Ack state, -1..3.
+    pub ack: i32,
+    /// Whether the message is synced to CRM integrations.
+    pub send_to_crm: bool,
+    /// Creation time, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// The fields of a new attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// The conversation it was uploaded into.
+    pub conversation_id: i64,
+    /// Original file name.
+    pub file_name: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Where the bytes are in blob storage.
+    pub blob_key: String,
+    /// The URL it was fetched from, for `file_url` uploads.
+    pub source_url: Option<String>,
+}
+
+/// A stored attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Attachment id.
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// The conversation it was uploaded into.
+    pub conversation_id: i64,
+    /// The message that carries it, once sent.
+    pub message_id: Option<i64>,
+    /// Original file name.
+    pub file_name: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Where the bytes are in blob storage.
+    pub blob_key: String,
+    /// The URL it was fetched from.
+    pub source_url: Option<String>,
+    /// Upload time, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// Which slice of an id-ordered list to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Start strictly after this id (in the list's direction); `None` for the first page.
+    pub after: Option<i64>,
+    /// Descending order when true.
+    pub descending: bool,
+    /// How many rows at most.
+    pub limit: u32,
+}

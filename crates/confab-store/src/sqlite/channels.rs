@@ -1,0 +1,107 @@
+//! Channels.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Map, Value};
+
+use super::paging::Keyset;
+use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
+
+const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
+    let settings: String = r.get(4)?;
+    Ok(Channel {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        provider: r.get(2)?,
+        connector: r.get(3)?,
+        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        created_at_ms: r.get(5)?,
+    })
+}
+
+fn settings_text(settings: &Map<String, Value>) -> StoreResult<String> {
+    serde_json::to_string(settings).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+pub(super) fn create(conn: &Connection, company_id: i64, new: &NewChannel, now_ms: i64) -> StoreResult<Channel> {
+    if by_provider(conn, company_id, &new.provider)?.is_some() {
+        return Err(StoreError::Conflict { what: "provider" });
+    }
+    conn.execute(
+        "INSERT INTO channels (company_id, provider, connector, settings, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![company_id, new.provider, new.connector, settings_text(&new.settings)?, now_ms],
+    )?;
+    Ok(Channel {
+        id: conn.last_insert_rowid(),
+        company_id,
+        provider: new.provider.clone(),
+        connector: new.connector.clone(),
+        settings: new.settings.clone(),
+        created_at_ms: now_ms,
+    })
+}
+
+pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>> {
+    let k = Keyset::from(page);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM channels
+         WHERE company_id = ?1 AND deleted_at IS NULL AND id {op} ?2
+         ORDER BY id {order} LIMIT ?3",
+        op = k.op,
+        order = k.order
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![company_id, k.after, k.limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(super) fn get(conn: &Connection, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM channels WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, channel_id], from_row)
+        .optional()?)
+}
+
+pub(super) fn by_provider(conn: &Connection, company_id: i64, provider: &str) -> StoreResult<Option<Channel>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM channels
+         WHERE company_id = ?1 AND provider = ?2 AND deleted_at IS NULL"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, provider], from_row)
+        .optional()?)
+}
+
+pub(super) fn merge_settings(
+    conn: &Connection,
+    company_id: i64,
+    channel_id: i64,
+    patch: Map<String, Value>,
+) -> StoreResult<bool> {
+    let Some(mut channel) = get(conn, company_id, channel_id)? else {
+        return Ok(false);
+    };
+    channel.settings.extend(patch);
+    conn.execute(
+        "UPDATE channels SET settings = ?1 WHERE company_id = ?2 AND id = ?3",
+        params![settings_text(&channel.settings)?, company_id, channel_id],
+    )?;
+    Ok(true)
+}
+
+pub(super) fn soft_delete(conn: &Connection, company_id: i64, channel_id: i64, now_ms: i64) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE channels SET deleted_at = ?1
+         WHERE company_id = ?2 AND id = ?3 AND deleted_at IS NULL",
+        params![now_ms, company_id, channel_id],
+    )?;
+    Ok(changed > 0)
+}

@@ -1,0 +1,93 @@
+//! Companies.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::paging::Keyset;
+use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
+
+const COLUMNS: &str = "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Company> {
+    Ok(Company {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        phone: r.get(2)?,
+        description: r.get(3)?,
+        webhook_url: r.get(4)?,
+        hidden: r.get(5)?,
+        created_at_ms: r.get(6)?,
+    })
+}
+
+pub(super) fn create(conn: &Connection, creator: i64, new: &NewCompany, now_ms: i64) -> StoreResult<Company> {
+    conn.execute(
+        "INSERT INTO companies (name, phone, description, webhook_url, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![new.name, new.phone, new.description, new.webhook_url, now_ms],
+    )?;
+    let id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO memberships (user_id, company_id) VALUES (?1, ?2)",
+        params![creator, id],
+    )?;
+    Ok(Company {
+        id,
+        name: new.name.clone(),
+        phone: new.phone.clone(),
+        description: new.description.clone(),
+        webhook_url: new.webhook_url.clone(),
+        hidden: false,
+        created_at_ms: now_ms,
+    })
+}
+
+pub(super) fn list_for_member(conn: &Connection, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>> {
+    let k = Keyset::from(page);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM memberships m JOIN companies c ON c.id = m.company_id
+         WHERE m.user_id = ?1 AND m.company_id {op} ?2
+         ORDER BY m.company_id {order} LIMIT ?3",
+        op = k.op,
+        order = k.order
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![user_id, k.after, k.limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(super) fn for_member(conn: &Connection, user_id: i64, company_id: i64) -> StoreResult<Option<Company>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM memberships m JOIN companies c ON c.id = m.company_id
+         WHERE m.user_id = ?1 AND m.company_id = ?2"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![user_id, company_id], from_row)
+        .optional()?)
+}
+
+pub(super) fn update(conn: &Connection, company_id: i64, patch: &CompanyPatch) -> StoreResult<()> {
+    // Each present field is one small UPDATE: simpler than building SQL, and it all runs
+    // in the caller's single transaction.
+    if let Some(name) = &patch.name {
+        conn.execute("UPDATE companies SET name = ?1 WHERE id = ?2", params![name, company_id])?;
+    }
+    if let Some(phone) = &patch.phone {
+        conn.execute("UPDATE companies SET phone = ?1 WHERE id = ?2", params![phone, company_id])?;
+    }
+    if let Some(description) = &patch.description {
+        conn.execute(
+            "UPDATE companies SET description = ?1 WHERE id = ?2",
+            params![description, company_id],
+        )?;
+    }
+    if let Some(url) = &patch.webhook_url {
+        conn.execute("UPDATE companies SET webhook_url = ?1 WHERE id = ?2", params![url, company_id])?;
+    }
+    if let Some(hidden) = patch.hidden {
+        conn.execute("UPDATE companies SET hidden = ?1 WHERE id = ?2", params![hidden, company_id])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Conversations and the messages that find or create them.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::paging::Keyset;
+use crate::{Channel, Contact, Conversation, Message, PageRequest, Posted, StoreResult};
+
+const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
+     meta, note, assignee_id, bitrix_block_openlines, last_message_at, last_income_message_at, \
+     created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let meta: String = r.get(7)?;
+    Ok(Conversation {
+        company_id: r.get(0)?,
+        id: r.get(1)?,
+        channel_id: r.get(2)?,
+        channel_type: r.get(3)?,
+        sender_external_id: r.get(4)?,
+        name: r.get(5)?,
+        avatar: r.get(6)?,
+        meta: serde_json::from_str(&meta).unwrap_or_default(),
+        note: r.get(8)?,
+        assignee_id: r.get(9)?,
+        bitrix_block_openlines: r.get(10)?,
+        last_message_at_ms: r.get(11)?,
+        last_income_message_at_ms: r.get(12)?,
+        created_at_ms: r.get(13)?,
+    })
+}
+
+/// The next id of a sequence; runs inside the caller's write transaction.
+fn next_id(conn: &Connection, sequence: &str) -> StoreResult<i64> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sequences SET last_id = last_id + 1 WHERE name = ?1 RETURNING last_id",
+    )?;
+    // Step the statement to its end (not `query_row`), so it is finished and the WAL
+    // checkpoint is never held back by a half-read statement.
+    let mut rows = stmt.query([sequence])?;
+    let mut id = None;
+    while let Some(row) = rows.next()? {
+        id = Some(row.get(0)?);
+    }
+    id.ok_or(crate::StoreError::Database(format!("sequence {sequence} is missing")))
+}
+
+pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> StoreResult<Vec<Conversation>> {
+    let k = Keyset::from(page);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id {op} ?2
+         ORDER BY id {order} LIMIT ?3",
+        op = k.op,
+        order = k.order
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![company_id, k.after, k.limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Option<Conversation>> {
+    let sql = format!("SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, id], from_row)
+        .optional()?)
+}
+
+fn by_contact(conn: &Connection, channel_id: i64, sender: &str) -> StoreResult<Option<Conversation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM conversations WHERE channel_id = ?1 AND sender_external_id = ?2"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![channel_id, sender], from_row)
+        .optional()?)
+}
+
+/// A message to store in [`post`].
+pub(super) struct NewMessage<'a> {
+    pub income: bool,
+    pub body: &'a str,
+    pub ack: i32,
+    pub send_to_crm: bool,
+}
+
+/// Finds or creates the contact's conversation on the channel, stores the message in it and
+/// moves its last-message times. Runs inside the caller's write transaction.
+pub(super) fn post(
+    conn: &Connection,
+    channel: &Channel,
+    contact: &Contact,
+    message: NewMessage<'_>,
+    now_ms: i64,
+) -> StoreResult<Posted> {
+    let existing = by_contact(conn, channel.id, &contact.sender_external_id)?;
+    let created = existing.is_none();
+    let conversation_id = match existing {
+        Some(conversation) => {
+            if let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) {
+                conn.execute(
+                    "UPDATE conversations SET name = ?1 WHERE company_id = ?2 AND id = ?3",
+                    params![name, conversation.company_id, conversation.id],
+                )?;
+            }
+            conversation.id
+        }
+        None => {
+            let id = next_id(conn, "conversations")?;
+            let name = contact.name.as_deref().unwrap_or(&contact.sender_external_id);
+            conn.execute(
+                "INSERT INTO conversations
+                   (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    channel.company_id,
+                    id,
+                    channel.id,
+                    channel.provider,
+                    contact.sender_external_id,
+                    name,
+                    now_ms
+                ],
+            )?;
+            id
+        }
+    };
+    let message_id = next_id(conn, "messages")?;
+    conn.execute(
+        "INSERT INTO messages
+           (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            conversation_id,
+            message_id,
+            channel.company_id,
+            channel.id,
+            message.income,
+            message.body,
+            message.ack,
+            message.send_to_crm,
+            now_ms
+        ],
+    )?;
+    let income_time = message.income.then_some(now_ms);
+    conn.execute(
+        "UPDATE conversations SET last_message_at = ?1,
+             last_income_message_at = COALESCE(?2, last_income_message_at)
+         WHERE company_id = ?3 AND id = ?4",
+        params![now_ms, income_time, channel.company_id, conversation_id],
+    )?;
+    let conversation = get(conn, channel.company_id, conversation_id)?
+        .ok_or(crate::StoreError::NotFound("conversation"))?;
+    Ok(Posted {
+        conversation,
+        created,
+        message_id,
+    })
+}
+
+pub(super) fn set_note(conn: &Connection, company_id: i64, id: i64, note: &str) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE conversations SET note = ?1 WHERE company_id = ?2 AND id = ?3",
+        params![note, company_id, id],
+    )?;
+    Ok(changed > 0)
+}
+
+pub(super) fn set_assignee(conn: &Connection, company_id: i64, id: i64, assignee: Option<i64>) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE conversations SET assignee_id = ?1 WHERE company_id = ?2 AND id = ?3",
+        params![assignee, company_id, id],
+    )?;
+    Ok(changed > 0)
+}
+
+pub(super) fn set_bitrix(conn: &Connection, company_id: i64, id: i64, enabled: Option<bool>) -> StoreResult<Option<Conversation>> {
+    conn.execute(
+        "UPDATE conversations
+         SET bitrix_block_openlines = COALESCE(?1, NOT bitrix_block_openlines)
+         WHERE company_id = ?2 AND id = ?3",
+        params![enabled, company_id, id],
+    )?;
+    get(conn, company_id, id)
+}
+
+pub(super) fn messages(conn: &Connection, company_id: i64, conversation_id: i64) -> StoreResult<Vec<Message>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, conversation_id, channel_id, income, body, ack, send_to_crm, created_at
+             FROM messages WHERE conversation_id = ?1 AND company_id = ?2
+             ORDER BY created_at, id",
+        )?
+        .query_map(params![conversation_id, company_id], |r| {
+            Ok(Message {
+                id: r.get(0)?,
+                conversation_id: r.get(1)?,
+                channel_id: r.get(2)?,
+                income: r.get(3)?,
+                body: r.get(4)?,
+                ack: r.get(5)?,
+                send_to_crm: r.get(6)?,
+                created_at_ms: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

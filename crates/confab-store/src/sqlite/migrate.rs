@@ -1,0 +1,33 @@
+//! Forward-only schema migrations, tracked in `PRAGMA user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::{StoreError, StoreResult};
+
+/// The migrations in order; the database's `user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// Applies every migration the database has not seen yet, each in its own transaction.
+///
+/// The version is read inside the write transaction, so two processes opening a fresh data
+/// dir at once (`confab serve` and `confab user create`) cannot both apply one migration.
+pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Database(format!(
+                "the database has schema version {applied}, newer than this confab knows \
+                 ({}); use a newer confab",
+                MIGRATIONS.len()
+            )));
+        }
+        let Some(sql) = MIGRATIONS.get(applied) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(applied + 1).unwrap_or(i64::MAX))?;
+        tx.commit()?;
+    }
+}

@@ -1,0 +1,240 @@
+//! The embedded SQLite backend (rusqlite): one writer connection behind a mutex, a pool
+//! of readers, every call on tokio's blocking pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use serde_json::{Map, Value};
+
+use crate::{
+    Attachment, Channel, Company, CompanyPatch, Contact, Conversation, Message, NewAttachment,
+    NewChannel, NewCompany, OutgoingText, PageRequest, Posted, Store, StoreError, StoreResult,
+    TokenHash, User,
+};
+
+mod attachments;
+mod channels;
+mod companies;
+mod conversations;
+mod migrate;
+mod paging;
+mod pool;
+mod users;
+
+use conversations::NewMessage;
+
+/// Ack of an outgoing message that is stored but not yet handed to a connector.
+const ACK_PREPARING: i32 = -1;
+/// Ack of an incoming message: it has arrived.
+const ACK_RECEIVED: i32 = 2;
+
+/// The SQLite store of one data dir (`confab.db` inside it).
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: pool::ReaderPool,
+}
+
+impl SqliteStore {
+    /// The database file's name inside the data dir.
+    pub const FILE_NAME: &'static str = "confab.db";
+
+    /// Opens (creating and migrating when needed) the database in `data_dir`.
+    ///
+    /// # Errors
+    /// When the directory or database cannot be created, opened or migrated.
+    pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Database(format!("cannot create data dir {}: {e}", data_dir.display()))
+        })?;
+        let path: PathBuf = data_dir.join(Self::FILE_NAME);
+        let mut writer = pool::open_connection(&path)?;
+        migrate::run(&mut writer)?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: pool::ReaderPool::new(path),
+        })
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        // The connection is taken and returned inside the closure: if the request future
+        // is dropped (client gone), the blocking task still finishes and gives it back.
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.get()?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction of the writer, committing on `Ok`.
+    async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, name: String, token_hash: TokenHash, now_ms: i64) -> StoreResult<User> {
+        self.write(move |tx| users::create(tx, &name, &token_hash, now_ms)).await
+    }
+
+    async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>> {
+        self.read(move |c| users::by_token_hash(c, &token_hash)).await
+    }
+
+    async fn create_company(&self, creator: i64, company: NewCompany, now_ms: i64) -> StoreResult<Company> {
+        self.write(move |tx| companies::create(tx, creator, &company, now_ms)).await
+    }
+
+    async fn list_companies(&self, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>> {
+        self.read(move |c| companies::list_for_member(c, user_id, page)).await
+    }
+
+    async fn member_company(&self, user_id: i64, company_id: i64) -> StoreResult<Option<Company>> {
+        self.read(move |c| companies::for_member(c, user_id, company_id)).await
+    }
+
+    async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
+        self.read(move |c| users::is_member(c, company_id, user_id)).await
+    }
+
+    async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()> {
+        self.write(move |tx| companies::update(tx, company_id, &patch)).await
+    }
+
+    async fn create_channel(&self, company_id: i64, channel: NewChannel, now_ms: i64) -> StoreResult<Channel> {
+        self.write(move |tx| channels::create(tx, company_id, &channel, now_ms)).await
+    }
+
+    async fn list_channels(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>> {
+        self.read(move |c| channels::list(c, company_id, page)).await
+    }
+
+    async fn get_channel(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>> {
+        self.read(move |c| channels::get(c, company_id, channel_id)).await
+    }
+
+    async fn channel_by_provider(&self, company_id: i64, provider: String) -> StoreResult<Option<Channel>> {
+        self.read(move |c| channels::by_provider(c, company_id, &provider)).await
+    }
+
+    async fn update_channel_settings(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        settings: Map<String, Value>,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| channels::merge_settings(tx, company_id, channel_id, settings)).await
+    }
+
+    async fn delete_channel(&self, company_id: i64, channel_id: i64, now_ms: i64) -> StoreResult<bool> {
+        self.write(move |tx| channels::soft_delete(tx, company_id, channel_id, now_ms)).await
+    }
+
+    async fn list_conversations(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Conversation>> {
+        self.read(move |c| conversations::list(c, company_id, page)).await
+    }
+
+    async fn get_conversation(&self, company_id: i64, conversation_id: i64) -> StoreResult<Option<Conversation>> {
+        self.read(move |c| conversations::get(c, company_id, conversation_id)).await
+    }
+
+    async fn start_conversation(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: OutgoingText,
+        now_ms: i64,
+    ) -> StoreResult<Posted> {
+        self.write(move |tx| {
+            let message = NewMessage {
+                income: false,
+                body: &text.body,
+                ack: ACK_PREPARING,
+                send_to_crm: text.send_to_crm,
+            };
+            conversations::post(tx, &channel, &contact, message, now_ms)
+        })
+        .await
+    }
+
+    async fn receive_message(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: String,
+        now_ms: i64,
+    ) -> StoreResult<Posted> {
+        self.write(move |tx| {
+            let message = NewMessage {
+                income: true,
+                body: &text,
+                ack: ACK_RECEIVED,
+                send_to_crm: true,
+            };
+            conversations::post(tx, &channel, &contact, message, now_ms)
+        })
+        .await
+    }
+
+    async fn set_note(&self, company_id: i64, conversation_id: i64, note: String) -> StoreResult<bool> {
+        self.write(move |tx| conversations::set_note(tx, company_id, conversation_id, &note)).await
+    }
+
+    async fn set_assignee(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        assignee_id: Option<i64>,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| conversations::set_assignee(tx, company_id, conversation_id, assignee_id))
+            .await
+    }
+
+    async fn set_bitrix_block_openlines(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        enabled: Option<bool>,
+    ) -> StoreResult<Option<Conversation>> {
+        self.write(move |tx| conversations::set_bitrix(tx, company_id, conversation_id, enabled)).await
+    }
+
+    async fn conversation_messages(&self, company_id: i64, conversation_id: i64) -> StoreResult<Vec<Message>> {
+        self.read(move |c| conversations::messages(c, company_id, conversation_id)).await
+    }
+
+    async fn create_attachment(
+        &self,
+        company_id: i64,
+        attachment: NewAttachment,
+        now_ms: i64,
+    ) -> StoreResult<Attachment> {
+        self.write(move |tx| attachments::create(tx, company_id, &attachment, now_ms)).await
+    }
+
+    async fn get_attachment(&self, company_id: i64, attachment_id: i64) -> StoreResult<Option<Attachment>> {
+        self.read(move |c| attachments::get(c, company_id, attachment_id)).await
+    }
+}

@@ -1,0 +1,89 @@
+//! Connections to the SQLite file: one writer, a small pool of readers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::Connection;
+
+use crate::StoreResult;
+
+/// Opens a connection with the settings every confab connection shares.
+pub(super) fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    // WAL lets readers run beside the one writer; FULL makes an answered write survive a
+    // power cut, not only a crash; the size limit keeps the WAL from growing without bound.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA journal_size_limit = 67108864;
+         PRAGMA mmap_size = 268435456;",
+    )?;
+    Ok(conn)
+}
+
+/// Reader connections, opened on demand and kept for reuse.
+#[derive(Clone)]
+pub(super) struct ReaderPool {
+    path: PathBuf,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// A reader taken from the pool; it goes back when dropped, so a connection is never lost,
+/// even when the request that asked for it has gone away.
+pub(super) struct Reader {
+    conn: Option<Connection>,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl ReaderPool {
+    pub(super) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            idle: Arc::default(),
+        }
+    }
+
+    /// An idle reader, or a new one.
+    pub(super) fn get(&self) -> StoreResult<Reader> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = open_connection(&self.path)?;
+                conn.execute_batch("PRAGMA query_only = ON;")?;
+                conn
+            }
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            idle: self.idle.clone(),
+        })
+    }
+}
+
+impl std::ops::Deref for Reader {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        // Only `drop` takes the connection out.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            // A burst may open many readers; keep a handful.
+            if idle.len() < 16 {
+                idle.push(conn);
+            }
+        }
+    }
+}
