@@ -1,0 +1,3 @@
+//! Tests: attachments.
+
+use crate::harness::*;

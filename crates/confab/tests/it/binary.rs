@@ -1,0 +1,3 @@
+//! Tests: binary.
+
+use crate::harness::*;

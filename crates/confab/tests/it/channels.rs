@@ -1,0 +1,3 @@
+//! Tests: channels.
+
+use crate::harness::*;

@@ -1,0 +1,3 @@
+//! Tests: conversations.
+
+use crate::harness::*;

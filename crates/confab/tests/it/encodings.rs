@@ -1,0 +1,3 @@
+//! Tests: encodings.
+
+use crate::harness::*;

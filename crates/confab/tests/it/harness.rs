@@ -1,0 +1,250 @@
+//! `TestServer`: a real confab server in-process on 127.0.0.1:0 with a temp data dir,
+//! a user and its token, and helpers that return (status, JSON body).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use confab_server::Config;
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running server and the first user's credentials.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The first user's API token.
+    pub token: String,
+    /// The first user's id.
+    pub user_id: i64,
+    /// A plain HTTP client.
+    pub http: reqwest::Client,
+    dir: Option<TempDir>,
+    config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// A sandbox server (the common case) with one user.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose config `adjust` changes first (sandbox is on unless turned off).
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_data_dir(dir.path().join("data"));
+        config.sandbox = true;
+        adjust(&mut config);
+        let (user, token) = confab_server::users::create_user(&config.data_dir, "tester")
+            .await
+            .expect("create user");
+        let mut server = Self {
+            base: String::new(),
+            token,
+            user_id: user.id,
+            http: reqwest::Client::new(),
+            dir: Some(dir),
+            config,
+            stop: None,
+            task: None,
+        };
+        server.launch().await;
+        server
+    }
+
+    async fn launch(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        self.base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(confab_server::run(self.config.clone(), listener, async {
+            stopped.await.ok();
+        }));
+        self.stop = Some(stop);
+        self.task = Some(task);
+        for _ in 0..200 {
+            if let Ok(r) = self.http.get(format!("{}/healthz", self.base)).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// Stops the server gracefully and starts it again on the same data dir.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        self.launch().await;
+    }
+
+    /// Stops the server gracefully and waits for it to finish.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server result");
+        }
+    }
+
+    /// The data dir the server runs on.
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// The config the server runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Creates another user on the same database; returns (id, token).
+    pub async fn new_user(&self, name: &str) -> (i64, String) {
+        let (user, token) = confab_server::users::create_user(&self.config.data_dir, name)
+            .await
+            .expect("create user");
+        (user.id, token)
+    }
+
+    /// The full URL of `path` (which may carry a query).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the first user's token in the header.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("X-Private-Api-Token", &self.token)
+    }
+
+    /// A request with the given token in the header.
+    pub fn req_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("X-Private-Api-Token", token)
+    }
+
+    /// GET with the first user's token.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        call(self.req(Method::GET, path)).await
+    }
+
+    /// A form-encoded request with the first user's token.
+    pub async fn form(&self, method: Method, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        call(self.req(method, path).form(form)).await
+    }
+
+    /// A JSON request with the first user's token.
+    pub async fn json(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
+        call(self.req(method, path).json(&body)).await
+    }
+
+    /// Creates a company; returns its id.
+    pub async fn company(&self, name: &str) -> i64 {
+        let (status, body) = self.form(Method::POST, "/p1/companies", &[("name", name)]).await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["external_id"].as_i64().expect("company id")
+    }
+
+    /// Creates a channel of `provider` in `company`; returns its id.
+    pub async fn channel(&self, company: i64, provider: &str) -> i64 {
+        let (status, body) = self
+            .form(Method::POST, &format!("/p1/companies/{company}/channels"), &[("provider", provider)])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["external_id"].as_i64().expect("channel id")
+    }
+
+    /// Creates a whatsapp conversation with `phone` (the company needs a whatsapp channel);
+    /// returns its id.
+    pub async fn conversation(&self, company: i64, phone: &str) -> i64 {
+        let (status, body) = self
+            .form(
+                Method::POST,
+                &format!("/p1/companies/{company}/conversations"),
+                &[("provider", "whatsapp"), ("phone", phone), ("text", "Hello")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["conversation"]["external_id"].as_i64().expect("conversation id")
+    }
+
+    /// A company with a whatsapp channel and one conversation: (company, channel, conversation).
+    pub async fn fixture(&self) -> (i64, i64, i64) {
+        let company = self.company("Acme").await;
+        let channel = self.channel(company, "whatsapp").await;
+        let conversation = self.conversation(company, "79250000001").await;
+        (company, channel, conversation)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+/// Sends a request; returns the status and the body as JSON (`Value::Null` if not JSON).
+pub async fn call(request: RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Asserts an error answer: the status, `status: "error"`, and that the message or the
+/// `errors` list names `param`.
+#[track_caller]
+pub fn assert_param_error(status: u16, body: &Value, want_status: u16, param: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    let named = body["errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|d| d["parameter"] == param));
+    assert!(named && message.contains(param), "error does not name {param}: {body}");
+}
+
+/// The JSON types the seed requires of every conversation object.
+#[track_caller]
+pub fn assert_conversation_shape(c: &Value) {
+    for (field, ok) in [
+        ("external_id", c["external_id"].is_i64()),
+        ("name", c["name"].is_string()),
+        ("channel_id", c["channel_id"].is_i64()),
+        ("channel_type", c["channel_type"].is_string()),
+        ("created_at", c["created_at"].is_string()),
+        ("created_at_timestamp", c["created_at_timestamp"].is_i64()),
+        ("avatar", c["avatar"].is_string()),
+        ("sender_external_id", c["sender_external_id"].is_string()),
+        ("meta", c["meta"].is_object()),
+        ("last_message_at", c["last_message_at"].is_i64()),
+        ("last_income_message_at", c["last_income_message_at"].is_i64()),
+        ("bitrix_block_openlines", c["bitrix_block_openlines"].is_boolean()),
+    ] {
+        assert!(ok, "field {field} missing or mistyped in {c}");
+    }
+    let created = c["created_at"].as_str().unwrap_or_default();
+    let re_ok = created.len() == 24
+        && created.ends_with('Z')
+        && created.as_bytes().get(10) == Some(&b'T')
+        && created.as_bytes().get(19) == Some(&b'.');
+    assert!(re_ok, "created_at not ISO with ms: {created}");
+    let parsed = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+        .expect("created_at parses");
+    assert_eq!(parsed.unix_timestamp(), c["created_at_timestamp"].as_i64().unwrap_or(-1));
+}
+
+/// An empty JSON object, for bodies.
+pub fn empty() -> Value {
+    json!({})
+}

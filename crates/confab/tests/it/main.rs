@@ -1,0 +1,14 @@
+//! The one integration-test binary: every test starts the real server on a free loopback
+//! port with its own temp data dir and talks HTTP to it.
+
+mod harness;
+
+mod attachments;
+mod binary;
+mod channels;
+mod companies;
+mod conversations;
+mod encodings;
+mod pagination;
+mod sandbox;
+mod tenancy;

@@ -1,0 +1,3 @@
+//! Tests: pagination.
+
+use crate::harness::*;

@@ -1,0 +1,3 @@
+//! Tests: sandbox.
+
+use crate::harness::*;

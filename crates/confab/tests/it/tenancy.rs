@@ -1,0 +1,3 @@
+//! Tests: tenancy.
+
+use crate::harness::*;
