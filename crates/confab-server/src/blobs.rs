@@ -59,6 +59,11 @@ impl Blobs {
     /// # Errors
     /// When the blob is missing or unreadable.
     pub async fn read_all(&self, key: &str) -> anyhow::Result<bytes::Bytes> {
-        Ok(self.store.get(&ObjectPath::from(key)).await?.bytes().await?)
+        Ok(self
+            .store
+            .get(&ObjectPath::from(key))
+            .await?
+            .bytes()
+            .await?)
     }
 }

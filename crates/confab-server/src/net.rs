@@ -109,9 +109,7 @@ impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = all.into_iter().filter(|a| is_global(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!(
@@ -192,9 +190,8 @@ impl Fetcher {
         if allow_private {
             builder = builder.redirect(redirect::Policy::limited(MAX_REDIRECTS));
         } else {
-            builder = builder
-                .dns_resolver(Arc::new(PublicOnlyResolver))
-                .redirect(redirect::Policy::custom(|attempt| {
+            builder = builder.dns_resolver(Arc::new(PublicOnlyResolver)).redirect(
+                redirect::Policy::custom(|attempt| {
                     if attempt.previous().len() >= MAX_REDIRECTS {
                         return attempt.error("too many redirects");
                     }
@@ -206,7 +203,8 @@ impl Fetcher {
                         Some(why) => attempt.error(why),
                         None => attempt.follow(),
                     }
-                }));
+                }),
+            );
         }
         Ok(Self {
             client: builder.build()?,
@@ -218,7 +216,12 @@ impl Fetcher {
     ///
     /// # Errors
     /// [`FetchError`] says whether the target was refused, failed or too large.
-    pub async fn fetch_to_file(&self, url: &Url, dir: &Path, limit: u64) -> Result<Fetched, FetchError> {
+    pub async fn fetch_to_file(
+        &self,
+        url: &Url,
+        dir: &Path,
+        limit: u64,
+    ) -> Result<Fetched, FetchError> {
         if !self.allow_private
             && let Some(why) = literal_host_refusal(url)
         {
@@ -232,7 +235,9 @@ impl Fetcher {
             .map_err(|e| FetchError::Failed(error_chain(&e)))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(FetchError::Failed(format!("the server answered HTTP {status}")));
+            return Err(FetchError::Failed(format!(
+                "the server answered HTTP {status}"
+            )));
         }
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge(limit));
@@ -279,15 +284,38 @@ mod tests {
 
     #[test]
     fn non_public_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-            "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1",
-            "fc00::1", "fd12::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "64:ff9b::7f00:1", "2002:7f00:1::", "2001:db8::1"]
-        {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd12::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "2001:db8::1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(!is_global(ip), "{ip} passed");
         }
-        for ip in ["8.8.8.8", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"] {
+        for ip in [
+            "8.8.8.8",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
             let ip: IpAddr = ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(is_global(ip), "{ip} refused");
         }

@@ -55,8 +55,12 @@ pub trait Store: Send + Sync + 'static {
     // ---- users ----
 
     /// Creates a user whose API token hashes to `token_hash`.
-    async fn create_user(&self, name: String, token_hash: TokenHash, now_ms: i64)
-    -> StoreResult<User>;
+    async fn create_user(
+        &self,
+        name: String,
+        token_hash: TokenHash,
+        now_ms: i64,
+    ) -> StoreResult<User>;
 
     /// The user whose API token hashes to `token_hash`, if any.
     async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>>;
@@ -75,8 +79,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list_companies(&self, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>>;
 
     /// The company, if `user_id` is a member of it. This is the one tenancy check.
-    async fn member_company(&self, user_id: i64, company_id: i64)
-    -> StoreResult<Option<Company>>;
+    async fn member_company(&self, user_id: i64, company_id: i64) -> StoreResult<Option<Company>>;
 
     /// Whether `user_id` is a member of `company_id`.
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool>;
@@ -96,8 +99,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Channel>;
 
     /// One page of the company's live channels, by id.
-    async fn list_channels(&self, company_id: i64, page: PageRequest)
-    -> StoreResult<Vec<Channel>>;
+    async fn list_channels(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>>;
 
     /// A live channel of the company.
     async fn get_channel(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>>;
@@ -118,8 +120,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
 
     /// Disables (soft-deletes) a live channel; false when there is no such channel.
-    async fn delete_channel(&self, company_id: i64, channel_id: i64, now_ms: i64)
-    -> StoreResult<bool>;
+    async fn delete_channel(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
 
     // ---- conversations ----
 
@@ -158,8 +164,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Posted>;
 
     /// Sets the note; false when there is no such conversation.
-    async fn set_note(&self, company_id: i64, conversation_id: i64, note: String)
-    -> StoreResult<bool>;
+    async fn set_note(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        note: String,
+    ) -> StoreResult<bool>;
 
     /// Sets or clears the assignee; false when there is no such conversation.
     async fn set_assignee(

@@ -42,7 +42,9 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -90,7 +92,10 @@ async fn serve(config: confab_server::Config) -> anyhow::Result<()> {
         return server.await.context("server task failed")?;
     }
     ready?;
-    println!("confab listening on http://{addr}{}", if sandbox { " (sandbox)" } else { "" });
+    println!(
+        "confab listening on http://{addr}{}",
+        if sandbox { " (sandbox)" } else { "" }
+    );
     server.await.context("server task failed")?
 }
 
@@ -99,10 +104,13 @@ async fn wait_ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     for _ in 0..400 {
         if let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await {
-            let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            let request =
+                format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
             if stream.write_all(request.as_bytes()).await.is_ok() {
                 let mut answer = Vec::new();
-                if stream.read_to_end(&mut answer).await.is_ok() && answer.starts_with(b"HTTP/1.1 200") {
+                if stream.read_to_end(&mut answer).await.is_ok()
+                    && answer.starts_with(b"HTTP/1.1 200")
+                {
                     return Ok(());
                 }
             }

@@ -36,11 +36,23 @@ mod tests {
     #[test]
     fn phones() {
         assert_eq!(normalize_phone("79250000001").as_deref(), Ok("79250000001"));
-        assert_eq!(normalize_phone("+79250000001").as_deref(), Ok("79250000001"));
+        assert_eq!(
+            normalize_phone("+79250000001").as_deref(),
+            Ok("79250000001")
+        );
         assert_eq!(normalize_phone("8005553535").as_deref(), Ok("8005553535"));
-        for bad in ["", "+", "7925000000", "7925 000 0001", "7-925-000-00-01", "++79250000001",
-            "79250000001x", "1234567890123456", " 79250000001", "٧٩٢٥٠٠٠٠٠٠١"]
-        {
+        for bad in [
+            "",
+            "+",
+            "7925000000",
+            "7925 000 0001",
+            "7-925-000-00-01",
+            "++79250000001",
+            "79250000001x",
+            "1234567890123456",
+            " 79250000001",
+            "٧٩٢٥٠٠٠٠٠٠١",
+        ] {
             assert!(normalize_phone(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -48,8 +60,19 @@ mod tests {
     #[test]
     fn usernames() {
         assert_eq!(normalize_username("@testuser").as_deref(), Ok("testuser"));
-        assert_eq!(normalize_username("test_user_1").as_deref(), Ok("test_user_1"));
-        for bad in ["", "@", "abcd", "@@testuser", "test user", "тестюзер", &"a".repeat(33)] {
+        assert_eq!(
+            normalize_username("test_user_1").as_deref(),
+            Ok("test_user_1")
+        );
+        for bad in [
+            "",
+            "@",
+            "abcd",
+            "@@testuser",
+            "test user",
+            "тестюзер",
+            &"a".repeat(33),
+        ] {
             assert!(normalize_username(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -36,7 +36,11 @@ fn clean_file_name(raw: Option<&str>) -> String {
         .and_then(|n| n.rsplit(['/', '\\']).next())
         .map(str::trim)
         .unwrap_or_default();
-    let name: String = base.chars().filter(|c| !c.is_control()).take(MAX_FILE_NAME).collect();
+    let name: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FILE_NAME)
+        .collect();
     if name.is_empty() || name == "." || name == ".." {
         "file".to_owned()
     } else {
@@ -85,12 +89,14 @@ async fn from_url(state: &AppState, text: &str) -> ApiResult<Incoming> {
                 "file_url",
                 format!("{why}; such targets are allowed only with --allow-private-urls"),
             ),
-            FetchError::Failed(why) => ApiError::invalid("file_url", format!("could not be fetched: {why}")),
+            FetchError::Failed(why) => {
+                ApiError::invalid("file_url", format!("could not be fetched: {why}"))
+            }
         })?;
     let segment = url
         .path_segments()
         .and_then(|mut s| s.next_back())
-        .map(|s| percent_decode(s));
+        .map(percent_decode);
     let file_name = clean_file_name(segment.as_deref());
     Ok(Incoming {
         mime_type: mime_type(fetched.content_type, &file_name),
@@ -108,7 +114,11 @@ fn percent_decode(segment: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn upload(State(state): State<AppState>, scope: CompanyScope, mut params: Params) -> ApiResult<Response> {
+async fn upload(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    mut params: Params,
+) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let file = params.take_file("file");
     let url = params
@@ -116,7 +126,10 @@ async fn upload(State(state): State<AppState>, scope: CompanyScope, mut params: 
         .filter(|u| !u.trim().is_empty());
     let incoming = match (file, url) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("file", "give either file or file_url, not both"));
+            return Err(ApiError::invalid(
+                "file",
+                "give either file or file_url, not both",
+            ));
         }
         (None, None) if params.has("file") => {
             return Err(ApiError::invalid(
@@ -150,7 +163,11 @@ async fn upload(State(state): State<AppState>, scope: CompanyScope, mut params: 
         blob_key: key.clone(),
         source_url: incoming.source_url,
     };
-    let stored = match state.store.create_attachment(scope.id(), attachment, now_ms()).await {
+    let stored = match state
+        .store
+        .create_attachment(scope.id(), attachment, now_ms())
+        .await
+    {
         Ok(stored) => stored,
         Err(e) => {
             state.blobs.delete(&key).await.ok();

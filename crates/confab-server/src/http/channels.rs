@@ -24,7 +24,10 @@ const MAX_SETTING: usize = 4096;
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/p1/companies/{company_id}/channels", get(list).post(create))
+        .route(
+            "/p1/companies/{company_id}/channels",
+            get(list).post(create),
+        )
         .route(
             "/p1/companies/{company_id}/channels/{channel_id}",
             put(update).delete(delete),
@@ -46,7 +49,11 @@ pub fn provider_param(params: &Params) -> ApiResult<Provider> {
 }
 
 /// The live channel `{channel_id}` of the scoped company, or a 404.
-pub async fn scoped_channel(state: &AppState, scope: &CompanyScope, params: &Params) -> ApiResult<Channel> {
+pub async fn scoped_channel(
+    state: &AppState,
+    scope: &CompanyScope,
+    params: &Params,
+) -> ApiResult<Channel> {
     let channel_id = params.path_id("channel_id", "channel")?;
     state
         .store
@@ -55,9 +62,16 @@ pub async fn scoped_channel(state: &AppState, scope: &CompanyScope, params: &Par
         .ok_or_else(|| ApiError::NotFound("channel".to_owned()))
 }
 
-async fn list(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("channels:{}", scope.id()))?;
-    let rows = state.store.list_channels(scope.id(), page.request()).await?;
+    let rows = state
+        .store
+        .list_channels(scope.id(), page.request())
+        .await?;
     let (rows, next_page) = page.finish(rows, |c| c.id);
     Ok(reply::ok(wire::ChannelList {
         channels: rows
@@ -116,7 +130,11 @@ fn settings(params: &Params) -> ApiResult<Map<String, Value>> {
     Ok(settings)
 }
 
-async fn create(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let provider = provider_param(&params)?;
     let settings = settings(&params)?;
     if !state.config.sandbox {
@@ -145,10 +163,19 @@ async fn create(State(state): State<AppState>, scope: CompanyScope, params: Para
             ),
             other => other.into(),
         })?;
-    Ok(reply::envelope(Status::Created, ExternalId { external_id: channel.id }))
+    Ok(reply::envelope(
+        Status::Created,
+        ExternalId {
+            external_id: channel.id,
+        },
+    ))
 }
 
-async fn update(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
     let provider: Provider = channel
         .provider
@@ -175,12 +202,25 @@ async fn update(State(state): State<AppState>, scope: CompanyScope, params: Para
     {
         return Err(ApiError::NotFound("channel".to_owned()));
     }
-    Ok(reply::envelope(Status::Updated, ExternalId { external_id: channel.id }))
+    Ok(reply::envelope(
+        Status::Updated,
+        ExternalId {
+            external_id: channel.id,
+        },
+    ))
 }
 
-async fn delete(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn delete(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
-    if !state.store.delete_channel(scope.id(), channel.id, now_ms()).await? {
+    if !state
+        .store
+        .delete_channel(scope.id(), channel.id, now_ms())
+        .await?
+    {
         return Err(ApiError::NotFound("channel".to_owned()));
     }
     Ok(reply::status_only(Status::Deleted))

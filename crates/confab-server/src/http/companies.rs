@@ -38,7 +38,11 @@ fn company_json(c: &confab_store::Company) -> wire::Company {
     }
 }
 
-async fn list(State(state): State<AppState>, Caller(user): Caller, params: Params) -> ApiResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    params: Params,
+) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("companies:{}", user.id))?;
     let rows = state.store.list_companies(user.id, page.request()).await?;
     let (rows, next_page) = page.finish(rows, |c| c.id);
@@ -49,7 +53,9 @@ async fn list(State(state): State<AppState>, Caller(user): Caller, params: Param
 }
 
 async fn show(scope: CompanyScope) -> ApiResult<Response> {
-    Ok(reply::ok(serde_json::json!({ "company": company_json(&scope.company) })))
+    Ok(reply::ok(
+        serde_json::json!({ "company": company_json(&scope.company) }),
+    ))
 }
 
 /// An optional free-text field: absent stays `None`; an empty string means "none".
@@ -70,7 +76,11 @@ fn webhook_url(params: &Params) -> ApiResult<Option<Option<String>>> {
     Ok(Some(url))
 }
 
-async fn create(State(state): State<AppState>, Caller(user): Caller, params: Params) -> ApiResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    params: Params,
+) -> ApiResult<Response> {
     let name = params.required_text("name", MAX_NAME)?;
     let company = NewCompany {
         name,
@@ -78,13 +88,27 @@ async fn create(State(state): State<AppState>, Caller(user): Caller, params: Par
         description: optional_text(&params, "description", MAX_DESCRIPTION)?.flatten(),
         webhook_url: webhook_url(&params)?.flatten(),
     };
-    let company = state.store.create_company(user.id, company, now_ms()).await?;
-    Ok(reply::envelope(Status::Created, ExternalId { external_id: company.id }))
+    let company = state
+        .store
+        .create_company(user.id, company, now_ms())
+        .await?;
+    Ok(reply::envelope(
+        Status::Created,
+        ExternalId {
+            external_id: company.id,
+        },
+    ))
 }
 
-async fn update(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let name = match params.optional_str_max("name", MAX_NAME)? {
-        Some(n) if n.trim().is_empty() => return Err(ApiError::invalid("name", "must not be blank")),
+        Some(n) if n.trim().is_empty() => {
+            return Err(ApiError::invalid("name", "must not be blank"));
+        }
         other => other,
     };
     let patch = CompanyPatch {
@@ -95,5 +119,10 @@ async fn update(State(state): State<AppState>, scope: CompanyScope, params: Para
         hidden: params.optional_bool("hidden")?,
     };
     state.store.update_company(scope.id(), patch).await?;
-    Ok(reply::envelope(Status::Updated, ExternalId { external_id: scope.id() }))
+    Ok(reply::envelope(
+        Status::Updated,
+        ExternalId {
+            external_id: scope.id(),
+        },
+    ))
 }

@@ -47,7 +47,10 @@ pub fn conversation_json(c: &Conversation) -> wire::Conversation {
         channel_type: c.channel_type.clone(),
         created_at: iso_millis(c.created_at_ms),
         created_at_timestamp: unix_seconds(c.created_at_ms),
-        avatar: c.avatar.clone().unwrap_or_else(|| MISSING_AVATAR.to_owned()),
+        avatar: c
+            .avatar
+            .clone()
+            .unwrap_or_else(|| MISSING_AVATAR.to_owned()),
         sender_external_id: c.sender_external_id.clone(),
         meta: c.meta.clone(),
         last_message_at: c.last_message_at_ms.map_or(0, unix_seconds),
@@ -78,9 +81,16 @@ pub async fn scoped_conversation(
         .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))
 }
 
-async fn list(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("conversations:{}", scope.id()))?;
-    let rows = state.store.list_conversations(scope.id(), page.request()).await?;
+    let rows = state
+        .store
+        .list_conversations(scope.id(), page.request())
+        .await?;
     let (rows, next_page) = page.finish(rows, |c| c.id);
     Ok(reply::ok(wire::ConversationList {
         conversations: rows.iter().map(conversation_json).collect(),
@@ -88,7 +98,11 @@ async fn list(State(state): State<AppState>, scope: CompanyScope, params: Params
     }))
 }
 
-async fn show(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     Ok(conversation_reply(&conversation))
 }
@@ -131,12 +145,18 @@ fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
         )),
         other => Err(ApiError::invalid(
             "provider",
-            format!("conversations cannot be created for {other}; use whatsapp or telegram_personal"),
+            format!(
+                "conversations cannot be created for {other}; use whatsapp or telegram_personal"
+            ),
         )),
     }
 }
 
-async fn create(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let provider = provider_param(&params)?;
     let sender = contact_for(provider, &params)?;
     let text = params.required_text("text", MAX_TEXT)?;
@@ -157,21 +177,41 @@ async fn create(State(state): State<AppState>, scope: CompanyScope, params: Para
     };
     let posted = state
         .store
-        .start_conversation(channel, contact, OutgoingText { body: text, send_to_crm }, now_ms())
+        .start_conversation(
+            channel,
+            contact,
+            OutgoingText {
+                body: text,
+                send_to_crm,
+            },
+            now_ms(),
+        )
         .await?;
     Ok(conversation_reply(&posted.conversation))
 }
 
-async fn note(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn note(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let note = params.required_str_max("note", MAX_NOTE)?;
-    if !state.store.set_note(scope.id(), conversation.id, note).await? {
+    if !state
+        .store
+        .set_note(scope.id(), conversation.id, note)
+        .await?
+    {
         return Err(ApiError::NotFound("conversation".to_owned()));
     }
     Ok(reply::status_only(Status::Updated))
 }
 
-async fn assign(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn assign(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let assignee = params.optional_i64("assignee_id")?;
     if let Some(user_id) = assignee {
@@ -183,7 +223,11 @@ async fn assign(State(state): State<AppState>, scope: CompanyScope, params: Para
             ));
         }
     }
-    if !state.store.set_assignee(scope.id(), conversation.id, assignee).await? {
+    if !state
+        .store
+        .set_assignee(scope.id(), conversation.id, assignee)
+        .await?
+    {
         return Err(ApiError::NotFound("conversation".to_owned()));
     }
     Ok(reply::ok(ConversationRef {
@@ -193,7 +237,11 @@ async fn assign(State(state): State<AppState>, scope: CompanyScope, params: Para
     }))
 }
 
-async fn toggle_bitrix(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn toggle_bitrix(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let enabled = params.optional_bool("enabled")?;
     let updated = state

@@ -45,11 +45,9 @@ pub fn router(state: AppState) -> Router {
                         .map_or("unmatched", MatchedPath::as_str);
                     tracing::info_span!("request", method = %req.method(), route)
                 })
-                .on_response(
-                    |res: &Response, latency: Duration, _span: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), ?latency, "answered");
-                    },
-                ),
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(status = res.status().as_u16(), ?latency, "answered");
+                }),
         )
         .with_state(state)
 }

@@ -103,7 +103,9 @@ fn parse_form(bytes: &[u8], source: &str) -> ApiResult<Map<String, Value>> {
         Ok(_) => Err(ApiError::BadRequest(format!(
             "the {source} is not a list of name=value pairs"
         ))),
-        Err(e) => Err(ApiError::BadRequest(format!("the {source} is malformed: {e}"))),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "the {source} is malformed: {e}"
+        ))),
     }
 }
 
@@ -142,7 +144,9 @@ type Multipart = (Map<String, Value>, Vec<(String, UploadedFile)>);
 /// Reads a multipart body: text fields become parameters, file parts are spooled to disk.
 async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> ApiResult<Multipart> {
     let boundary = multer::parse_boundary(content_type).map_err(|e| {
-        ApiError::BadRequest(format!("the multipart Content-Type has no usable boundary: {e}"))
+        ApiError::BadRequest(format!(
+            "the multipart Content-Type has no usable boundary: {e}"
+        ))
     })?;
     let file_limit = state.config.max_attachment_size;
     let text_limit = state.config.max_body_size;
@@ -181,9 +185,8 @@ async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> Api
                 }
                 text.extend_from_slice(&chunk);
             }
-            let text = String::from_utf8(text).map_err(|_| {
-                ApiError::invalid(&name, "must be UTF-8 text")
-            })?;
+            let text = String::from_utf8(text)
+                .map_err(|_| ApiError::invalid(&name, "must be UTF-8 text"))?;
             pairs.push((name, text));
         }
     }
@@ -204,7 +207,11 @@ fn multipart_error(e: multer::Error) -> ApiError {
 }
 
 /// Writes one file part to a temp file in `dir`, refusing more than `limit` bytes.
-async fn spool(field: &mut multer::Field<'_>, dir: &Path, limit: u64) -> ApiResult<(TempPath, u64)> {
+async fn spool(
+    field: &mut multer::Field<'_>,
+    dir: &Path,
+    limit: u64,
+) -> ApiResult<(TempPath, u64)> {
     let temp = tempfile::Builder::new()
         .prefix("upload-")
         .tempfile_in(dir)
@@ -240,7 +247,10 @@ fn single<'a>(name: &str, value: &'a Value) -> ApiResult<Option<&'a Value>> {
             }
             Some(last) => single(name, last),
         },
-        Value::Object(_) => Err(ApiError::invalid(name, "must be a single value, not an object")),
+        Value::Object(_) => Err(ApiError::invalid(
+            name,
+            "must be a single value, not an object",
+        )),
         other => Ok(Some(other)),
     }
 }
@@ -422,8 +432,14 @@ mod tests {
     #[test]
     fn form_brackets_and_plus() {
         let p = form("message=hi+there&attachments_ids[]=1&attachments_ids%5B%5D=2&t[id]=x");
-        assert_eq!(p.optional_str("message").ok().flatten().as_deref(), Some("hi there"));
-        assert_eq!(p.optional_i64_list("attachments_ids").ok().flatten(), Some(vec![1, 2]));
+        assert_eq!(
+            p.optional_str("message").ok().flatten().as_deref(),
+            Some("hi there")
+        );
+        assert_eq!(
+            p.optional_i64_list("attachments_ids").ok().flatten(),
+            Some(vec![1, 2])
+        );
         assert_eq!(p.raw("t"), Some(&json!({"id": "x"})));
         assert!(parse_form(b"a[=1", "test").is_err());
         assert!(parse_form(b"=1", "test").is_err());
@@ -438,9 +454,18 @@ mod tests {
             (json!(0), Some(false)),
             (json!(""), None),
         ] {
-            assert_eq!(params(json!({ "b": v })).optional_bool("b").ok(), Some(want));
+            assert_eq!(
+                params(json!({ "b": v })).optional_bool("b").ok(),
+                Some(want)
+            );
         }
-        for bad in [json!("yes"), json!(2), json!([]), json!({"a": 1}), json!(1.0)] {
+        for bad in [
+            json!("yes"),
+            json!(2),
+            json!([]),
+            json!({"a": 1}),
+            json!(1.0),
+        ] {
             let e = params(json!({ "b": bad })).optional_bool("b");
             assert!(matches!(e, Err(ApiError::InvalidParam { ref name, .. }) if name == "b"));
         }
@@ -448,14 +473,33 @@ mod tests {
 
     #[test]
     fn integers() {
-        assert_eq!(params(json!({"n": "42"})).optional_i64("n").ok(), Some(Some(42)));
-        assert_eq!(params(json!({"n": -7})).optional_i64("n").ok(), Some(Some(-7)));
-        assert_eq!(params(json!({"n": ["1", "2"]})).optional_i64("n").ok(), Some(Some(2)));
-        for bad in [json!("1.5"), json!(1.5), json!("1e3"), json!("abc"), json!("-"),
-            json!("99999999999999999999"), json!(1e30), json!(true)]
-        {
+        assert_eq!(
+            params(json!({"n": "42"})).optional_i64("n").ok(),
+            Some(Some(42))
+        );
+        assert_eq!(
+            params(json!({"n": -7})).optional_i64("n").ok(),
+            Some(Some(-7))
+        );
+        assert_eq!(
+            params(json!({"n": ["1", "2"]})).optional_i64("n").ok(),
+            Some(Some(2))
+        );
+        for bad in [
+            json!("1.5"),
+            json!(1.5),
+            json!("1e3"),
+            json!("abc"),
+            json!("-"),
+            json!("99999999999999999999"),
+            json!(1e30),
+            json!(true),
+        ] {
             let e = params(json!({ "n": bad })).optional_i64("n");
-            assert!(matches!(e, Err(ApiError::InvalidParam { ref name, .. }) if name == "n"), "{bad}");
+            assert!(
+                matches!(e, Err(ApiError::InvalidParam { ref name, .. }) if name == "n"),
+                "{bad}"
+            );
         }
     }
 
@@ -466,16 +510,25 @@ mod tests {
         assert!(p.optional_str("o").is_err());
         assert!(p.optional_str_max("s", 1).is_err());
         assert!(p.required_text("blank", 10).is_err());
-        assert!(matches!(p.required_text("nope", 10),
-            Err(ApiError::InvalidParam { code: "missing", .. })));
+        assert!(matches!(
+            p.required_text("nope", 10),
+            Err(ApiError::InvalidParam {
+                code: "missing",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn path_ids() {
-        let p = params(json!({"id": "12", "bad": "x1", "zero": "0", "big": "99999999999999999999"}));
+        let p =
+            params(json!({"id": "12", "bad": "x1", "zero": "0", "big": "99999999999999999999"}));
         assert_eq!(p.path_id("id", "thing").ok(), Some(12));
         for name in ["bad", "zero", "big", "absent"] {
-            assert!(matches!(p.path_id(name, "thing"), Err(ApiError::NotFound(_))));
+            assert!(matches!(
+                p.path_id(name, "thing"),
+                Err(ApiError::NotFound(_))
+            ));
         }
     }
 

@@ -17,7 +17,9 @@ pub fn json<T: Serialize>(body: &T) -> Response {
             bytes,
         )
             .into_response(),
-        Err(e) => super::error::ApiError::Internal(format!("cannot serialise: {e}")).into_response(),
+        Err(e) => {
+            super::error::ApiError::Internal(format!("cannot serialise: {e}")).into_response()
+        }
     }
 }
 

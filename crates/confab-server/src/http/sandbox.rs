@@ -36,7 +36,11 @@ fn require_sandbox(state: &AppState) -> ApiResult<()> {
 
 /// A customer writes to the channel: finds or creates their conversation and stores the
 /// incoming message.
-async fn inbound(State(state): State<AppState>, scope: CompanyScope, params: Params) -> ApiResult<Response> {
+async fn inbound(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
     require_sandbox(&state)?;
     let channel = scoped_channel(&state, &scope, &params).await?;
     let sender = params.required_str_max("sender_external_id", 255)?;
@@ -46,7 +50,9 @@ async fn inbound(State(state): State<AppState>, scope: CompanyScope, params: Par
     let name = params
         .optional_str_max("name", 255)?
         .filter(|n| !n.trim().is_empty());
-    let message = params.optional_str_max("message", MAX_TEXT)?.unwrap_or_default();
+    let message = params
+        .optional_str_max("message", MAX_TEXT)?
+        .unwrap_or_default();
     let contact = Contact {
         sender_external_id: sender,
         name,

@@ -4,7 +4,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Attachment, NewAttachment, StoreResult};
 
-pub(super) fn create(conn: &Connection, company_id: i64, new: &NewAttachment, now_ms: i64) -> StoreResult<Attachment> {
+pub(super) fn create(
+    conn: &Connection,
+    company_id: i64,
+    new: &NewAttachment,
+    now_ms: i64,
+) -> StoreResult<Attachment> {
     conn.execute(
         "INSERT INTO attachments
            (company_id, conversation_id, file_name, mime_type, size, blob_key, source_url, created_at)

@@ -24,14 +24,25 @@ fn settings_text(settings: &Map<String, Value>) -> StoreResult<String> {
     serde_json::to_string(settings).map_err(|e| StoreError::Database(e.to_string()))
 }
 
-pub(super) fn create(conn: &Connection, company_id: i64, new: &NewChannel, now_ms: i64) -> StoreResult<Channel> {
+pub(super) fn create(
+    conn: &Connection,
+    company_id: i64,
+    new: &NewChannel,
+    now_ms: i64,
+) -> StoreResult<Channel> {
     if by_provider(conn, company_id, &new.provider)?.is_some() {
         return Err(StoreError::Conflict { what: "provider" });
     }
     conn.execute(
         "INSERT INTO channels (company_id, provider, connector, settings, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![company_id, new.provider, new.connector, settings_text(&new.settings)?, now_ms],
+        params![
+            company_id,
+            new.provider,
+            new.connector,
+            settings_text(&new.settings)?,
+            now_ms
+        ],
     )?;
     Ok(Channel {
         id: conn.last_insert_rowid(),
@@ -43,7 +54,11 @@ pub(super) fn create(conn: &Connection, company_id: i64, new: &NewChannel, now_m
     })
 }
 
-pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>> {
+pub(super) fn list(
+    conn: &Connection,
+    company_id: i64,
+    page: PageRequest,
+) -> StoreResult<Vec<Channel>> {
     let k = Keyset::from(page);
     let sql = format!(
         "SELECT {COLUMNS} FROM channels
@@ -59,7 +74,11 @@ pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> Sto
     Ok(rows)
 }
 
-pub(super) fn get(conn: &Connection, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>> {
+pub(super) fn get(
+    conn: &Connection,
+    company_id: i64,
+    channel_id: i64,
+) -> StoreResult<Option<Channel>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM channels WHERE company_id = ?1 AND id = ?2 AND deleted_at IS NULL"
     );
@@ -69,7 +88,11 @@ pub(super) fn get(conn: &Connection, company_id: i64, channel_id: i64) -> StoreR
         .optional()?)
 }
 
-pub(super) fn by_provider(conn: &Connection, company_id: i64, provider: &str) -> StoreResult<Option<Channel>> {
+pub(super) fn by_provider(
+    conn: &Connection,
+    company_id: i64,
+    provider: &str,
+) -> StoreResult<Option<Channel>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM channels
          WHERE company_id = ?1 AND provider = ?2 AND deleted_at IS NULL"
@@ -97,7 +120,12 @@ pub(super) fn merge_settings(
     Ok(true)
 }
 
-pub(super) fn soft_delete(conn: &Connection, company_id: i64, channel_id: i64, now_ms: i64) -> StoreResult<bool> {
+pub(super) fn soft_delete(
+    conn: &Connection,
+    company_id: i64,
+    channel_id: i64,
+    now_ms: i64,
+) -> StoreResult<bool> {
     let changed = conn.execute(
         "UPDATE channels SET deleted_at = ?1
          WHERE company_id = ?2 AND id = ?3 AND deleted_at IS NULL",

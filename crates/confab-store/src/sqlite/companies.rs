@@ -19,11 +19,22 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Company> {
     })
 }
 
-pub(super) fn create(conn: &Connection, creator: i64, new: &NewCompany, now_ms: i64) -> StoreResult<Company> {
+pub(super) fn create(
+    conn: &Connection,
+    creator: i64,
+    new: &NewCompany,
+    now_ms: i64,
+) -> StoreResult<Company> {
     conn.execute(
         "INSERT INTO companies (name, phone, description, webhook_url, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![new.name, new.phone, new.description, new.webhook_url, now_ms],
+        params![
+            new.name,
+            new.phone,
+            new.description,
+            new.webhook_url,
+            now_ms
+        ],
     )?;
     let id = conn.last_insert_rowid();
     conn.execute(
@@ -41,7 +52,11 @@ pub(super) fn create(conn: &Connection, creator: i64, new: &NewCompany, now_ms: 
     })
 }
 
-pub(super) fn list_for_member(conn: &Connection, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>> {
+pub(super) fn list_for_member(
+    conn: &Connection,
+    user_id: i64,
+    page: PageRequest,
+) -> StoreResult<Vec<Company>> {
     let k = Keyset::from(page);
     let sql = format!(
         "SELECT {COLUMNS} FROM memberships m JOIN companies c ON c.id = m.company_id
@@ -57,7 +72,11 @@ pub(super) fn list_for_member(conn: &Connection, user_id: i64, page: PageRequest
     Ok(rows)
 }
 
-pub(super) fn for_member(conn: &Connection, user_id: i64, company_id: i64) -> StoreResult<Option<Company>> {
+pub(super) fn for_member(
+    conn: &Connection,
+    user_id: i64,
+    company_id: i64,
+) -> StoreResult<Option<Company>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM memberships m JOIN companies c ON c.id = m.company_id
          WHERE m.user_id = ?1 AND m.company_id = ?2"
@@ -72,10 +91,16 @@ pub(super) fn update(conn: &Connection, company_id: i64, patch: &CompanyPatch) -
     // Each present field is one small UPDATE: simpler than building SQL, and it all runs
     // in the caller's single transaction.
     if let Some(name) = &patch.name {
-        conn.execute("UPDATE companies SET name = ?1 WHERE id = ?2", params![name, company_id])?;
+        conn.execute(
+            "UPDATE companies SET name = ?1 WHERE id = ?2",
+            params![name, company_id],
+        )?;
     }
     if let Some(phone) = &patch.phone {
-        conn.execute("UPDATE companies SET phone = ?1 WHERE id = ?2", params![phone, company_id])?;
+        conn.execute(
+            "UPDATE companies SET phone = ?1 WHERE id = ?2",
+            params![phone, company_id],
+        )?;
     }
     if let Some(description) = &patch.description {
         conn.execute(
@@ -84,10 +109,16 @@ pub(super) fn update(conn: &Connection, company_id: i64, patch: &CompanyPatch) -
         )?;
     }
     if let Some(url) = &patch.webhook_url {
-        conn.execute("UPDATE companies SET webhook_url = ?1 WHERE id = ?2", params![url, company_id])?;
+        conn.execute(
+            "UPDATE companies SET webhook_url = ?1 WHERE id = ?2",
+            params![url, company_id],
+        )?;
     }
     if let Some(hidden) = patch.hidden {
-        conn.execute("UPDATE companies SET hidden = ?1 WHERE id = ?2", params![hidden, company_id])?;
+        conn.execute(
+            "UPDATE companies SET hidden = ?1 WHERE id = ?2",
+            params![hidden, company_id],
+        )?;
     }
     Ok(())
 }

@@ -41,10 +41,16 @@ fn next_id(conn: &Connection, sequence: &str) -> StoreResult<i64> {
     while let Some(row) = rows.next()? {
         id = Some(row.get(0)?);
     }
-    id.ok_or(crate::StoreError::Database(format!("sequence {sequence} is missing")))
+    id.ok_or(crate::StoreError::Database(format!(
+        "sequence {sequence} is missing"
+    )))
 }
 
-pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> StoreResult<Vec<Conversation>> {
+pub(super) fn list(
+    conn: &Connection,
+    company_id: i64,
+    page: PageRequest,
+) -> StoreResult<Vec<Conversation>> {
     let k = Keyset::from(page);
     let sql = format!(
         "SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id {op} ?2
@@ -59,7 +65,11 @@ pub(super) fn list(conn: &Connection, company_id: i64, page: PageRequest) -> Sto
     Ok(rows)
 }
 
-pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Option<Conversation>> {
+pub(super) fn get(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+) -> StoreResult<Option<Conversation>> {
     let sql = format!("SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -67,7 +77,11 @@ pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Op
         .optional()?)
 }
 
-fn by_contact(conn: &Connection, channel_id: i64, sender: &str) -> StoreResult<Option<Conversation>> {
+fn by_contact(
+    conn: &Connection,
+    channel_id: i64,
+    sender: &str,
+) -> StoreResult<Option<Conversation>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM conversations WHERE channel_id = ?1 AND sender_external_id = ?2"
     );
@@ -108,7 +122,10 @@ pub(super) fn post(
         }
         None => {
             let id = next_id(conn, "conversations")?;
-            let name = contact.name.as_deref().unwrap_or(&contact.sender_external_id);
+            let name = contact
+                .name
+                .as_deref()
+                .unwrap_or(&contact.sender_external_id);
             conn.execute(
                 "INSERT INTO conversations
                    (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
@@ -159,7 +176,12 @@ pub(super) fn post(
     })
 }
 
-pub(super) fn set_note(conn: &Connection, company_id: i64, id: i64, note: &str) -> StoreResult<bool> {
+pub(super) fn set_note(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    note: &str,
+) -> StoreResult<bool> {
     let changed = conn.execute(
         "UPDATE conversations SET note = ?1 WHERE company_id = ?2 AND id = ?3",
         params![note, company_id, id],
@@ -167,7 +189,12 @@ pub(super) fn set_note(conn: &Connection, company_id: i64, id: i64, note: &str) 
     Ok(changed > 0)
 }
 
-pub(super) fn set_assignee(conn: &Connection, company_id: i64, id: i64, assignee: Option<i64>) -> StoreResult<bool> {
+pub(super) fn set_assignee(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    assignee: Option<i64>,
+) -> StoreResult<bool> {
     let changed = conn.execute(
         "UPDATE conversations SET assignee_id = ?1 WHERE company_id = ?2 AND id = ?3",
         params![assignee, company_id, id],
@@ -175,7 +202,12 @@ pub(super) fn set_assignee(conn: &Connection, company_id: i64, id: i64, assignee
     Ok(changed > 0)
 }
 
-pub(super) fn set_bitrix(conn: &Connection, company_id: i64, id: i64, enabled: Option<bool>) -> StoreResult<Option<Conversation>> {
+pub(super) fn set_bitrix(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    enabled: Option<bool>,
+) -> StoreResult<Option<Conversation>> {
     conn.execute(
         "UPDATE conversations
          SET bitrix_block_openlines = COALESCE(?1, NOT bitrix_block_openlines)
@@ -185,7 +217,11 @@ pub(super) fn set_bitrix(conn: &Connection, company_id: i64, id: i64, enabled: O
     get(conn, company_id, id)
 }
 
-pub(super) fn messages(conn: &Connection, company_id: i64, conversation_id: i64) -> StoreResult<Vec<Message>> {
+pub(super) fn messages(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+) -> StoreResult<Vec<Message>> {
     let rows = conn
         .prepare_cached(
             "SELECT id, conversation_id, channel_id, income, body, ack, send_to_crm, created_at

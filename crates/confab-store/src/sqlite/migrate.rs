@@ -27,7 +27,11 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
             return Ok(());
         };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i64::try_from(applied + 1).unwrap_or(i64::MAX))?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(applied + 1).unwrap_or(i64::MAX),
+        )?;
         tx.commit()?;
     }
 }

@@ -46,7 +46,10 @@ impl SqliteStore {
     /// When the directory or database cannot be created, opened or migrated.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Database(format!("cannot create data dir {}: {e}", data_dir.display()))
+            StoreError::Database(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
         })?;
         let path: PathBuf = data_dir.join(Self::FILE_NAME);
         let mut writer = pool::open_connection(&path)?;
@@ -95,48 +98,78 @@ impl SqliteStore {
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
-    async fn create_user(&self, name: String, token_hash: TokenHash, now_ms: i64) -> StoreResult<User> {
-        self.write(move |tx| users::create(tx, &name, &token_hash, now_ms)).await
+    async fn create_user(
+        &self,
+        name: String,
+        token_hash: TokenHash,
+        now_ms: i64,
+    ) -> StoreResult<User> {
+        self.write(move |tx| users::create(tx, &name, &token_hash, now_ms))
+            .await
     }
 
     async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>> {
-        self.read(move |c| users::by_token_hash(c, &token_hash)).await
+        self.read(move |c| users::by_token_hash(c, &token_hash))
+            .await
     }
 
-    async fn create_company(&self, creator: i64, company: NewCompany, now_ms: i64) -> StoreResult<Company> {
-        self.write(move |tx| companies::create(tx, creator, &company, now_ms)).await
+    async fn create_company(
+        &self,
+        creator: i64,
+        company: NewCompany,
+        now_ms: i64,
+    ) -> StoreResult<Company> {
+        self.write(move |tx| companies::create(tx, creator, &company, now_ms))
+            .await
     }
 
     async fn list_companies(&self, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>> {
-        self.read(move |c| companies::list_for_member(c, user_id, page)).await
+        self.read(move |c| companies::list_for_member(c, user_id, page))
+            .await
     }
 
     async fn member_company(&self, user_id: i64, company_id: i64) -> StoreResult<Option<Company>> {
-        self.read(move |c| companies::for_member(c, user_id, company_id)).await
+        self.read(move |c| companies::for_member(c, user_id, company_id))
+            .await
     }
 
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
-        self.read(move |c| users::is_member(c, company_id, user_id)).await
+        self.read(move |c| users::is_member(c, company_id, user_id))
+            .await
     }
 
     async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()> {
-        self.write(move |tx| companies::update(tx, company_id, &patch)).await
+        self.write(move |tx| companies::update(tx, company_id, &patch))
+            .await
     }
 
-    async fn create_channel(&self, company_id: i64, channel: NewChannel, now_ms: i64) -> StoreResult<Channel> {
-        self.write(move |tx| channels::create(tx, company_id, &channel, now_ms)).await
+    async fn create_channel(
+        &self,
+        company_id: i64,
+        channel: NewChannel,
+        now_ms: i64,
+    ) -> StoreResult<Channel> {
+        self.write(move |tx| channels::create(tx, company_id, &channel, now_ms))
+            .await
     }
 
     async fn list_channels(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>> {
-        self.read(move |c| channels::list(c, company_id, page)).await
+        self.read(move |c| channels::list(c, company_id, page))
+            .await
     }
 
     async fn get_channel(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>> {
-        self.read(move |c| channels::get(c, company_id, channel_id)).await
+        self.read(move |c| channels::get(c, company_id, channel_id))
+            .await
     }
 
-    async fn channel_by_provider(&self, company_id: i64, provider: String) -> StoreResult<Option<Channel>> {
-        self.read(move |c| channels::by_provider(c, company_id, &provider)).await
+    async fn channel_by_provider(
+        &self,
+        company_id: i64,
+        provider: String,
+    ) -> StoreResult<Option<Channel>> {
+        self.read(move |c| channels::by_provider(c, company_id, &provider))
+            .await
     }
 
     async fn update_channel_settings(
@@ -145,19 +178,36 @@ impl Store for SqliteStore {
         channel_id: i64,
         settings: Map<String, Value>,
     ) -> StoreResult<bool> {
-        self.write(move |tx| channels::merge_settings(tx, company_id, channel_id, settings)).await
+        self.write(move |tx| channels::merge_settings(tx, company_id, channel_id, settings))
+            .await
     }
 
-    async fn delete_channel(&self, company_id: i64, channel_id: i64, now_ms: i64) -> StoreResult<bool> {
-        self.write(move |tx| channels::soft_delete(tx, company_id, channel_id, now_ms)).await
+    async fn delete_channel(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| channels::soft_delete(tx, company_id, channel_id, now_ms))
+            .await
     }
 
-    async fn list_conversations(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Conversation>> {
-        self.read(move |c| conversations::list(c, company_id, page)).await
+    async fn list_conversations(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Conversation>> {
+        self.read(move |c| conversations::list(c, company_id, page))
+            .await
     }
 
-    async fn get_conversation(&self, company_id: i64, conversation_id: i64) -> StoreResult<Option<Conversation>> {
-        self.read(move |c| conversations::get(c, company_id, conversation_id)).await
+    async fn get_conversation(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Option<Conversation>> {
+        self.read(move |c| conversations::get(c, company_id, conversation_id))
+            .await
     }
 
     async fn start_conversation(
@@ -198,8 +248,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_note(&self, company_id: i64, conversation_id: i64, note: String) -> StoreResult<bool> {
-        self.write(move |tx| conversations::set_note(tx, company_id, conversation_id, &note)).await
+    async fn set_note(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        note: String,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| conversations::set_note(tx, company_id, conversation_id, &note))
+            .await
     }
 
     async fn set_assignee(
@@ -208,8 +264,10 @@ impl Store for SqliteStore {
         conversation_id: i64,
         assignee_id: Option<i64>,
     ) -> StoreResult<bool> {
-        self.write(move |tx| conversations::set_assignee(tx, company_id, conversation_id, assignee_id))
-            .await
+        self.write(move |tx| {
+            conversations::set_assignee(tx, company_id, conversation_id, assignee_id)
+        })
+        .await
     }
 
     async fn set_bitrix_block_openlines(
@@ -218,11 +276,17 @@ impl Store for SqliteStore {
         conversation_id: i64,
         enabled: Option<bool>,
     ) -> StoreResult<Option<Conversation>> {
-        self.write(move |tx| conversations::set_bitrix(tx, company_id, conversation_id, enabled)).await
+        self.write(move |tx| conversations::set_bitrix(tx, company_id, conversation_id, enabled))
+            .await
     }
 
-    async fn conversation_messages(&self, company_id: i64, conversation_id: i64) -> StoreResult<Vec<Message>> {
-        self.read(move |c| conversations::messages(c, company_id, conversation_id)).await
+    async fn conversation_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |c| conversations::messages(c, company_id, conversation_id))
+            .await
     }
 
     async fn create_attachment(
@@ -231,10 +295,16 @@ impl Store for SqliteStore {
         attachment: NewAttachment,
         now_ms: i64,
     ) -> StoreResult<Attachment> {
-        self.write(move |tx| attachments::create(tx, company_id, &attachment, now_ms)).await
+        self.write(move |tx| attachments::create(tx, company_id, &attachment, now_ms))
+            .await
     }
 
-    async fn get_attachment(&self, company_id: i64, attachment_id: i64) -> StoreResult<Option<Attachment>> {
-        self.read(move |c| attachments::get(c, company_id, attachment_id)).await
+    async fn get_attachment(
+        &self,
+        company_id: i64,
+        attachment_id: i64,
+    ) -> StoreResult<Option<Attachment>> {
+        self.read(move |c| attachments::get(c, company_id, attachment_id))
+            .await
     }
 }

@@ -4,7 +4,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{StoreResult, TokenHash, User};
 
-pub(super) fn create(conn: &Connection, name: &str, hash: &TokenHash, now_ms: i64) -> StoreResult<User> {
+pub(super) fn create(
+    conn: &Connection,
+    name: &str,
+    hash: &TokenHash,
+    now_ms: i64,
+) -> StoreResult<User> {
     conn.execute(
         "INSERT INTO users (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
         params![name, &hash[..], now_ms],
