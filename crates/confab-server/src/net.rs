@@ -105,6 +105,22 @@ pub fn is_global(ip: IpAddr) -> bool {
 /// A resolver that keeps only public addresses.
 struct PublicOnlyResolver;
 
+/// The resolver's refusal, typed so a fetch error can be told apart from a network failure.
+#[derive(Debug)]
+struct NonPublicTarget(String);
+
+impl std::fmt::Display for NonPublicTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} resolves only to loopback, private or otherwise non-public addresses",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NonPublicTarget {}
+
 impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
@@ -112,10 +128,9 @@ impl Resolve for PublicOnlyResolver {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = all.into_iter().filter(|a| is_global(a.ip())).collect();
             if public.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to loopback, private or otherwise non-public addresses"
-                )
-                .into());
+                return Err(
+                    Box::new(NonPublicTarget(host)) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(public.into_iter()) as Addrs)
         })
@@ -222,10 +237,22 @@ impl Fetcher {
         dir: &Path,
         limit: u64,
     ) -> Result<Fetched, FetchError> {
-        if !self.allow_private
-            && let Some(why) = literal_host_refusal(url)
-        {
-            return Err(FetchError::Refused(why));
+        if !self.allow_private {
+            if let Some(why) = literal_host_refusal(url) {
+                return Err(FetchError::Refused(why));
+            }
+            // Resolving once up front gives a clear refusal for names like `localhost`; the
+            // resolver checks again at connect time, so a rebinding answer cannot slip by.
+            if let Some(Host::Domain(host)) = url.host()
+                && let Ok(addrs) = tokio::net::lookup_host((host, 0)).await
+            {
+                let addrs: Vec<SocketAddr> = addrs.collect();
+                if !addrs.is_empty() && !addrs.iter().any(|a| is_global(a.ip())) {
+                    return Err(FetchError::Refused(
+                        NonPublicTarget(host.to_owned()).to_string(),
+                    ));
+                }
+            }
         }
         let response = self
             .client
