@@ -23,7 +23,11 @@ async fn create_user(data_dir: &Path, name: &str) -> String {
         .output()
         .await
         .expect("run confab user create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "token alone on stdout: {stdout:?}");
@@ -66,14 +70,28 @@ fn client(token: &str) -> (reqwest::Client, String) {
     (reqwest::Client::new(), token.to_owned())
 }
 
-async fn post_form(base: &str, token: &str, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+async fn post_form(
+    base: &str,
+    token: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
     let (http, token) = client(token);
-    call(http.post(format!("{base}{path}")).header("X-Private-Api-Token", token).form(form)).await
+    call(
+        http.post(format!("{base}{path}"))
+            .header("X-Private-Api-Token", token)
+            .form(form),
+    )
+    .await
 }
 
 async fn get(base: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
     let (http, token) = client(token);
-    call(http.get(format!("{base}{path}")).header("X-Private-Api-Token", token)).await
+    call(
+        http.get(format!("{base}{path}"))
+            .header("X-Private-Api-Token", token),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -91,15 +109,35 @@ async fn user_ids_start_at_one_and_tokens_work_with_a_running_server() {
     let (s, _) = get(&server.base, &second, "/p1/companies").await;
     assert_eq!(s, 200);
     // Alice is user 1: assigning to 1 in her company works, to 2 (bob, not a member) not.
-    post_form(&server.base, &first, &format!("/p1/companies/{company}/channels"), &[("provider", "whatsapp")]).await;
-    let (_, b) = post_form(&server.base, &first, &format!("/p1/companies/{company}/conversations"),
-        &[("provider", "whatsapp"), ("phone", "79250000001"), ("text", "Hi")]).await;
-    let conversation = b["data"]["conversation"]["external_id"].as_i64().expect("id");
+    post_form(
+        &server.base,
+        &first,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "whatsapp")],
+    )
+    .await;
+    let (_, b) = post_form(
+        &server.base,
+        &first,
+        &format!("/p1/companies/{company}/conversations"),
+        &[
+            ("provider", "whatsapp"),
+            ("phone", "79250000001"),
+            ("text", "Hi"),
+        ],
+    )
+    .await;
+    let conversation = b["data"]["conversation"]["external_id"]
+        .as_i64()
+        .expect("id");
     let http = reqwest::Client::new();
     let assign = |id: &'static str| {
-        http.put(format!("{}/p1/companies/{company}/conversations/{conversation}/assign", server.base))
-            .header("X-Private-Api-Token", &first)
-            .form(&[("assignee_id", id)])
+        http.put(format!(
+            "{}/p1/companies/{company}/conversations/{conversation}/assign",
+            server.base
+        ))
+        .header("X-Private-Api-Token", &first)
+        .form(&[("assignee_id", id)])
     };
     assert_eq!(call(assign("1")).await.0, 200);
     assert_eq!(call(assign("2")).await.0, 400);
@@ -119,7 +157,10 @@ async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
         .expect("run second serve");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("in use by another confab serve"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another confab serve"),
+        "{stderr}"
+    );
     // The first one is unharmed.
     let (s, _) = call(reqwest::Client::new().get(format!("{}/healthz", first.base))).await;
     assert_eq!(s, 200);
@@ -131,7 +172,11 @@ async fn sigterm_shuts_down_cleanly() {
     let dir = tempfile::tempdir().expect("dir");
     let mut server = serve(&dir.path().join("data"), &[]).await;
     let pid = server.child.id().expect("pid");
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await.expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await
+        .expect("kill");
     assert!(status.success());
     let exit = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
         .await
@@ -149,30 +194,67 @@ async fn answered_writes_survive_kill_9() {
     let base = server.base.clone();
     let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
     let company = b["data"]["external_id"].as_i64().expect("id");
-    post_form(&base, &token, &format!("/p1/companies/{company}/channels"), &[("provider", "whatsapp")]).await;
+    post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "whatsapp")],
+    )
+    .await;
     let mut conversations = Vec::new();
     for i in 0..20 {
         let phone = format!("792500000{i:02}");
-        let (s, b) = post_form(&base, &token, &format!("/p1/companies/{company}/conversations"),
-            &[("provider", "whatsapp"), ("phone", &phone), ("text", "Hi")]).await;
+        let (s, b) = post_form(
+            &base,
+            &token,
+            &format!("/p1/companies/{company}/conversations"),
+            &[("provider", "whatsapp"), ("phone", &phone), ("text", "Hi")],
+        )
+        .await;
         assert_eq!(s, 200);
-        conversations.push(b["data"]["conversation"]["external_id"].as_i64().expect("id"));
+        conversations.push(
+            b["data"]["conversation"]["external_id"]
+                .as_i64()
+                .expect("id"),
+        );
     }
     let last = *conversations.last().expect("one");
     let http = reqwest::Client::new();
-    let (s, _) = call(http.request(Method::PUT, format!("{base}/p1/companies/{company}/conversations/{last}/note"))
-        .header("X-Private-Api-Token", &token).form(&[("note", "keep me")])).await;
+    let (s, _) = call(
+        http.request(
+            Method::PUT,
+            format!("{base}/p1/companies/{company}/conversations/{last}/note"),
+        )
+        .header("X-Private-Api-Token", &token)
+        .form(&[("note", "keep me")]),
+    )
+    .await;
     assert_eq!(s, 200);
 
     server.child.start_kill().expect("SIGKILL");
     server.child.wait().await.expect("wait");
 
     let mut again = serve(&data, &["--sandbox"]).await;
-    let (s, b) = get(&again.base, &token, &format!("/p1/companies/{company}/conversations?per=100")).await;
+    let (s, b) = get(
+        &again.base,
+        &token,
+        &format!("/p1/companies/{company}/conversations?per=100"),
+    )
+    .await;
     assert_eq!(s, 200);
-    let ids: Vec<i64> = b["data"]["conversations"].as_array().expect("list").iter().filter_map(|c| c["external_id"].as_i64()).collect();
+    let ids: Vec<i64> = b["data"]["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["external_id"].as_i64())
+        .collect();
     assert_eq!(ids, conversations);
-    let (_, b) = get(&again.base, &token, &format!("/p1/companies/{company}/conversations/{last}")).await;
+    let (_, b) = get(
+        &again.base,
+        &token,
+        &format!("/p1/companies/{company}/conversations/{last}"),
+    )
+    .await;
     assert_eq!(b["data"]["conversation"]["note"], json!("keep me"));
     again.child.kill().await.ok();
 }
@@ -193,9 +275,17 @@ async fn env_vars_configure_serve() {
         .spawn()
         .expect("spawn");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.expect("in time").expect("read").expect("line");
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("in time")
+        .expect("read")
+        .expect("line");
     assert!(line.contains("(sandbox)"), "{line}");
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("address").to_owned();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_owned();
     // The token made for that data dir works: the server really uses CONFAB_DATA_DIR.
     let (s, _) = get(&base, &token, "/p1/companies").await;
     assert_eq!(s, 200);
@@ -204,10 +294,18 @@ async fn env_vars_configure_serve() {
 
 #[tokio::test]
 async fn bad_flags_fail_clearly() {
-    let out = Command::new(BIN).args(["serve", "--listen", "nonsense"]).output().await.expect("run");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "nonsense"])
+        .output()
+        .await
+        .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
-    let out = Command::new(BIN).args(["user", "create", "--name", " "]).output().await.expect("run");
+    let out = Command::new(BIN)
+        .args(["user", "create", "--name", " "])
+        .output()
+        .await
+        .expect("run");
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
 }

@@ -58,7 +58,9 @@ impl TestServer {
     }
 
     async fn launch(&mut self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         self.base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(confab_server::run(self.config.clone(), listener, async {
@@ -147,7 +149,9 @@ impl TestServer {
 
     /// Creates a company; returns its id.
     pub async fn company(&self, name: &str) -> i64 {
-        let (status, body) = self.form(Method::POST, "/p1/companies", &[("name", name)]).await;
+        let (status, body) = self
+            .form(Method::POST, "/p1/companies", &[("name", name)])
+            .await;
         assert_eq!(status, 200, "{body}");
         body["data"]["external_id"].as_i64().expect("company id")
     }
@@ -155,7 +159,11 @@ impl TestServer {
     /// Creates a channel of `provider` in `company`; returns its id.
     pub async fn channel(&self, company: i64, provider: &str) -> i64 {
         let (status, body) = self
-            .form(Method::POST, &format!("/p1/companies/{company}/channels"), &[("provider", provider)])
+            .form(
+                Method::POST,
+                &format!("/p1/companies/{company}/channels"),
+                &[("provider", provider)],
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         body["data"]["external_id"].as_i64().expect("channel id")
@@ -168,11 +176,17 @@ impl TestServer {
             .form(
                 Method::POST,
                 &format!("/p1/companies/{company}/conversations"),
-                &[("provider", "whatsapp"), ("phone", phone), ("text", "Hello")],
+                &[
+                    ("provider", "whatsapp"),
+                    ("phone", phone),
+                    ("text", "Hello"),
+                ],
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        body["data"]["conversation"]["external_id"].as_i64().expect("conversation id")
+        body["data"]["conversation"]["external_id"]
+            .as_i64()
+            .expect("conversation id")
     }
 
     /// A company with a whatsapp channel and one conversation: (company, channel, conversation).
@@ -211,7 +225,10 @@ pub fn assert_param_error(status: u16, body: &Value, want_status: u16, param: &s
     let named = body["errors"]
         .as_array()
         .is_some_and(|e| e.iter().any(|d| d["parameter"] == param));
-    assert!(named && message.contains(param), "error does not name {param}: {body}");
+    assert!(
+        named && message.contains(param),
+        "error does not name {param}: {body}"
+    );
 }
 
 /// The JSON types the seed requires of every conversation object.
@@ -228,8 +245,14 @@ pub fn assert_conversation_shape(c: &Value) {
         ("sender_external_id", c["sender_external_id"].is_string()),
         ("meta", c["meta"].is_object()),
         ("last_message_at", c["last_message_at"].is_i64()),
-        ("last_income_message_at", c["last_income_message_at"].is_i64()),
-        ("bitrix_block_openlines", c["bitrix_block_openlines"].is_boolean()),
+        (
+            "last_income_message_at",
+            c["last_income_message_at"].is_i64(),
+        ),
+        (
+            "bitrix_block_openlines",
+            c["bitrix_block_openlines"].is_boolean(),
+        ),
     ] {
         assert!(ok, "field {field} missing or mistyped in {c}");
     }
@@ -239,12 +262,173 @@ pub fn assert_conversation_shape(c: &Value) {
         && created.as_bytes().get(10) == Some(&b'T')
         && created.as_bytes().get(19) == Some(&b'.');
     assert!(re_ok, "created_at not ISO with ms: {created}");
-    let parsed = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
-        .expect("created_at parses");
-    assert_eq!(parsed.unix_timestamp(), c["created_at_timestamp"].as_i64().unwrap_or(-1));
+    let parsed =
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .expect("created_at parses");
+    assert_eq!(
+        parsed.unix_timestamp(),
+        c["created_at_timestamp"].as_i64().unwrap_or(-1)
+    );
 }
 
 /// An empty JSON object, for bodies.
 pub fn empty() -> Value {
     json!({})
+}
+
+/// Every regular file under `dir`, recursively, sorted (empty when `dir` is missing).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+impl TestServer {
+    /// The store of the server's data dir, opened beside the running server (for reading
+    /// back what a request stored).
+    pub fn store(&self) -> std::sync::Arc<dyn confab_store::Store> {
+        confab_store::open_data_dir(&self.config.data_dir).expect("open store")
+    }
+
+    /// Every file in blob storage.
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        files_under(&self.config.data_dir.join("blobs"))
+    }
+
+    /// The blob files of one conversation's attachments.
+    pub fn attachment_files(&self, company: i64, conversation: i64) -> Vec<PathBuf> {
+        let dir = self.config.data_dir.join("blobs").join("attachments");
+        files_under(&dir.join(company.to_string()).join(conversation.to_string()))
+    }
+
+    /// Files left in the upload spool dir.
+    pub fn spool_files(&self) -> Vec<PathBuf> {
+        files_under(&self.config.data_dir.join("tmp"))
+    }
+
+    /// Uploads `bytes` as the multipart part `file` (curl `-F` style) with `token`.
+    pub async fn upload_as(
+        &self,
+        token: &str,
+        company: i64,
+        conversation: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let path =
+            format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments");
+        call(self.req_as(token, Method::POST, &path).multipart(form)).await
+    }
+}
+
+/// How [`TestServer::send_as`] carries its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Only in the query string, no body.
+    Query,
+    /// An `application/x-www-form-urlencoded` body.
+    Form,
+    /// A JSON object body whose values are all strings.
+    Json,
+    /// `multipart/form-data` text fields.
+    Multipart,
+}
+
+impl Encoding {
+    /// Every encoding, for table-driven tests.
+    pub const ALL: [Encoding; 4] = [
+        Encoding::Query,
+        Encoding::Form,
+        Encoding::Json,
+        Encoding::Multipart,
+    ];
+}
+
+impl TestServer {
+    /// Sends `pairs` with the first user's token in the given encoding.
+    pub async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        encoding: Encoding,
+        pairs: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let request = self.req(method, path);
+        let request = match encoding {
+            Encoding::Query => request.query(pairs),
+            Encoding::Form => request.form(pairs),
+            Encoding::Json => {
+                let object: serde_json::Map<String, Value> = pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                    .collect();
+                request.json(&object)
+            }
+            Encoding::Multipart => {
+                let form = pairs
+                    .iter()
+                    .fold(reqwest::multipart::Form::new(), |form, (k, v)| {
+                        form.text((*k).to_owned(), (*v).to_owned())
+                    });
+                request.multipart(form)
+            }
+        };
+        call(request).await
+    }
+
+    /// `data.conversation` of `GET /p1/companies/CID/conversations/ID`, which must be a 200.
+    pub async fn conversation_details(&self, company: i64, conversation: i64) -> Value {
+        let (status, body) = self
+            .get(&format!(
+                "/p1/companies/{company}/conversations/{conversation}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["conversation"].clone()
+    }
+
+    /// The stored messages of a conversation, read straight from the database (the
+    /// messages endpoint is not served yet).
+    pub async fn stored_messages(
+        &self,
+        company: i64,
+        conversation: i64,
+    ) -> Vec<confab_store::Message> {
+        self.store()
+            .conversation_messages(company, conversation)
+            .await
+            .expect("read messages")
+    }
+}
+
+/// Asserts a client error without a parameter to name: the status and a JSON error body.
+#[track_caller]
+pub fn assert_client_error(status: u16, body: &Value, want_status: u16) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "no message: {body}"
+    );
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -39,7 +39,9 @@ async fn company_with_conversations(srv: &TestServer, n: usize) -> (i64, Vec<i64
     let mut ids = Vec::new();
     for i in 0..n {
         let sender = format!("7925{i:07}");
-        let (s, b) = srv.form(Method::POST, &path, &[("sender_external_id", &sender)]).await;
+        let (s, b) = srv
+            .form(Method::POST, &path, &[("sender_external_id", &sender)])
+            .await;
         assert_eq!(s, 200, "{b}");
         ids.push(b["data"]["conversation_id"].as_i64().expect("id"));
     }
@@ -63,10 +65,16 @@ async fn conversations_walk_both_directions() {
 
     // Default page is 50; per=100 is allowed; an exact fit ends with next_page null.
     let (_, body) = srv.get(&path).await;
-    assert_eq!(body["data"]["conversations"].as_array().map(Vec::len), Some(50));
+    assert_eq!(
+        body["data"]["conversations"].as_array().map(Vec::len),
+        Some(50)
+    );
     assert!(body["data"]["next_page"].is_string());
     let (_, body) = srv.get(&format!("{path}?per=100")).await;
-    assert_eq!(body["data"]["conversations"].as_array().map(Vec::len), Some(100));
+    assert_eq!(
+        body["data"]["conversations"].as_array().map(Vec::len),
+        Some(100)
+    );
     let (all, pages) = walk(&srv, &path, "conversations", "per=41").await;
     assert_eq!((all.len(), pages), (123, 3));
 }
@@ -80,20 +88,38 @@ async fn tokens_are_scoped_and_bad_ones_give_the_first_page() {
     srv.conversation(other, "79000000000").await;
     let path = format!("/p1/companies/{company}/conversations");
     let (_, body) = srv.get(&format!("{path}?per=2")).await;
-    let token = body["data"]["next_page"].as_str().expect("token").to_owned();
+    let token = body["data"]["next_page"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     assert!(token.len() <= 255);
 
     let first_page = json!([ids[0], ids[1]]);
-    let page_ids = |b: &Value| json!(b["data"]["conversations"].as_array().expect("list").iter().map(|c| c["external_id"].clone()).collect::<Vec<_>>());
+    let page_ids = |b: &Value| {
+        json!(
+            b["data"]["conversations"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|c| c["external_id"].clone())
+                .collect::<Vec<_>>()
+        )
+    };
     for bad in ["", "garbage", "%%%", "bm90IGEgdG9rZW4"] {
         let (s, b) = srv.get(&format!("{path}?per=2&from={bad}")).await;
         assert_eq!(s, 200, "{bad}");
         assert_eq!(page_ids(&b), first_page, "{bad}");
     }
     // A token of another company's list, or of the other direction, is not valid here.
-    let (_, b) = srv.get(&format!("/p1/companies/{other}/conversations?per=2&from={token}")).await;
+    let (_, b) = srv
+        .get(&format!(
+            "/p1/companies/{other}/conversations?per=2&from={token}"
+        ))
+        .await;
     assert_eq!(b["data"]["conversations"].as_array().map(Vec::len), Some(1));
-    let (_, b) = srv.get(&format!("{path}?per=2&sort_direction=desc&from={token}")).await;
+    let (_, b) = srv
+        .get(&format!("{path}?per=2&sort_direction=desc&from={token}"))
+        .await;
     assert_eq!(page_ids(&b), json!([ids[4], ids[3]]));
     // The aliases of the SDKs.
     let (_, b) = srv.get(&format!("{path}?per=2&from_={token}")).await;
@@ -111,14 +137,36 @@ async fn items_added_during_a_walk_cause_no_skips_or_repeats() {
     let (company, ids) = company_with_conversations(&srv, 6).await;
     let path = format!("/p1/companies/{company}/conversations");
     let (_, body) = srv.get(&format!("{path}?per=3")).await;
-    let token = body["data"]["next_page"].as_str().expect("token").to_owned();
-    let channel = srv.get(&format!("/p1/companies/{company}/channels")).await.1["data"]["channels"][0]["external_id"].as_i64().expect("channel");
-    let (_, b) = srv.form(Method::POST, &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"), &[("sender_external_id", "new-one")]).await;
+    let token = body["data"]["next_page"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let channel = srv
+        .get(&format!("/p1/companies/{company}/channels"))
+        .await
+        .1["data"]["channels"][0]["external_id"]
+        .as_i64()
+        .expect("channel");
+    let (_, b) = srv
+        .form(
+            Method::POST,
+            &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"),
+            &[("sender_external_id", "new-one")],
+        )
+        .await;
     let newest = b["data"]["conversation_id"].as_i64().expect("id");
     let (_, body) = srv.get(&format!("{path}?per=3&from={token}")).await;
-    let rest: Vec<i64> = body["data"]["conversations"].as_array().expect("list").iter().filter_map(|c| c["external_id"].as_i64()).collect();
+    let rest: Vec<i64> = body["data"]["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["external_id"].as_i64())
+        .collect();
     assert_eq!(rest, vec![ids[3], ids[4], ids[5]]);
-    let next = body["data"]["next_page"].as_str().expect("one more page").to_owned();
+    let next = body["data"]["next_page"]
+        .as_str()
+        .expect("one more page")
+        .to_owned();
     let (_, body) = srv.get(&format!("{path}?per=3&from={next}")).await;
     assert_eq!(body["data"]["conversations"][0]["external_id"], newest);
     assert_eq!(body["data"]["next_page"], json!(null));
@@ -128,7 +176,11 @@ async fn items_added_during_a_walk_cause_no_skips_or_repeats() {
 async fn per_and_sort_validation() {
     let srv = TestServer::start().await;
     let company = srv.company("Acme").await;
-    for list in ["/p1/companies".to_owned(), format!("/p1/companies/{company}/channels"), format!("/p1/companies/{company}/conversations")] {
+    for list in [
+        "/p1/companies".to_owned(),
+        format!("/p1/companies/{company}/channels"),
+        format!("/p1/companies/{company}/conversations"),
+    ] {
         for bad in ["0", "101", "abc", "1.5", "-1", "99999999999999999999", ""] {
             let (s, b) = srv.get(&format!("{list}?per={bad}")).await;
             if bad.is_empty() {
@@ -139,7 +191,12 @@ async fn per_and_sort_validation() {
         }
         let (s, b) = srv.get(&format!("{list}?sort_direction=sideways")).await;
         assert_param_error(s, &b, 400, "sort_direction");
-        for good in ["per=1", "per=100", "sort_direction=asc", "sort_direction=desc"] {
+        for good in [
+            "per=1",
+            "per=100",
+            "sort_direction=asc",
+            "sort_direction=desc",
+        ] {
             let (s, _) = srv.get(&format!("{list}?{good}")).await;
             assert_eq!(s, 200, "{list}?{good}");
         }
@@ -160,7 +217,13 @@ async fn companies_and_channels_paginate_too() {
     for provider in ["whatsapp", "telegram", "viber", "avito", "facebook"] {
         channels.push(srv.channel(company, provider).await);
     }
-    let (ids, _) = walk(&srv, &format!("/p1/companies/{company}/channels"), "channels", "per=2&sort_direction=desc").await;
+    let (ids, _) = walk(
+        &srv,
+        &format!("/p1/companies/{company}/channels"),
+        "channels",
+        "per=2&sort_direction=desc",
+    )
+    .await;
     channels.reverse();
     assert_eq!(ids, channels);
 }
