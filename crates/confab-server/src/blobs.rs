@@ -54,6 +54,19 @@ impl Blobs {
         Ok(())
     }
 
+    /// The blob's bytes as a stream, for answers that must not hold a file in memory.
+    ///
+    /// # Errors
+    /// When the blob is missing or unreadable.
+    pub async fn stream(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<
+        impl futures_util::Stream<Item = Result<bytes::Bytes, object_store::Error>> + use<>,
+    > {
+        Ok(self.store.get(&ObjectPath::from(key)).await?.into_stream())
+    }
+
     /// The whole blob's bytes (for small blobs and tests).
     ///
     /// # Errors

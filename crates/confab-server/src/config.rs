@@ -36,10 +36,26 @@ pub struct Config {
     /// How long fetching a `file_url` may take in all.
     #[arg(long, env = "CONFAB_FETCH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub fetch_timeout: Duration,
+
+    /// How long a delivery worker holds a job before another may take it over (a crashed
+    /// server's jobs are picked up again after this).
+    #[arg(long, env = "CONFAB_JOB_LEASE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub job_lease: Duration,
+
+    /// How many deliveries run at once.
+    #[arg(long, env = "CONFAB_DELIVERY_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub delivery_concurrency: u32,
+
+    /// How long the simulated messenger takes to send a message, and again to deliver it
+    /// to the contact's device (ack 1, then ack 2).
+    #[arg(long, env = "CONFAB_SANDBOX_LATENCY", default_value = "200ms", value_parser = humantime::parse_duration)]
+    pub sandbox_latency: Duration,
 }
 
 impl Config {
-    /// The defaults, with the given data dir and a free loopback port; what tests start from.
+    /// The defaults with the given data dir, a free loopback port and a short sandbox
+    /// latency: what tests start from.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -49,6 +65,9 @@ impl Config {
             max_body_size: 2 * 1024 * 1024,
             max_attachment_size: 64 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(30),
+            job_lease: Duration::from_secs(30),
+            delivery_concurrency: 8,
+            sandbox_latency: Duration::from_millis(20),
         }
     }
 }

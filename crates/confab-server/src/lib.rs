@@ -16,6 +16,7 @@ use tower::util::MapRequestLayer;
 
 pub mod blobs;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod net;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub fetcher: net::Fetcher,
     /// Where uploads are spooled before they are stored (inside the data dir).
     pub tmp_dir: PathBuf,
+    /// Wakes the delivery worker after a job is enqueued.
+    pub wakeup: delivery::Wakeup,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -85,6 +88,7 @@ impl AppState {
             blobs,
             fetcher,
             tmp_dir,
+            wakeup: delivery::Wakeup::default(),
         })
     }
 }
@@ -101,13 +105,17 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&config)?;
     let state = AppState::open(config)?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(delivery::run_worker(state.clone(), cancel.clone()));
     let app = http::router(state);
     // Path normalisation must wrap the router (not be a layer in it), since layers of a
     // router run after routing.
     let app = MapRequestLayer::new(http::normalize_path).layer(app);
-    axum::serve(listener, app.into_make_service())
+    let served = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
-        .context("server failed")?;
-    Ok(())
+        .context("server failed");
+    cancel.cancel();
+    worker.await.context("delivery worker failed")?;
+    served
 }

@@ -26,6 +26,14 @@ pub enum StoreError {
     /// A row the call depends on does not exist (or belongs to another company).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A value breaks a rule only the database can check (an attachment already sent).
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The parameter the value came from.
+        field: &'static str,
+        /// What is wrong, for people.
+        reason: String,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
@@ -144,7 +152,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Conversation>>;
 
     /// Finds or creates the conversation with `contact` on `channel` and stores `text` in
-    /// it as an outgoing message, in one transaction.
+    /// it as an outgoing message with its delivery job, in one transaction.
     async fn start_conversation(
         &self,
         channel: Channel,
@@ -153,13 +161,13 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Posted>;
 
-    /// Finds or creates the conversation with `contact` on `channel` and stores `text` as
+    /// Finds or creates the conversation with `contact` on `channel` and stores `message` as
     /// an incoming message, in one transaction. A known contact's name is updated when given.
     async fn receive_message(
         &self,
         channel: Channel,
         contact: Contact,
-        text: String,
+        message: NewIncoming,
         now_ms: i64,
     ) -> StoreResult<Posted>;
 
@@ -189,12 +197,92 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- messages ----
 
-    /// The messages of a conversation in creation order (a page API comes with messages).
+    /// All messages of a conversation in creation order.
     async fn conversation_messages(
         &self,
         company_id: i64,
         conversation_id: i64,
     ) -> StoreResult<Vec<Message>>;
+
+    /// One page of a conversation's messages, by (created_at, id).
+    async fn list_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        page: MessagePageRequest,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// One message of a conversation.
+    async fn get_message(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+    ) -> StoreResult<Option<Message>>;
+
+    /// Stores an outgoing message, binds its attachments and creates its delivery job, in
+    /// one transaction.
+    async fn send_message(
+        &self,
+        company_id: i64,
+        message: NewOutgoing,
+        now_ms: i64,
+    ) -> StoreResult<Job>;
+
+    /// Moves a message's ack forward to `ack` (never back). `None` when there is no such
+    /// message; otherwise the message and whether it changed.
+    async fn advance_ack(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+        ack: i32,
+    ) -> StoreResult<Option<(Message, bool)>>;
+
+    // ---- delivery jobs ----
+
+    /// One job of a channel of the company.
+    async fn get_job(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        job_id: i64,
+    ) -> StoreResult<Option<Job>>;
+
+    /// Claims up to `limit` due jobs until `lease_until` (unix ms).
+    async fn claim_jobs(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>>;
+
+    /// Records a claimed job's outcome if its lease is still held; `None` when it is not.
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        outcome: Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Job, Message)>>;
+
+    // ---- sandbox ----
+
+    /// Marks a contact of a channel reachable or not for sandbox deliveries.
+    async fn set_contact_reachable(
+        &self,
+        channel_id: i64,
+        sender_external_id: String,
+        reachable: bool,
+    ) -> StoreResult<()>;
+
+    /// Sets a live channel's connection state; false when there is no such channel.
+    async fn set_channel_state(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        state: String,
+    ) -> StoreResult<bool>;
 
     // ---- attachments ----
 

@@ -74,6 +74,8 @@ pub struct Channel {
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Creation time, unix ms.
     pub created_at_ms: i64,
+    /// Connection state: `enabled`, `phone_offline`, `unavailable` or `disabled`.
+    pub state: String,
 }
 
 /// The fields of a new channel.
@@ -138,6 +140,15 @@ pub struct OutgoingText {
     pub send_to_crm: bool,
 }
 
+/// An incoming message to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncoming {
+    /// Text body (`""` when none).
+    pub body: String,
+    /// Files that came with it.
+    pub attachments: Vec<NewAttachment>,
+}
+
 /// The outcome of storing a message into a found-or-created conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posted {
@@ -147,10 +158,21 @@ pub struct Posted {
     pub created: bool,
     /// The stored message's id.
     pub message_id: i64,
+    /// The delivery job of an outgoing message.
+    pub job: Option<Job>,
 }
 
+/// Ack of an outgoing message stored but not yet sent; it may never be.
+pub const ACK_PREPARING: i32 = -1;
+/// Ack of a message the messenger has accepted (sent).
+pub const ACK_SENT: i32 = 1;
+/// Ack of a message that reached the recipient's device (and of every incoming message).
+pub const ACK_DELIVERED: i32 = 2;
+/// Ack of a message the recipient has read.
+pub const ACK_READ: i32 = 3;
+
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     /// Message id.
     pub id: i64,
@@ -168,6 +190,137 @@ pub struct Message {
     pub send_to_crm: bool,
     /// Creation time, unix ms.
     pub created_at_ms: i64,
+    /// The delivery job of an outgoing message.
+    pub job_id: Option<i64>,
+    /// The messenger's own id of the message, once known.
+    pub external_public_id: Option<String>,
+    /// The interactive part (WhatsApp Business buttons), as given.
+    pub interactive: Option<serde_json::Value>,
+    /// Its attachments, in upload order.
+    pub attachments: Vec<Attachment>,
+}
+
+/// An outgoing message to store and deliver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutgoing {
+    /// The conversation it goes to.
+    pub conversation_id: i64,
+    /// Text body (`""` for attachment-only messages).
+    pub body: String,
+    /// Whether the message is synced to CRM integrations.
+    pub send_to_crm: bool,
+    /// Attachments uploaded into the conversation, not yet sent.
+    pub attachment_ids: Vec<i64>,
+    /// The interactive part, already validated.
+    pub interactive: Option<serde_json::Value>,
+}
+
+/// Where a delivery job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting for, or in, delivery.
+    TryingDeliver,
+    /// The messenger accepted the message.
+    Delivered,
+    /// Delivery failed for good; the job's `reason` says why.
+    NotDelivered,
+}
+
+impl JobState {
+    /// The wire and database name.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            JobState::TryingDeliver => "trying_deliver",
+            JobState::Delivered => "delivered",
+            JobState::NotDelivered => "not_delivered",
+        }
+    }
+
+    /// Parses a database name; anything unknown is still pending.
+    pub fn from_db(text: &str) -> Self {
+        match text {
+            "delivered" => JobState::Delivered,
+            "not_delivered" => JobState::NotDelivered,
+            _ => JobState::TryingDeliver,
+        }
+    }
+}
+
+/// A delivery job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Job id.
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// The channel that delivers.
+    pub channel_id: i64,
+    /// Provider of that channel.
+    pub channel_type: String,
+    /// The conversation of the message.
+    pub conversation_id: i64,
+    /// The message being delivered.
+    pub message_id: i64,
+    /// Where the job is.
+    pub state: JobState,
+    /// Why it failed (or last failed, while retrying).
+    pub reason: Option<String>,
+    /// How many times it was claimed.
+    pub attempts: i64,
+    /// Creation time, unix ms.
+    pub created_at_ms: i64,
+    /// When it reached its final state, unix ms.
+    pub executed_at_ms: Option<i64>,
+}
+
+/// A job claimed by a worker, with what delivering it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    /// The job.
+    pub job: Job,
+    /// The lease; finishing the job needs it to still be the job's.
+    pub lease_until: i64,
+    /// The channel, and whether it has been deleted since.
+    pub channel: (Channel, bool),
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The message to deliver.
+    pub message: Message,
+    /// Whether the sandbox has been told this contact cannot be reached.
+    pub contact_unreachable: bool,
+}
+
+/// What a connector made of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the messenger, which gave the message this id.
+    Sent {
+        /// The messenger's id of the message.
+        external_public_id: String,
+    },
+    /// Refused for good.
+    Failed {
+        /// Why, for people.
+        reason: String,
+    },
+    /// Failed for now; try again at `at_ms`.
+    Retry {
+        /// Why, for people.
+        reason: String,
+        /// When to try again, unix ms.
+        at_ms: i64,
+    },
+}
+
+/// Which slice of a conversation's messages to read, ordered by (created_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagePageRequest {
+    /// Start strictly after this (created_at ms, id) in the list's direction.
+    pub after: Option<(i64, i64)>,
+    /// Newest first when true.
+    pub descending: bool,
+    /// How many rows at most.
+    pub limit: u32,
 }
 
 /// The fields of a new attachment.

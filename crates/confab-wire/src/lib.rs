@@ -198,3 +198,102 @@ pub struct SandboxInbound {
     /// The stored incoming message.
     pub message_id: i64,
 }
+
+/// An attachment as shown inside a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAttachment {
+    /// Attachment id.
+    pub external_id: i64,
+    /// Original file name.
+    pub file_name: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Where to download it (with the API token), relative to the server.
+    pub attachment_url: String,
+}
+
+/// A message: the documented fields, then confab's extras (`ack`, `send_to_crm`, `job_id`,
+/// `external_public_id`, `interactive`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Message id.
+    pub external_id: i64,
+    /// Channel id.
+    pub channel_id: i64,
+    /// Provider of the channel.
+    pub channel_type: String,
+    /// Text (`""` for attachment-only messages).
+    pub message: String,
+    /// True for messages from the contact.
+    pub income: bool,
+    /// ISO-8601 UTC with milliseconds and `Z`.
+    pub created_at: String,
+    /// Unix seconds of `created_at`.
+    pub created_at_timestamp: i64,
+    /// Files of the message.
+    pub attachments: Vec<MessageAttachment>,
+    /// Delivery state: -1 preparing, 0 being delivered, 1 sent, 2 delivered, 3 read.
+    pub ack: i32,
+    /// Whether the message is synced to CRM integrations.
+    pub send_to_crm: bool,
+    /// The delivery job of an outgoing message.
+    pub job_id: Option<i64>,
+    /// The messenger's own id of the message, once known.
+    pub external_public_id: Option<String>,
+    /// WhatsApp Business interactive part, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<serde_json::Value>,
+}
+
+/// `data` of `GET .../conversations/ID/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageList {
+    /// One page of messages.
+    pub messages: Vec<Message>,
+    /// Token of the next page; `null` on the last one.
+    pub next_page: Option<String>,
+}
+
+/// The channel reference inside a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobChannel {
+    /// Channel id.
+    pub id: i64,
+    /// Provider of the channel.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The outcome of a finished job: `{"result":"DELIVERED"}` or
+/// `{"result":"NOT DELIVERED","reason":"..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDetails {
+    /// `DELIVERED` or `NOT DELIVERED`.
+    pub result: String,
+    /// Why it was not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A delivery job, as answered by a send and by `GET .../jobs/ID`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Job id.
+    pub id: i64,
+    /// Company id.
+    pub company_id: i64,
+    /// The channel that delivers.
+    pub channel: JobChannel,
+    /// The conversation of the message.
+    pub conversation_id: i64,
+    /// `trying_deliver`, `delivered` or `not_delivered`.
+    pub state: String,
+    /// The delivered message; `null` until delivered (asynchronous delivery).
+    pub message_id: Option<i64>,
+    /// The outcome; `null` while trying.
+    pub details: Option<JobDetails>,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+}

@@ -1,7 +1,9 @@
 //! Pure rules and types of the domain: no I/O, unit-tested beside the code.
 
+pub mod channel_events;
 pub mod channel_settings;
 pub mod contact;
+pub mod outgoing;
 pub mod page;
 pub mod time;
 pub mod token;

@@ -61,14 +61,15 @@ fn mime_type(given: Option<String>, file_name: &str) -> String {
 }
 
 /// Where a new blob goes: unguessable, grouped by company and conversation.
-fn blob_key(company_id: i64, conversation_id: i64) -> String {
+pub fn blob_key(company_id: i64, group: impl std::fmt::Display) -> String {
     let mut random = [0u8; 16];
     rand::rng().fill_bytes(&mut random);
     let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("attachments/{company_id}/{conversation_id}/{hex}")
+    format!("attachments/{company_id}/{group}/{hex}")
 }
 
-struct Incoming {
+/// A file received with a request, spooled to disk.
+pub struct Incoming {
     file_name: String,
     mime_type: String,
     size: u64,
@@ -114,55 +115,68 @@ fn percent_decode(segment: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The file a request carries: an uploaded `file` part or a `file_url` to fetch (exactly
+/// one), or `None` when it carries neither.
+pub async fn incoming_file(state: &AppState, params: &mut Params) -> ApiResult<Option<Incoming>> {
+    let file = params.take_file("file");
+    let url = params
+        .optional_str_max("file_url", MAX_URL)?
+        .filter(|u| !u.trim().is_empty());
+    match (file, url) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "file",
+            "give either file or file_url, not both",
+        )),
+        (None, None) if params.has("file") => Err(ApiError::invalid(
+            "file",
+            "must be uploaded as a multipart/form-data file part",
+        )),
+        (None, None) => Ok(None),
+        (Some(file), None) => {
+            let file_name = clean_file_name(file.file_name.as_deref());
+            Ok(Some(Incoming {
+                mime_type: mime_type(file.content_type, &file_name),
+                file_name,
+                size: file.size,
+                source_url: None,
+                path: file.path,
+            }))
+        }
+        (None, Some(url)) => from_url(state, &url).await.map(Some),
+    }
+}
+
+/// Copies an incoming file into blob storage under `key`; returns the attachment's fields
+/// (for `conversation_id`).
+pub async fn store_incoming(
+    state: &AppState,
+    incoming: Incoming,
+    key: String,
+    conversation_id: i64,
+) -> ApiResult<NewAttachment> {
+    store_blob(state, &key, &incoming.path).await?;
+    Ok(NewAttachment {
+        conversation_id,
+        file_name: incoming.file_name,
+        mime_type: incoming.mime_type,
+        size: i64::try_from(incoming.size).unwrap_or(i64::MAX),
+        blob_key: key,
+        source_url: incoming.source_url,
+    })
+}
+
 async fn upload(
     State(state): State<AppState>,
     scope: CompanyScope,
     mut params: Params,
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
-    let file = params.take_file("file");
-    let url = params
-        .optional_str_max("file_url", MAX_URL)?
-        .filter(|u| !u.trim().is_empty());
-    let incoming = match (file, url) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
-                "file",
-                "give either file or file_url, not both",
-            ));
-        }
-        (None, None) if params.has("file") => {
-            return Err(ApiError::invalid(
-                "file",
-                "must be uploaded as a multipart/form-data file part",
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::missing("file")
-                .with_detail("is required: upload a file (multipart) or give file_url"));
-        }
-        (Some(file), None) => {
-            let file_name = clean_file_name(file.file_name.as_deref());
-            Incoming {
-                mime_type: mime_type(file.content_type, &file_name),
-                file_name,
-                size: file.size,
-                source_url: None,
-                path: file.path,
-            }
-        }
-        (None, Some(url)) => from_url(&state, &url).await?,
-    };
+    let incoming = incoming_file(&state, &mut params).await?.ok_or_else(|| {
+        ApiError::missing("file")
+            .with_detail("is required: upload a file (multipart) or give file_url")
+    })?;
     let key = blob_key(scope.id(), conversation.id);
-    store_blob(&state, &key, &incoming.path).await?;
-    let attachment = NewAttachment {
-        conversation_id: conversation.id,
-        file_name: incoming.file_name,
-        mime_type: incoming.mime_type,
-        size: i64::try_from(incoming.size).unwrap_or(i64::MAX),
-        blob_key: key.clone(),
-        source_url: incoming.source_url,
-    };
+    let attachment = store_incoming(&state, incoming, key.clone(), conversation.id).await?;
     let stored = match state
         .store
         .create_attachment(scope.id(), attachment, now_ms())

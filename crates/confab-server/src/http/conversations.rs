@@ -187,6 +187,7 @@ async fn create(
             now_ms(),
         )
         .await?;
+    state.wakeup.wake();
     Ok(conversation_reply(&posted.conversation))
 }
 

@@ -85,6 +85,7 @@ impl From<StoreError> for ApiError {
                 format!("a record with this {what} already exists"),
             ),
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
             StoreError::Database(cause) => ApiError::Internal(cause),
         }
     }

@@ -15,6 +15,8 @@ pub mod channels;
 pub mod companies;
 pub mod conversations;
 pub mod error;
+pub mod jobs;
+pub mod messages;
 pub mod paging;
 pub mod params;
 pub mod reply;
@@ -32,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .merge(channels::router())
         .merge(conversations::router())
         .merge(attachments::router())
+        .merge(messages::router())
+        .merge(jobs::router())
         .merge(sandbox::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,6 +1,6 @@
 //! The Pact pagination parameters (`from`, `per`, `sort_direction`) and `next_page`.
 
-use confab_store::PageRequest;
+use confab_store::{MessagePageRequest, PageRequest};
 
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
@@ -15,7 +15,7 @@ const DEFAULT_PER: i64 = 50;
 #[derive(Debug, Clone)]
 pub struct Page {
     scope: String,
-    after: Option<i64>,
+    from: Option<String>,
     descending: bool,
     per: u32,
 }
@@ -49,28 +49,50 @@ impl Page {
                 return Err(ApiError::invalid(sort_name, "must be asc or desc"));
             }
         };
-        let after = from
-            .as_deref()
-            .and_then(|t| Cursor::decode(t, &scope, descending));
         Ok(Page {
             scope,
-            after,
+            from,
             descending,
             per,
         })
     }
 
+    /// The key to continue after, if `from` is a valid token of this list.
+    fn after(&self, len: usize) -> Option<Vec<i64>> {
+        self.from
+            .as_deref()
+            .and_then(|t| Cursor::decode(t, &self.scope, self.descending, len))
+    }
+
     /// What to ask the store for: one row more than a page, to know whether another follows.
     pub fn request(&self) -> PageRequest {
         PageRequest {
-            after: self.after,
+            after: self.after(1).and_then(|k| k.first().copied()),
+            descending: self.descending,
+            limit: self.per + 1,
+        }
+    }
+
+    /// The same for a list sorted by (created_at, id).
+    pub fn message_request(&self) -> MessagePageRequest {
+        MessagePageRequest {
+            after: self.after(2).and_then(|k| Some((*k.first()?, *k.get(1)?))),
             descending: self.descending,
             limit: self.per + 1,
         }
     }
 
     /// Cuts `rows` to the page and makes the `next_page` token (`None` on the last page).
-    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+    pub fn finish<T>(&self, rows: Vec<T>, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+        self.finish_keyed(rows, |row| vec![id(row)])
+    }
+
+    /// [`Page::finish`] for lists whose sort key has several parts.
+    pub fn finish_keyed<T>(
+        &self,
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> Vec<i64>,
+    ) -> (Vec<T>, Option<String>) {
         let per = self.per as usize;
         if rows.len() <= per {
             return (rows, None);
@@ -80,7 +102,7 @@ impl Page {
             Cursor {
                 scope: self.scope.clone(),
                 descending: self.descending,
-                last_id: id(last),
+                key: key(last),
             }
             .encode()
         });

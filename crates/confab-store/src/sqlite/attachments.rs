@@ -1,22 +1,44 @@
 //! Attachments.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::{Attachment, NewAttachment, StoreResult};
 
+const COLUMNS: &str = "id, company_id, conversation_id, message_id, file_name, mime_type, size, \
+     blob_key, source_url, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Attachment> {
+    Ok(Attachment {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        conversation_id: r.get(2)?,
+        message_id: r.get(3)?,
+        file_name: r.get(4)?,
+        mime_type: r.get(5)?,
+        size: r.get(6)?,
+        blob_key: r.get(7)?,
+        source_url: r.get(8)?,
+        created_at_ms: r.get(9)?,
+    })
+}
+
+/// Inserts an attachment, bound to `message_id` when it arrives with a message.
 pub(super) fn create(
     conn: &Connection,
     company_id: i64,
     new: &NewAttachment,
+    message_id: Option<i64>,
     now_ms: i64,
 ) -> StoreResult<Attachment> {
     conn.execute(
         "INSERT INTO attachments
-           (company_id, conversation_id, file_name, mime_type, size, blob_key, source_url, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+           (company_id, conversation_id, message_id, file_name, mime_type, size, blob_key,
+            source_url, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             company_id,
             new.conversation_id,
+            message_id,
             new.file_name,
             new.mime_type,
             new.size,
@@ -29,7 +51,7 @@ pub(super) fn create(
         id: conn.last_insert_rowid(),
         company_id,
         conversation_id: new.conversation_id,
-        message_id: None,
+        message_id,
         file_name: new.file_name.clone(),
         mime_type: new.mime_type.clone(),
         size: new.size,
@@ -40,25 +62,33 @@ pub(super) fn create(
 }
 
 pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Option<Attachment>> {
+    let sql = format!("SELECT {COLUMNS} FROM attachments WHERE company_id = ?1 AND id = ?2");
     Ok(conn
-        .prepare_cached(
-            "SELECT id, company_id, conversation_id, message_id, file_name, mime_type, size,
-                    blob_key, source_url, created_at
-             FROM attachments WHERE company_id = ?1 AND id = ?2",
-        )?
-        .query_row(params![company_id, id], |r| {
-            Ok(Attachment {
-                id: r.get(0)?,
-                company_id: r.get(1)?,
-                conversation_id: r.get(2)?,
-                message_id: r.get(3)?,
-                file_name: r.get(4)?,
-                mime_type: r.get(5)?,
-                size: r.get(6)?,
-                blob_key: r.get(7)?,
-                source_url: r.get(8)?,
-                created_at_ms: r.get(9)?,
-            })
-        })
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, id], from_row)
         .optional()?)
+}
+
+/// The attachments bound to any of `message_ids` in one conversation, in upload order.
+pub(super) fn of_messages(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    message_ids: &[i64],
+) -> StoreResult<Vec<Attachment>> {
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; message_ids.len()].join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attachments
+         WHERE company_id = {company_id} AND conversation_id = {conversation_id}
+           AND message_id IN ({marks})
+         ORDER BY id"
+    );
+    let rows = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(message_ids), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

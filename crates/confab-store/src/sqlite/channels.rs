@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::paging::Keyset;
 use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at";
+const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
     let settings: String = r.get(4)?;
@@ -17,6 +17,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
         connector: r.get(3)?,
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.get(5)?,
+        state: r.get(6)?,
     })
 }
 
@@ -51,6 +52,7 @@ pub(super) fn create(
         connector: new.connector.clone(),
         settings: new.settings.clone(),
         created_at_ms: now_ms,
+        state: "enabled".to_owned(),
     })
 }
 
@@ -132,4 +134,31 @@ pub(super) fn soft_delete(
         params![now_ms, company_id, channel_id],
     )?;
     Ok(changed > 0)
+}
+
+pub(super) fn set_state(
+    conn: &Connection,
+    company_id: i64,
+    channel_id: i64,
+    state: &str,
+) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE channels SET state = ?1 WHERE company_id = ?2 AND id = ?3 AND deleted_at IS NULL",
+        params![state, company_id, channel_id],
+    )?;
+    Ok(changed > 0)
+}
+
+pub(super) fn set_contact_reachable(
+    conn: &Connection,
+    channel_id: i64,
+    sender: &str,
+    reachable: bool,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO sandbox_contacts (channel_id, sender_external_id, unreachable) VALUES (?1, ?2, ?3)
+         ON CONFLICT (channel_id, sender_external_id) DO UPDATE SET unreachable = excluded.unreachable",
+        params![channel_id, sender, !reachable],
+    )?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::paging::Keyset;
-use crate::{Channel, Contact, Conversation, Message, PageRequest, Posted, StoreResult};
+use crate::{Channel, Contact, Conversation, PageRequest, StoreResult};
 
 const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
      meta, note, assignee_id, bitrix_block_openlines, last_message_at, last_income_message_at, \
@@ -30,7 +30,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
 }
 
 /// The next id of a sequence; runs inside the caller's write transaction.
-fn next_id(conn: &Connection, sequence: &str) -> StoreResult<i64> {
+pub(super) fn next_id(conn: &Connection, sequence: &str) -> StoreResult<i64> {
     let mut stmt = conn.prepare_cached(
         "UPDATE sequences SET last_id = last_id + 1 WHERE name = ?1 RETURNING last_id",
     )?;
@@ -91,89 +91,47 @@ fn by_contact(
         .optional()?)
 }
 
-/// A message to store in [`post`].
-pub(super) struct NewMessage<'a> {
-    pub income: bool,
-    pub body: &'a str,
-    pub ack: i32,
-    pub send_to_crm: bool,
-}
-
-/// Finds or creates the contact's conversation on the channel, stores the message in it and
-/// moves its last-message times. Runs inside the caller's write transaction.
-pub(super) fn post(
+/// Finds the contact's conversation on the channel (updating a changed name) or creates it.
+/// Runs inside the caller's write transaction; says whether it created one.
+pub(super) fn find_or_create(
     conn: &Connection,
     channel: &Channel,
     contact: &Contact,
-    message: NewMessage<'_>,
     now_ms: i64,
-) -> StoreResult<Posted> {
-    let existing = by_contact(conn, channel.id, &contact.sender_external_id)?;
-    let created = existing.is_none();
-    let conversation_id = match existing {
-        Some(conversation) => {
-            if let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) {
-                conn.execute(
-                    "UPDATE conversations SET name = ?1 WHERE company_id = ?2 AND id = ?3",
-                    params![name, conversation.company_id, conversation.id],
-                )?;
-            }
-            conversation.id
-        }
-        None => {
-            let id = next_id(conn, "conversations")?;
-            let name = contact
-                .name
-                .as_deref()
-                .unwrap_or(&contact.sender_external_id);
+) -> StoreResult<(Conversation, bool)> {
+    if let Some(conversation) = by_contact(conn, channel.id, &contact.sender_external_id)? {
+        if let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) {
             conn.execute(
-                "INSERT INTO conversations
-                   (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    channel.company_id,
-                    id,
-                    channel.id,
-                    channel.provider,
-                    contact.sender_external_id,
-                    name,
-                    now_ms
-                ],
+                "UPDATE conversations SET name = ?1 WHERE company_id = ?2 AND id = ?3",
+                params![name, conversation.company_id, conversation.id],
             )?;
-            id
         }
-    };
-    let message_id = next_id(conn, "messages")?;
+        let conversation = get(conn, channel.company_id, conversation.id)?
+            .ok_or(crate::StoreError::NotFound("conversation"))?;
+        return Ok((conversation, false));
+    }
+    let id = next_id(conn, "conversations")?;
+    let name = contact
+        .name
+        .as_deref()
+        .unwrap_or(&contact.sender_external_id);
     conn.execute(
-        "INSERT INTO messages
-           (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO conversations
+           (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            conversation_id,
-            message_id,
             channel.company_id,
+            id,
             channel.id,
-            message.income,
-            message.body,
-            message.ack,
-            message.send_to_crm,
+            channel.provider,
+            contact.sender_external_id,
+            name,
             now_ms
         ],
     )?;
-    let income_time = message.income.then_some(now_ms);
-    conn.execute(
-        "UPDATE conversations SET last_message_at = ?1,
-             last_income_message_at = COALESCE(?2, last_income_message_at)
-         WHERE company_id = ?3 AND id = ?4",
-        params![now_ms, income_time, channel.company_id, conversation_id],
-    )?;
-    let conversation = get(conn, channel.company_id, conversation_id)?
-        .ok_or(crate::StoreError::NotFound("conversation"))?;
-    Ok(Posted {
-        conversation,
-        created,
-        message_id,
-    })
+    let conversation =
+        get(conn, channel.company_id, id)?.ok_or(crate::StoreError::NotFound("conversation"))?;
+    Ok((conversation, true))
 }
 
 pub(super) fn set_note(
@@ -215,31 +173,4 @@ pub(super) fn set_bitrix(
         params![enabled, company_id, id],
     )?;
     get(conn, company_id, id)
-}
-
-pub(super) fn messages(
-    conn: &Connection,
-    company_id: i64,
-    conversation_id: i64,
-) -> StoreResult<Vec<Message>> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT id, conversation_id, channel_id, income, body, ack, send_to_crm, created_at
-             FROM messages WHERE conversation_id = ?1 AND company_id = ?2
-             ORDER BY created_at, id",
-        )?
-        .query_map(params![conversation_id, company_id], |r| {
-            Ok(Message {
-                id: r.get(0)?,
-                conversation_id: r.get(1)?,
-                channel_id: r.get(2)?,
-                income: r.get(3)?,
-                body: r.get(4)?,
-                ack: r.get(5)?,
-                send_to_crm: r.get(6)?,
-                created_at_ms: r.get(7)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }

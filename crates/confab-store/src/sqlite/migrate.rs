@@ -5,7 +5,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::{StoreError, StoreResult};
 
 /// The migrations in order; the database's `user_version` counts how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_delivery.sql"),
+];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
 ///

@@ -8,26 +8,24 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 
 use crate::{
-    Attachment, Channel, Company, CompanyPatch, Contact, Conversation, Message, NewAttachment,
-    NewChannel, NewCompany, OutgoingText, PageRequest, Posted, Store, StoreError, StoreResult,
-    TokenHash, User,
+    ACK_DELIVERED, ACK_PREPARING, Attachment, Channel, Claimed, Company, CompanyPatch, Contact,
+    Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
+    NewIncoming, NewOutgoing, Outcome, OutgoingText, PageRequest, Posted, Store, StoreError,
+    StoreResult, TokenHash, User,
 };
 
 mod attachments;
 mod channels;
 mod companies;
 mod conversations;
+mod delivery;
+mod messages;
 mod migrate;
 mod paging;
 mod pool;
 mod users;
 
-use conversations::NewMessage;
-
-/// Ack of an outgoing message that is stored but not yet handed to a connector.
-const ACK_PREPARING: i32 = -1;
-/// Ack of an incoming message: it has arrived.
-const ACK_RECEIVED: i32 = 2;
+use messages::NewMessage;
 
 /// The SQLite store of one data dir (`confab.db` inside it).
 #[derive(Clone)]
@@ -218,13 +216,25 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         self.write(move |tx| {
+            let (conversation, created) =
+                conversations::find_or_create(tx, &channel, &contact, now_ms)?;
             let message = NewMessage {
                 income: false,
                 body: &text.body,
                 ack: ACK_PREPARING,
                 send_to_crm: text.send_to_crm,
+                interactive: None,
             };
-            conversations::post(tx, &channel, &contact, message, now_ms)
+            let message_id = messages::insert(tx, &conversation, &message, now_ms)?;
+            let job = delivery::enqueue(tx, &channel, conversation.id, message_id, now_ms)?;
+            let conversation = conversations::get(tx, channel.company_id, conversation.id)?
+                .ok_or(StoreError::NotFound("conversation"))?;
+            Ok(Posted {
+                conversation,
+                created,
+                message_id,
+                job: Some(job),
+            })
         })
         .await
     }
@@ -233,17 +243,41 @@ impl Store for SqliteStore {
         &self,
         channel: Channel,
         contact: Contact,
-        text: String,
+        incoming: NewIncoming,
         now_ms: i64,
     ) -> StoreResult<Posted> {
         self.write(move |tx| {
+            let (conversation, created) =
+                conversations::find_or_create(tx, &channel, &contact, now_ms)?;
             let message = NewMessage {
                 income: true,
-                body: &text,
-                ack: ACK_RECEIVED,
+                body: &incoming.body,
+                ack: ACK_DELIVERED,
                 send_to_crm: true,
+                interactive: None,
             };
-            conversations::post(tx, &channel, &contact, message, now_ms)
+            let message_id = messages::insert(tx, &conversation, &message, now_ms)?;
+            for attachment in &incoming.attachments {
+                let attachment = NewAttachment {
+                    conversation_id: conversation.id,
+                    ..attachment.clone()
+                };
+                attachments::create(
+                    tx,
+                    channel.company_id,
+                    &attachment,
+                    Some(message_id),
+                    now_ms,
+                )?;
+            }
+            let conversation = conversations::get(tx, channel.company_id, conversation.id)?
+                .ok_or(StoreError::NotFound("conversation"))?;
+            Ok(Posted {
+                conversation,
+                created,
+                message_id,
+                job: None,
+            })
         })
         .await
     }
@@ -285,7 +319,103 @@ impl Store for SqliteStore {
         company_id: i64,
         conversation_id: i64,
     ) -> StoreResult<Vec<Message>> {
-        self.read(move |c| conversations::messages(c, company_id, conversation_id))
+        self.read(move |c| messages::all(c, company_id, conversation_id))
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        page: MessagePageRequest,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |c| messages::list(c, company_id, conversation_id, page))
+            .await
+    }
+
+    async fn get_message(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+    ) -> StoreResult<Option<Message>> {
+        self.read(move |c| messages::get(c, company_id, conversation_id, message_id))
+            .await
+    }
+
+    async fn send_message(
+        &self,
+        company_id: i64,
+        message: NewOutgoing,
+        now_ms: i64,
+    ) -> StoreResult<Job> {
+        self.write(move |tx| delivery::send(tx, company_id, &message, now_ms))
+            .await
+    }
+
+    async fn advance_ack(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+        ack: i32,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        self.write(move |tx| {
+            messages::advance_ack(tx, company_id, conversation_id, message_id, ack)
+        })
+        .await
+    }
+
+    async fn get_job(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        job_id: i64,
+    ) -> StoreResult<Option<Job>> {
+        self.read(move |c| delivery::get_job(c, company_id, channel_id, job_id))
+            .await
+    }
+
+    async fn claim_jobs(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        self.write(move |tx| delivery::claim(tx, now_ms, lease_until, limit))
+            .await
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        outcome: Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Job, Message)>> {
+        self.write(move |tx| delivery::finish(tx, job_id, lease_until, &outcome, now_ms))
+            .await
+    }
+
+    async fn set_contact_reachable(
+        &self,
+        channel_id: i64,
+        sender_external_id: String,
+        reachable: bool,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            channels::set_contact_reachable(tx, channel_id, &sender_external_id, reachable)
+        })
+        .await
+    }
+
+    async fn set_channel_state(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        state: String,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| channels::set_state(tx, company_id, channel_id, &state))
             .await
     }
 
@@ -295,7 +425,7 @@ impl Store for SqliteStore {
         attachment: NewAttachment,
         now_ms: i64,
     ) -> StoreResult<Attachment> {
-        self.write(move |tx| attachments::create(tx, company_id, &attachment, now_ms))
+        self.write(move |tx| attachments::create(tx, company_id, &attachment, None, now_ms))
             .await
     }
 

@@ -1,0 +1,105 @@
+//! The delivery pipeline: a worker claims due jobs from the database with a lease, hands
+//! each to its channel's connector and records the outcome. Nothing lives only in memory:
+//! a job interrupted by a crash is claimed again once its lease expires, and finishing
+//! needs the lease, so a job is finished once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_store::{Claimed, Outcome};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::AppState;
+use crate::domain::time::now_ms;
+
+pub mod connector;
+pub mod sandbox;
+
+/// How often the worker looks for due jobs when nothing woke it.
+const POLL: Duration = Duration::from_millis(500);
+/// How long shutdown waits for deliveries in flight.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Wakes the worker: called after a commit that enqueued a job.
+#[derive(Clone, Default)]
+pub struct Wakeup(Arc<Notify>);
+
+impl Wakeup {
+    /// Tells the worker there may be work.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Runs the worker until `cancel` fires, then waits (bounded) for deliveries in flight.
+pub async fn run_worker(state: AppState, cancel: CancellationToken) {
+    let concurrency = state.config.delivery_concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency as usize));
+    let lease = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let free = u32::try_from(permits.available_permits()).unwrap_or(0);
+        let mut claimed = Vec::new();
+        if free > 0 {
+            let now = now_ms();
+            match state
+                .store
+                .claim_jobs(now, now.saturating_add(lease), free)
+                .await
+            {
+                Ok(jobs) => claimed = jobs,
+                Err(e) => tracing::error!(error = %e, "claiming delivery jobs failed"),
+            }
+        }
+        let got_work = !claimed.is_empty();
+        for job in claimed {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let state = state.clone();
+            tasks.spawn(async move {
+                deliver(&state, job).await;
+                drop(permit);
+                state.wakeup.wake();
+            });
+        }
+        if got_work && permits.available_permits() > 0 {
+            continue;
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = state.wakeup.0.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+    if tokio::time::timeout(DRAIN, async { while tasks.join_next().await.is_some() {} })
+        .await
+        .is_err()
+    {
+        tracing::warn!("deliveries still running at shutdown; their leases will expire");
+    }
+}
+
+/// Delivers one claimed job and records the outcome.
+async fn deliver(state: &AppState, claimed: Claimed) {
+    let connector = connector::for_channel(state, &claimed.channel.0);
+    let outcome = connector.deliver(&claimed).await;
+    let job_id = claimed.job.id;
+    match state
+        .store
+        .finish_job(job_id, claimed.lease_until, outcome.clone(), now_ms())
+        .await
+    {
+        Ok(Some((job, message))) => {
+            tracing::info!(job = job.id, state = job.state.as_db(), "delivery finished");
+            if matches!(outcome, Outcome::Sent { .. }) {
+                connector.after_sent(state, &job, &message).await;
+            }
+        }
+        Ok(None) => tracing::warn!(job = job_id, "delivery finished after its lease expired"),
+        Err(e) => tracing::error!(job = job_id, error = %e, "recording a delivery failed"),
+    }
+}

@@ -1,0 +1,68 @@
+//! `GET /p1/companies/CID/channels/CHID/jobs/ID`: a delivery job.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use confab_store::{Job, JobState};
+use confab_wire as wire;
+
+use super::auth::CompanyScope;
+use super::error::{ApiError, ApiResult};
+use super::params::Params;
+use super::reply;
+use crate::AppState;
+use crate::domain::time::unix_seconds;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/p1/companies/{company_id}/channels/{channel_id}/jobs/{job_id}",
+        get(show),
+    )
+}
+
+/// The documented job object. `message_id` stays `null` until the message is delivered,
+/// which tells clients the delivery is asynchronous.
+pub fn job_json(job: &Job) -> wire::Job {
+    let details = match job.state {
+        JobState::TryingDeliver => None,
+        JobState::Delivered => Some(wire::JobDetails {
+            result: "DELIVERED".to_owned(),
+            reason: None,
+        }),
+        JobState::NotDelivered => Some(wire::JobDetails {
+            result: "NOT DELIVERED".to_owned(),
+            reason: Some(job.reason.clone().unwrap_or_default()),
+        }),
+    };
+    wire::Job {
+        id: job.id,
+        company_id: job.company_id,
+        channel: wire::JobChannel {
+            id: job.channel_id,
+            kind: job.channel_type.clone(),
+        },
+        conversation_id: job.conversation_id,
+        state: job.state.as_db().to_owned(),
+        message_id: (job.state == JobState::Delivered).then_some(job.message_id),
+        details,
+        created_at: unix_seconds(job.created_at_ms),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    // Jobs of deleted channels stay readable, so the channel is not required to be live.
+    let channel_id = params.path_id("channel_id", "job")?;
+    let job_id = params.path_id("job_id", "job")?;
+    let job = state
+        .store
+        .get_job(scope.id(), channel_id, job_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("job".to_owned()))?;
+    Ok(reply::ok(job_json(&job)))
+}

@@ -1,0 +1,253 @@
+//! Outgoing messages and their delivery jobs: enqueue in the sender's transaction, claim
+//! with a lease, finish once.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::conversations;
+use super::messages::{self, NewMessage};
+use crate::{
+    Channel, Claimed, Job, JobState, Message, NewOutgoing, Outcome, StoreError, StoreResult,
+};
+
+const JOB_COLUMNS: &str = "j.id, j.company_id, j.channel_id, c.provider, j.conversation_id, \
+     j.message_id, j.state, j.reason, j.attempts, j.created_at, j.executed_at";
+
+fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let state: String = r.get(6)?;
+    Ok(Job {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        channel_id: r.get(2)?,
+        channel_type: r.get(3)?,
+        conversation_id: r.get(4)?,
+        message_id: r.get(5)?,
+        state: JobState::from_db(&state),
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+        created_at_ms: r.get(9)?,
+        executed_at_ms: r.get(10)?,
+    })
+}
+
+pub(super) fn get_job(
+    conn: &Connection,
+    company_id: i64,
+    channel_id: i64,
+    job_id: i64,
+) -> StoreResult<Option<Job>> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs j JOIN channels c ON c.id = j.channel_id
+         WHERE j.company_id = ?1 AND j.channel_id = ?2 AND j.id = ?3"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, channel_id, job_id], job_from_row)
+        .optional()?)
+}
+
+fn job_by_id(conn: &Connection, job_id: i64) -> StoreResult<Job> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs j JOIN channels c ON c.id = j.channel_id WHERE j.id = ?1"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([job_id], job_from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("job"))
+}
+
+/// Creates the delivery job of a stored outgoing message. Runs inside the caller's write
+/// transaction, so a message is never stored without its job.
+pub(super) fn enqueue(
+    conn: &Connection,
+    channel: &Channel,
+    conversation_id: i64,
+    message_id: i64,
+    now_ms: i64,
+) -> StoreResult<Job> {
+    conn.execute(
+        "INSERT INTO jobs (company_id, channel_id, conversation_id, message_id, run_after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![channel.company_id, channel.id, conversation_id, message_id, now_ms],
+    )?;
+    let job_id = conn.last_insert_rowid();
+    conn.execute(
+        "UPDATE messages SET job_id = ?1 WHERE conversation_id = ?2 AND id = ?3",
+        params![job_id, conversation_id, message_id],
+    )?;
+    job_by_id(conn, job_id)
+}
+
+/// Stores an outgoing message with its attachments and its job.
+pub(super) fn send(
+    conn: &Connection,
+    company_id: i64,
+    out: &NewOutgoing,
+    now_ms: i64,
+) -> StoreResult<Job> {
+    let conversation = conversations::get(conn, company_id, out.conversation_id)?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let channel =
+        super::channels::get(conn, company_id, conversation.channel_id)?.ok_or_else(|| {
+            StoreError::Invalid {
+                field: "conversation",
+                reason: "its channel has been deleted; messages cannot be sent through it"
+                    .to_owned(),
+            }
+        })?;
+    let interactive = out.interactive.as_ref().map(ToString::to_string);
+    let message_id = messages::insert(
+        conn,
+        &conversation,
+        &NewMessage {
+            income: false,
+            body: &out.body,
+            ack: crate::ACK_PREPARING,
+            send_to_crm: out.send_to_crm,
+            interactive: interactive.as_deref(),
+        },
+        now_ms,
+    )?;
+    for attachment_id in &out.attachment_ids {
+        let bound = conn.execute(
+            "UPDATE attachments SET message_id = ?1
+             WHERE company_id = ?2 AND conversation_id = ?3 AND id = ?4 AND message_id IS NULL",
+            params![message_id, company_id, conversation.id, attachment_id],
+        )?;
+        if bound == 0 {
+            // The whole transaction rolls back: no message, no job, no attachment bound.
+            return Err(StoreError::Invalid {
+                field: "attachments_ids",
+                reason: format!(
+                    "attachment {attachment_id} is not an unsent attachment of this conversation"
+                ),
+            });
+        }
+    }
+    enqueue(conn, &channel, conversation.id, message_id, now_ms)
+}
+
+/// Claims up to `limit` due jobs until `lease_until`, with what their delivery needs.
+pub(super) fn claim(
+    conn: &Connection,
+    now_ms: i64,
+    lease_until: i64,
+    limit: u32,
+) -> StoreResult<Vec<Claimed>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET lease_until = ?1, attempts = attempts + 1
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE state = 'trying_deliver' AND run_after <= ?2
+               AND (lease_until IS NULL OR lease_until <= ?2)
+             ORDER BY id LIMIT ?3)
+         RETURNING id",
+    )?;
+    let mut ids = Vec::new();
+    let mut rows = stmt.query(params![lease_until, now_ms, limit])?;
+    // Stepped to the end so the statement finishes (see DESIGN.md on RETURNING).
+    while let Some(row) = rows.next()? {
+        ids.push(row.get::<_, i64>(0)?);
+    }
+    drop(rows);
+    ids.sort_unstable();
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let job = job_by_id(conn, id)?;
+        let channel = channel_any_state(conn, job.channel_id)?;
+        let conversation = conversations::get(conn, job.company_id, job.conversation_id)?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)?
+            .ok_or(StoreError::NotFound("message"))?;
+        let contact_unreachable = conn
+            .prepare_cached(
+                "SELECT unreachable FROM sandbox_contacts
+                 WHERE channel_id = ?1 AND sender_external_id = ?2",
+            )?
+            .query_row(
+                params![job.channel_id, conversation.sender_external_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+        claimed.push(Claimed {
+            job,
+            lease_until,
+            channel,
+            conversation,
+            message,
+            contact_unreachable,
+        });
+    }
+    Ok(claimed)
+}
+
+/// The channel of a job, deleted or not (a job of a deleted channel fails with a reason).
+fn channel_any_state(conn: &Connection, channel_id: i64) -> StoreResult<(Channel, bool)> {
+    conn.prepare_cached(
+        "SELECT id, company_id, provider, connector, settings, created_at, state, deleted_at IS NOT NULL
+         FROM channels WHERE id = ?1",
+    )?
+    .query_row([channel_id], |r| {
+        let settings: String = r.get(4)?;
+        Ok((
+            Channel {
+                id: r.get(0)?,
+                company_id: r.get(1)?,
+                provider: r.get(2)?,
+                connector: r.get(3)?,
+                settings: serde_json::from_str(&settings).unwrap_or_default(),
+                created_at_ms: r.get(5)?,
+                state: r.get(6)?,
+            },
+            r.get(7)?,
+        ))
+    })
+    .optional()?
+    .ok_or(StoreError::NotFound("channel"))
+}
+
+/// Records a job's outcome, if the caller still holds its lease. Returns the job as it is
+/// now and the message, or `None` when the lease was lost (another worker took over).
+pub(super) fn finish(
+    conn: &Connection,
+    job_id: i64,
+    lease_until: i64,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> StoreResult<Option<(Job, Message)>> {
+    let (state, reason, run_after) = match outcome {
+        Outcome::Sent { .. } => (JobState::Delivered, None, None),
+        Outcome::Failed { reason } => (JobState::NotDelivered, Some(reason.as_str()), None),
+        Outcome::Retry { reason, at_ms } => {
+            (JobState::TryingDeliver, Some(reason.as_str()), Some(*at_ms))
+        }
+    };
+    let executed_at = (state != JobState::TryingDeliver).then_some(now_ms);
+    let changed = conn.execute(
+        "UPDATE jobs SET state = ?1, reason = ?2, executed_at = ?3, lease_until = NULL,
+                run_after = COALESCE(?4, run_after)
+         WHERE id = ?5 AND state = 'trying_deliver' AND lease_until = ?6",
+        params![
+            state.as_db(),
+            reason,
+            executed_at,
+            run_after,
+            job_id,
+            lease_until
+        ],
+    )?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let job = job_by_id(conn, job_id)?;
+    if let Outcome::Sent { external_public_id } = outcome {
+        conn.execute(
+            "UPDATE messages SET ack = MAX(ack, 1), external_public_id = ?1
+             WHERE conversation_id = ?2 AND id = ?3",
+            params![external_public_id, job.conversation_id, job.message_id],
+        )?;
+    }
+    let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)?
+        .ok_or(StoreError::NotFound("message"))?;
+    Ok(Some((job, message)))
+}

@@ -1,0 +1,181 @@
+//! Message rows: insert, read one, pages by (created_at, id), acks.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::attachments;
+use super::conversations::next_id;
+use crate::{Conversation, Message, MessagePageRequest, StoreResult};
+
+const COLUMNS: &str = "id, conversation_id, channel_id, income, body, ack, send_to_crm, \
+     created_at, job_id, external_public_id, interactive";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let interactive: Option<String> = r.get(10)?;
+    Ok(Message {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        channel_id: r.get(2)?,
+        income: r.get(3)?,
+        body: r.get(4)?,
+        ack: r.get(5)?,
+        send_to_crm: r.get(6)?,
+        created_at_ms: r.get(7)?,
+        job_id: r.get(8)?,
+        external_public_id: r.get(9)?,
+        interactive: interactive.and_then(|text| serde_json::from_str(&text).ok()),
+        attachments: Vec::new(),
+    })
+}
+
+/// A message to store with [`insert`].
+pub(super) struct NewMessage<'a> {
+    pub income: bool,
+    pub body: &'a str,
+    pub ack: i32,
+    pub send_to_crm: bool,
+    pub interactive: Option<&'a str>,
+}
+
+/// Stores a message in the conversation and moves its last-message times. Runs inside the
+/// caller's write transaction.
+pub(super) fn insert(
+    conn: &Connection,
+    conversation: &Conversation,
+    message: &NewMessage<'_>,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let id = next_id(conn, "messages")?;
+    conn.execute(
+        "INSERT INTO messages
+           (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm,
+            interactive, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            conversation.id,
+            id,
+            conversation.company_id,
+            conversation.channel_id,
+            message.income,
+            message.body,
+            message.ack,
+            message.send_to_crm,
+            message.interactive,
+            now_ms
+        ],
+    )?;
+    let income_time = message.income.then_some(now_ms);
+    conn.execute(
+        "UPDATE conversations SET last_message_at = ?1,
+             last_income_message_at = COALESCE(?2, last_income_message_at)
+         WHERE company_id = ?3 AND id = ?4",
+        params![
+            now_ms,
+            income_time,
+            conversation.company_id,
+            conversation.id
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Fills in the attachments of a batch of messages of one conversation with one query.
+fn with_attachments(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    mut messages: Vec<Message>,
+) -> StoreResult<Vec<Message>> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    for attachment in attachments::of_messages(conn, company_id, conversation_id, &ids)? {
+        if let Some(m) = messages
+            .iter_mut()
+            .find(|m| Some(m.id) == attachment.message_id)
+        {
+            m.attachments.push(attachment);
+        }
+    }
+    Ok(messages)
+}
+
+pub(super) fn get(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    id: i64,
+) -> StoreResult<Option<Message>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND id = ?2 AND company_id = ?3"
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row(params![conversation_id, id, company_id], from_row)
+        .optional()?;
+    Ok(with_attachments(
+        conn,
+        company_id,
+        conversation_id,
+        found.into_iter().collect(),
+    )?
+    .pop())
+}
+
+pub(super) fn all(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+) -> StoreResult<Vec<Message>> {
+    let page = MessagePageRequest {
+        after: None,
+        descending: false,
+        limit: u32::MAX,
+    };
+    list(conn, company_id, conversation_id, page)
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    page: MessagePageRequest,
+) -> StoreResult<Vec<Message>> {
+    let (op, order, (after_time, after_id)) = if page.descending {
+        ("<", "DESC", page.after.unwrap_or((i64::MAX, i64::MAX)))
+    } else {
+        (">", "ASC", page.after.unwrap_or((i64::MIN, i64::MIN)))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages INDEXED BY messages_by_time
+         WHERE conversation_id = ?1 AND company_id = ?2 AND (created_at, id) {op} (?3, ?4)
+         ORDER BY created_at {order}, id {order} LIMIT ?5"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                conversation_id,
+                company_id,
+                after_time,
+                after_id,
+                i64::from(page.limit)
+            ],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    with_attachments(conn, company_id, conversation_id, rows)
+}
+
+/// Moves the ack forward; returns the message and whether it changed.
+pub(super) fn advance_ack(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    id: i64,
+    ack: i32,
+) -> StoreResult<Option<(Message, bool)>> {
+    let changed = conn.execute(
+        "UPDATE messages SET ack = ?1
+         WHERE conversation_id = ?2 AND id = ?3 AND company_id = ?4 AND ack < ?1",
+        params![ack, conversation_id, id, company_id],
+    )?;
+    Ok(get(conn, company_id, conversation_id, id)?.map(|m| (m, changed > 0)))
+}
