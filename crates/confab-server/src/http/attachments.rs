@@ -50,8 +50,9 @@ fn clean_file_name(raw: Option<&str>) -> String {
 
 /// The MIME type: the one given, else a guess from the name, else `application/octet-stream`.
 fn mime_type(given: Option<String>, file_name: &str) -> String {
+    // curl labels every part application/octet-stream: that says nothing, a guess says more.
     given
-        .filter(|m| m.contains('/') && m.len() <= 255)
+        .filter(|m| m.contains('/') && m.len() <= 255 && m != "application/octet-stream")
         .unwrap_or_else(|| {
             mime_guess::from_path(file_name)
                 .first_or_octet_stream()
@@ -222,6 +223,10 @@ mod tests {
         assert_eq!(mime_type(None, "a.png"), "image/png");
         assert_eq!(mime_type(Some("text/plain".into()), "a.png"), "text/plain");
         assert_eq!(mime_type(None, "file"), "application/octet-stream");
+        assert_eq!(
+            mime_type(Some("application/octet-stream".into()), "a.pdf"),
+            "application/pdf"
+        );
         assert_eq!(percent_decode("a%20b+c.pdf"), "a b+c.pdf");
     }
 }
