@@ -237,6 +237,7 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: i64,
         message_id: i64,
         ack: i32,
+        now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>>;
 
     // ---- delivery jobs ----
@@ -276,13 +277,50 @@ pub trait Store: Send + Sync + 'static {
         reachable: bool,
     ) -> StoreResult<()>;
 
-    /// Sets a live channel's connection state; false when there is no such channel.
+    /// Sets a live channel's connection state after system event `event`, announcing it;
+    /// false when there is no such channel.
     async fn set_channel_state(
         &self,
         company_id: i64,
         channel_id: i64,
+        event: String,
         state: String,
+        now_ms: i64,
     ) -> StoreResult<bool>;
+
+    // ---- webhooks ----
+
+    /// Claims the oldest pending event of up to `limit` companies, until `lease_until`.
+    async fn claim_webhook_events(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedEvent>>;
+
+    /// Records a delivery attempt if the lease is still held; false when it is not.
+    async fn record_webhook_attempt(
+        &self,
+        event_id: i64,
+        lease_until: i64,
+        attempt: Attempt,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// One page of the company's webhook events with their delivery records, by id.
+    async fn list_webhook_events(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<OutboxEvent>>;
+
+    /// Queues a copy of one of the company's events for delivery; `None` if there is none.
+    async fn resend_webhook_event(
+        &self,
+        company_id: i64,
+        event_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<OutboxEvent>>;
 
     // ---- attachments ----
 

@@ -1,5 +1,7 @@
 //! The rows the store hands out and the values it takes in.
 
+use serde::{Deserialize, Serialize};
+
 /// SHA-256 of an API token: the only form in which tokens are stored.
 pub type TokenHash = [u8; 32];
 
@@ -29,6 +31,8 @@ pub struct Company {
     pub hidden: bool,
     /// Creation time, unix ms.
     pub created_at_ms: i64,
+    /// The secret webhooks are signed with.
+    pub webhook_secret: String,
 }
 
 /// The fields of a new company.
@@ -42,6 +46,8 @@ pub struct NewCompany {
     pub description: Option<String>,
     /// Where webhooks go.
     pub webhook_url: Option<String>,
+    /// The secret webhooks are signed with.
+    pub webhook_secret: String,
 }
 
 /// A partial company update: `None` leaves a field alone, `Some(None)` clears it.
@@ -57,10 +63,12 @@ pub struct CompanyPatch {
     pub webhook_url: Option<Option<String>>,
     /// New hidden flag.
     pub hidden: Option<bool>,
+    /// New webhook signing secret.
+    pub webhook_secret: Option<String>,
 }
 
 /// A channel: one messenger account of a company.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Channel {
     /// Channel id.
     pub id: i64,
@@ -90,7 +98,7 @@ pub struct NewChannel {
 }
 
 /// A 1-1 conversation with one contact on one channel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Conversation id.
     pub id: i64,
@@ -172,7 +180,7 @@ pub const ACK_DELIVERED: i32 = 2;
 pub const ACK_READ: i32 = 3;
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// Message id.
     pub id: i64,
@@ -216,7 +224,7 @@ pub struct NewOutgoing {
 }
 
 /// Where a delivery job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobState {
     /// Waiting for, or in, delivery.
     TryingDeliver,
@@ -247,7 +255,7 @@ impl JobState {
 }
 
 /// A delivery job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     /// Job id.
     pub id: i64,
@@ -341,7 +349,7 @@ pub struct NewAttachment {
 }
 
 /// A stored attachment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// Attachment id.
     pub id: i64,
@@ -374,4 +382,120 @@ pub struct PageRequest {
     pub descending: bool,
     /// How many rows at most.
     pub limit: u32,
+}
+
+/// Something to announce by webhook, as it was when it happened (a snapshot, so a later
+/// change does not alter what an event says).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A conversation was created.
+    ConversationNew {
+        /// The conversation.
+        conversation: Conversation,
+    },
+    /// A conversation's contact name (or avatar) changed.
+    ConversationUpdate {
+        /// The conversation.
+        conversation: Conversation,
+    },
+    /// A message arrived, or an outgoing one was sent.
+    MessageNew {
+        /// Its conversation.
+        conversation: Conversation,
+        /// The message.
+        message: Message,
+    },
+    /// An outgoing message's ack moved forward.
+    MessageAck {
+        /// Its conversation.
+        conversation: Conversation,
+        /// The message id.
+        message_id: i64,
+        /// The new ack.
+        ack: i32,
+    },
+    /// A delivery job reached its final state.
+    JobExecuted {
+        /// The job.
+        job: Job,
+    },
+    /// A channel system event (phone offline, disabled, ...).
+    System {
+        /// The channel.
+        channel_id: i64,
+        /// The event's name (`phone_offline`).
+        event: String,
+        /// When it happened, unix ms.
+        at_ms: i64,
+    },
+}
+
+impl Event {
+    /// `type.event` of the webhook, for the delivery log.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Event::ConversationNew { .. } => "conversation.new",
+            Event::ConversationUpdate { .. } => "conversation.update",
+            Event::MessageNew { .. } => "message.new",
+            Event::MessageAck { .. } => "message.ack",
+            Event::JobExecuted { .. } => "job.executed",
+            Event::System { .. } => "system",
+        }
+    }
+}
+
+/// An event in the outbox, with its delivery record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Event id (also the `webhook-id`).
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// The conversation it is about, if any.
+    pub conversation_id: Option<i64>,
+    /// `type.event`.
+    pub label: String,
+    /// What happened.
+    pub event: Event,
+    /// `pending`, `delivered` or `failed` (attempts used up; dropped).
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When the next attempt is due, unix ms.
+    pub next_attempt_at_ms: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// What went wrong in the last attempt.
+    pub last_error: Option<String>,
+    /// When it happened, unix ms.
+    pub created_at_ms: i64,
+    /// When it was delivered or dropped, unix ms.
+    pub finished_at_ms: Option<i64>,
+}
+
+/// An event claimed for a delivery attempt, with where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedEvent {
+    /// The event.
+    pub outbox: OutboxEvent,
+    /// The company's webhook URL now (`None`: nowhere to deliver).
+    pub webhook_url: Option<String>,
+    /// The company's signing secret.
+    pub webhook_secret: String,
+    /// The lease; recording the attempt needs it to still be the event's.
+    pub lease_until: i64,
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<u16>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// Whether the event is delivered.
+    pub delivered: bool,
+    /// When to try again; `None` with `delivered` false drops the event for good.
+    pub retry_at_ms: Option<i64>,
 }

@@ -57,6 +57,7 @@ impl Connector for SandboxConnector {
                 job.conversation_id,
                 message.id,
                 ACK_DELIVERED,
+                crate::domain::time::now_ms(),
             )
             .await
         {

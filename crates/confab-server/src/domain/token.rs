@@ -15,6 +15,17 @@ pub fn generate() -> String {
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A new webhook signing secret in the Standard Webhooks form: `whsec_` and base64 of
+/// 24 random bytes.
+pub fn webhook_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 /// The stored form of a token.
 pub fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()

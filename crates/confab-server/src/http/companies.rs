@@ -87,6 +87,7 @@ async fn create(
         phone: optional_text(&params, "phone", MAX_PHONE)?.flatten(),
         description: optional_text(&params, "description", MAX_DESCRIPTION)?.flatten(),
         webhook_url: webhook_url(&params)?.flatten(),
+        webhook_secret: crate::domain::token::webhook_secret(),
     };
     let company = state
         .store
@@ -117,6 +118,7 @@ async fn update(
         description: optional_text(&params, "description", MAX_DESCRIPTION)?,
         webhook_url: webhook_url(&params)?,
         hidden: params.optional_bool("hidden")?,
+        webhook_secret: None,
     };
     state.store.update_company(scope.id(), patch).await?;
     Ok(reply::envelope(

@@ -144,7 +144,13 @@ async fn event(
     })?;
     if !state
         .store
-        .set_channel_state(scope.id(), channel.id, event.state.to_owned())
+        .set_channel_state(
+            scope.id(),
+            channel.id,
+            event.name.to_owned(),
+            event.state.to_owned(),
+            now_ms(),
+        )
         .await?
     {
         return Err(ApiError::NotFound("channel".to_owned()));
@@ -186,7 +192,7 @@ async fn read(
     }
     let (message, _) = state
         .store
-        .advance_ack(scope.id(), conversation.id, message.id, ACK_READ)
+        .advance_ack(scope.id(), conversation.id, message.id, ACK_READ, now_ms())
         .await?
         .ok_or_else(|| ApiError::NotFound("message".to_owned()))?;
     Ok(reply::ok(serde_json::json!({

@@ -5,7 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::paging::Keyset;
 use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
 
-const COLUMNS: &str = "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at";
+const COLUMNS: &str =
+    "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at, c.webhook_secret";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Company> {
     Ok(Company {
@@ -16,6 +17,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Company> {
         webhook_url: r.get(4)?,
         hidden: r.get(5)?,
         created_at_ms: r.get(6)?,
+        webhook_secret: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
@@ -26,14 +28,15 @@ pub(super) fn create(
     now_ms: i64,
 ) -> StoreResult<Company> {
     conn.execute(
-        "INSERT INTO companies (name, phone, description, webhook_url, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO companies (name, phone, description, webhook_url, created_at, webhook_secret)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             new.name,
             new.phone,
             new.description,
             new.webhook_url,
-            now_ms
+            now_ms,
+            new.webhook_secret
         ],
     )?;
     let id = conn.last_insert_rowid();
@@ -49,6 +52,7 @@ pub(super) fn create(
         webhook_url: new.webhook_url.clone(),
         hidden: false,
         created_at_ms: now_ms,
+        webhook_secret: new.webhook_secret.clone(),
     })
 }
 
@@ -112,6 +116,12 @@ pub(super) fn update(conn: &Connection, company_id: i64, patch: &CompanyPatch) -
         conn.execute(
             "UPDATE companies SET webhook_url = ?1 WHERE id = ?2",
             params![url, company_id],
+        )?;
+    }
+    if let Some(secret) = &patch.webhook_secret {
+        conn.execute(
+            "UPDATE companies SET webhook_secret = ?1 WHERE id = ?2",
+            params![secret, company_id],
         )?;
     }
     if let Some(hidden) = patch.hidden {

@@ -106,8 +106,24 @@ pub(super) fn find_or_create(
                 params![name, conversation.company_id, conversation.id],
             )?;
         }
+        let renamed = contact
+            .name
+            .as_deref()
+            .is_some_and(|n| n != conversation.name);
         let conversation = get(conn, channel.company_id, conversation.id)?
             .ok_or(crate::StoreError::NotFound("conversation"))?;
+        if renamed {
+            let event = crate::Event::ConversationUpdate {
+                conversation: conversation.clone(),
+            };
+            super::outbox::record(
+                conn,
+                channel.company_id,
+                Some(conversation.id),
+                &event,
+                now_ms,
+            )?;
+        }
         return Ok((conversation, false));
     }
     let id = next_id(conn, "conversations")?;
@@ -131,6 +147,10 @@ pub(super) fn find_or_create(
     )?;
     let conversation =
         get(conn, channel.company_id, id)?.ok_or(crate::StoreError::NotFound("conversation"))?;
+    let event = crate::Event::ConversationNew {
+        conversation: conversation.clone(),
+    };
+    super::outbox::record(conn, channel.company_id, Some(id), &event, now_ms)?;
     Ok((conversation, true))
 }
 

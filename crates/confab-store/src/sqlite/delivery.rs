@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::conversations;
 use super::messages::{self, NewMessage};
+use super::outbox;
 use crate::{
     Channel, Claimed, Job, JobState, Message, NewOutgoing, Outcome, StoreError, StoreResult,
 };
@@ -249,5 +250,31 @@ pub(super) fn finish(
     }
     let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)?
         .ok_or(StoreError::NotFound("message"))?;
+    // An outgoing message is announced once it is sent, then the job's result.
+    if matches!(outcome, Outcome::Sent { .. })
+        && let Some(conversation) = conversations::get(conn, job.company_id, job.conversation_id)?
+    {
+        let event = crate::Event::MessageNew {
+            conversation,
+            message: message.clone(),
+        };
+        outbox::record(
+            conn,
+            job.company_id,
+            Some(job.conversation_id),
+            &event,
+            now_ms,
+        )?;
+    }
+    if job.state != JobState::TryingDeliver {
+        let event = crate::Event::JobExecuted { job: job.clone() };
+        outbox::record(
+            conn,
+            job.company_id,
+            Some(job.conversation_id),
+            &event,
+            now_ms,
+        )?;
+    }
     Ok(Some((job, message)))
 }

@@ -171,11 +171,25 @@ pub(super) fn advance_ack(
     conversation_id: i64,
     id: i64,
     ack: i32,
+    now_ms: i64,
 ) -> StoreResult<Option<(Message, bool)>> {
     let changed = conn.execute(
         "UPDATE messages SET ack = ?1
          WHERE conversation_id = ?2 AND id = ?3 AND company_id = ?4 AND ack < ?1",
         params![ack, conversation_id, id, company_id],
     )?;
-    Ok(get(conn, company_id, conversation_id, id)?.map(|m| (m, changed > 0)))
+    let Some(message) = get(conn, company_id, conversation_id, id)? else {
+        return Ok(None);
+    };
+    if changed > 0
+        && let Some(conversation) = super::conversations::get(conn, company_id, conversation_id)?
+    {
+        let event = crate::Event::MessageAck {
+            conversation,
+            message_id: id,
+            ack,
+        };
+        super::outbox::record(conn, company_id, Some(conversation_id), &event, now_ms)?;
+    }
+    Ok(Some((message, changed > 0)))
 }

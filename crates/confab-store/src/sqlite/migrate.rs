@@ -8,6 +8,7 @@ use crate::{StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_delivery.sql"),
+    include_str!("../../migrations/sqlite/0003_webhooks.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -8,10 +8,10 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 
 use crate::{
-    ACK_DELIVERED, ACK_PREPARING, Attachment, Channel, Claimed, Company, CompanyPatch, Contact,
-    Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
-    NewIncoming, NewOutgoing, Outcome, OutgoingText, PageRequest, Posted, Store, StoreError,
-    StoreResult, TokenHash, User,
+    ACK_DELIVERED, ACK_PREPARING, Attachment, Attempt, Channel, Claimed, ClaimedEvent, Company,
+    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
+    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
+    PageRequest, Posted, Store, StoreError, StoreResult, TokenHash, User,
 };
 
 mod attachments;
@@ -21,6 +21,7 @@ mod conversations;
 mod delivery;
 mod messages;
 mod migrate;
+mod outbox;
 mod paging;
 mod pool;
 mod users;
@@ -272,6 +273,19 @@ impl Store for SqliteStore {
             }
             let conversation = conversations::get(tx, channel.company_id, conversation.id)?
                 .ok_or(StoreError::NotFound("conversation"))?;
+            let message = messages::get(tx, channel.company_id, conversation.id, message_id)?
+                .ok_or(StoreError::NotFound("message"))?;
+            let event = crate::Event::MessageNew {
+                conversation: conversation.clone(),
+                message,
+            };
+            outbox::record(
+                tx,
+                channel.company_id,
+                Some(conversation.id),
+                &event,
+                now_ms,
+            )?;
             Ok(Posted {
                 conversation,
                 created,
@@ -359,9 +373,10 @@ impl Store for SqliteStore {
         conversation_id: i64,
         message_id: i64,
         ack: i32,
+        now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>> {
         self.write(move |tx| {
-            messages::advance_ack(tx, company_id, conversation_id, message_id, ack)
+            messages::advance_ack(tx, company_id, conversation_id, message_id, ack, now_ms)
         })
         .await
     }
@@ -413,9 +428,61 @@ impl Store for SqliteStore {
         &self,
         company_id: i64,
         channel_id: i64,
+        event: String,
         state: String,
+        now_ms: i64,
     ) -> StoreResult<bool> {
-        self.write(move |tx| channels::set_state(tx, company_id, channel_id, &state))
+        self.write(move |tx| {
+            if !channels::set_state(tx, company_id, channel_id, &state)? {
+                return Ok(false);
+            }
+            let announce = crate::Event::System {
+                channel_id,
+                event,
+                at_ms: now_ms,
+            };
+            outbox::record(tx, company_id, None, &announce, now_ms)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn claim_webhook_events(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedEvent>> {
+        self.write(move |tx| outbox::claim(tx, now_ms, lease_until, limit))
+            .await
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        event_id: i64,
+        lease_until: i64,
+        attempt: Attempt,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| outbox::record_attempt(tx, event_id, lease_until, &attempt, now_ms))
+            .await
+    }
+
+    async fn list_webhook_events(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<OutboxEvent>> {
+        self.read(move |c| outbox::list(c, company_id, page)).await
+    }
+
+    async fn resend_webhook_event(
+        &self,
+        company_id: i64,
+        event_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<OutboxEvent>> {
+        self.write(move |tx| outbox::resend(tx, company_id, event_id, now_ms))
             .await
     }
 

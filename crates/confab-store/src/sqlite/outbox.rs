@@ -1,0 +1,203 @@
+//! The webhook outbox: events recorded in the transaction of the change that causes them,
+//! claimed one company at a time in id order, each attempt recorded.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::paging::Keyset;
+use crate::{Attempt, ClaimedEvent, Event, OutboxEvent, PageRequest, StoreError, StoreResult};
+
+const COLUMNS: &str = "id, company_id, conversation_id, event, snapshot, state, attempts, \
+     next_attempt_at, last_status, last_error, created_at, finished_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
+    let snapshot: String = r.get(4)?;
+    let event: Event = serde_json::from_str(&snapshot).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(OutboxEvent {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        conversation_id: r.get(2)?,
+        label: r.get(3)?,
+        event,
+        state: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt_at_ms: r.get(7)?,
+        last_status: r.get(8)?,
+        last_error: r.get(9)?,
+        created_at_ms: r.get(10)?,
+        finished_at_ms: r.get(11)?,
+    })
+}
+
+/// Records `event` for the company, if it has a webhook URL (with none there is nobody to
+/// tell). Runs inside the caller's write transaction.
+pub(super) fn record(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: Option<i64>,
+    event: &Event,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let has_url: bool = conn
+        .prepare_cached("SELECT webhook_url IS NOT NULL FROM companies WHERE id = ?1")?
+        .query_row([company_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if !has_url {
+        return Ok(());
+    }
+    let snapshot = serde_json::to_string(event).map_err(|e| StoreError::Database(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO webhook_events
+           (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        company_id,
+        conversation_id,
+        event.label(),
+        snapshot,
+        now_ms
+    ])?;
+    Ok(())
+}
+
+fn by_id(conn: &Connection, id: i64) -> StoreResult<OutboxEvent> {
+    let sql = format!("SELECT {COLUMNS} FROM webhook_events WHERE id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("webhook delivery"))
+}
+
+/// Claims the oldest pending event of up to `limit` companies whose head event is due and
+/// not leased. Only a company's oldest pending event is ever in flight, so each company's
+/// events arrive in the order they happened.
+pub(super) fn claim(
+    conn: &Connection,
+    now_ms: i64,
+    lease_until: i64,
+    limit: u32,
+) -> StoreResult<Vec<ClaimedEvent>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE webhook_events SET lease_until = ?1, attempts = attempts + 1
+         WHERE id IN (
+             SELECT head.id FROM (
+                 SELECT MIN(id) AS id FROM webhook_events
+                 WHERE state = 'pending' GROUP BY company_id) AS heads
+             JOIN webhook_events head ON head.id = heads.id
+             WHERE head.next_attempt_at <= ?2
+               AND (head.lease_until IS NULL OR head.lease_until <= ?2)
+             ORDER BY head.id LIMIT ?3)
+         RETURNING id",
+    )?;
+    let mut ids = Vec::new();
+    let mut rows = stmt.query(params![lease_until, now_ms, limit])?;
+    while let Some(row) = rows.next()? {
+        ids.push(row.get::<_, i64>(0)?);
+    }
+    drop(rows);
+    ids.sort_unstable();
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let outbox = by_id(conn, id)?;
+        let (webhook_url, webhook_secret) = conn
+            .prepare_cached("SELECT webhook_url, webhook_secret FROM companies WHERE id = ?1")?
+            .query_row([outbox.company_id], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            })?;
+        claimed.push(ClaimedEvent {
+            outbox,
+            webhook_url,
+            webhook_secret: webhook_secret.unwrap_or_default(),
+            lease_until,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Records an attempt's outcome if the lease is still held; false when it is not.
+pub(super) fn record_attempt(
+    conn: &Connection,
+    id: i64,
+    lease_until: i64,
+    attempt: &Attempt,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let (state, finished, next) = match (attempt.delivered, attempt.retry_at_ms) {
+        (true, _) => ("delivered", Some(now_ms), None),
+        (false, Some(at)) => ("pending", None, Some(at)),
+        (false, None) => ("failed", Some(now_ms), None),
+    };
+    let changed = conn.execute(
+        "UPDATE webhook_events
+         SET state = ?1, finished_at = ?2, next_attempt_at = COALESCE(?3, next_attempt_at),
+             last_status = ?4, last_error = ?5, lease_until = NULL
+         WHERE id = ?6 AND state = 'pending' AND lease_until = ?7",
+        params![
+            state,
+            finished,
+            next,
+            attempt.status,
+            attempt.error,
+            id,
+            lease_until
+        ],
+    )?;
+    Ok(changed > 0)
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    company_id: i64,
+    page: PageRequest,
+) -> StoreResult<Vec<OutboxEvent>> {
+    let k = Keyset::from(page);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1 AND id {op} ?2
+         ORDER BY id {order} LIMIT ?3",
+        op = k.op,
+        order = k.order
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![company_id, k.after, k.limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Queues a copy of a recorded event as a new event (so order is kept: it goes last).
+pub(super) fn resend(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    now_ms: i64,
+) -> StoreResult<Option<OutboxEvent>> {
+    let sql = format!("SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1 AND id = ?2");
+    let Some(original) = conn
+        .prepare_cached(&sql)?
+        .query_row(params![company_id, id], from_row)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let snapshot =
+        serde_json::to_string(&original.event).map_err(|e| StoreError::Database(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO webhook_events
+           (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            company_id,
+            original.conversation_id,
+            original.label,
+            snapshot,
+            now_ms
+        ],
+    )?;
+    by_id(conn, conn.last_insert_rowid()).map(Some)
+}
