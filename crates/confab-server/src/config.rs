@@ -47,6 +47,20 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub delivery_concurrency: u32,
 
+    /// Delivery attempts per webhook event before it is dropped (1 attempt + 10 retries,
+    /// as Pact promises).
+    #[arg(long, env = "CONFAB_WEBHOOK_MAX_ATTEMPTS", default_value_t = 11,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: u32,
+
+    /// Time between attempts to deliver a webhook event.
+    #[arg(long, env = "CONFAB_WEBHOOK_RETRY_DELAY", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub webhook_retry_delay: Duration,
+
+    /// How long one webhook request (and the test ping) may take.
+    #[arg(long, env = "CONFAB_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+
     /// How long the simulated messenger takes to send a message, and again to deliver it
     /// to the contact's device (ack 1, then ack 2).
     #[arg(long, env = "CONFAB_SANDBOX_LATENCY", default_value = "200ms", value_parser = humantime::parse_duration)]
@@ -68,6 +82,9 @@ impl Config {
             job_lease: Duration::from_secs(30),
             delivery_concurrency: 8,
             sandbox_latency: Duration::from_millis(20),
+            webhook_max_attempts: 11,
+            webhook_retry_delay: Duration::from_secs(60),
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod domain;
 pub mod http;
 pub mod net;
 pub mod users;
+pub mod webhooks;
 
 pub use config::Config;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub tmp_dir: PathBuf,
     /// Wakes the delivery worker after a job is enqueued.
     pub wakeup: delivery::Wakeup,
+    /// Wakes the webhook dispatcher after events may have been recorded.
+    pub webhook_wakeup: webhooks::Wakeup,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -81,7 +84,11 @@ impl AppState {
             std::fs::remove_dir_all(&tmp_dir).ok();
         }
         std::fs::create_dir_all(&tmp_dir)?;
-        let fetcher = net::Fetcher::new(config.allow_private_urls, config.fetch_timeout)?;
+        let fetcher = net::Fetcher::new(
+            config.allow_private_urls,
+            config.fetch_timeout,
+            config.webhook_timeout,
+        )?;
         Ok(Self {
             store,
             config: Arc::new(config),
@@ -89,6 +96,7 @@ impl AppState {
             fetcher,
             tmp_dir,
             wakeup: delivery::Wakeup::default(),
+            webhook_wakeup: webhooks::Wakeup::default(),
         })
     }
 }
@@ -107,6 +115,7 @@ pub async fn run(
     let state = AppState::open(config)?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let worker = tokio::spawn(delivery::run_worker(state.clone(), cancel.clone()));
+    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), cancel.clone()));
     let app = http::router(state);
     // Path normalisation must wrap the router (not be a layer in it), since layers of a
     // router run after routing.
@@ -117,5 +126,6 @@ pub async fn run(
         .context("server failed");
     cancel.cancel();
     worker.await.context("delivery worker failed")?;
+    dispatcher.await.context("webhook dispatcher failed")?;
     served
 }

@@ -172,10 +172,12 @@ pub struct Fetched {
     pub content_type: Option<String>,
 }
 
-/// The guarded outbound HTTP client.
+/// The guarded outbound HTTP clients: one that follows (checked) redirects for file
+/// fetches, one that never does for webhooks.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    webhook_client: reqwest::Client,
     allow_private: bool,
 }
 
@@ -197,7 +199,19 @@ impl Fetcher {
     ///
     /// # Errors
     /// When the TLS stack cannot be set up.
-    pub fn new(allow_private: bool, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        allow_private: bool,
+        timeout: Duration,
+        webhook_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let mut webhook_builder = reqwest::Client::builder()
+            .timeout(webhook_timeout)
+            .connect_timeout(webhook_timeout)
+            .user_agent(concat!("confab-webhooks/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect::Policy::none());
+        if !allow_private {
+            webhook_builder = webhook_builder.dns_resolver(Arc::new(PublicOnlyResolver));
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -223,8 +237,59 @@ impl Fetcher {
         }
         Ok(Self {
             client: builder.build()?,
+            webhook_client: webhook_builder.build()?,
             allow_private,
         })
+    }
+
+    /// Refuses a target on a non-public address unless private URLs are allowed. Names are
+    /// resolved once here for a clear answer; the resolver checks again at connect time.
+    async fn check_target(&self, url: &Url) -> Result<(), FetchError> {
+        if self.allow_private {
+            return Ok(());
+        }
+        if let Some(why) = literal_host_refusal(url) {
+            return Err(FetchError::Refused(why));
+        }
+        if let Some(Host::Domain(host)) = url.host()
+            && let Ok(addrs) = tokio::net::lookup_host((host, 0)).await
+        {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            if !addrs.is_empty() && !addrs.iter().any(|a| is_global(a.ip())) {
+                return Err(FetchError::Refused(
+                    NonPublicTarget(host.to_owned()).to_string(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// POSTs a JSON body with extra headers; returns the answer's status. Redirects are not
+    /// followed (a 3xx is an answer like any other).
+    ///
+    /// # Errors
+    /// [`FetchError::Refused`] for a non-public target, [`FetchError::Failed`] when no
+    /// answer came.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<reqwest::StatusCode, FetchError> {
+        self.check_target(url).await?;
+        let mut request = self
+            .webhook_client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::Failed(error_chain(&e)))?;
+        Ok(response.status())
     }
 
     /// Downloads `url` into a temp file in `dir`, refusing more than `limit` bytes.
@@ -237,23 +302,7 @@ impl Fetcher {
         dir: &Path,
         limit: u64,
     ) -> Result<Fetched, FetchError> {
-        if !self.allow_private {
-            if let Some(why) = literal_host_refusal(url) {
-                return Err(FetchError::Refused(why));
-            }
-            // Resolving once up front gives a clear refusal for names like `localhost`; the
-            // resolver checks again at connect time, so a rebinding answer cannot slip by.
-            if let Some(Host::Domain(host)) = url.host()
-                && let Ok(addrs) = tokio::net::lookup_host((host, 0)).await
-            {
-                let addrs: Vec<SocketAddr> = addrs.collect();
-                if !addrs.is_empty() && !addrs.iter().any(|a| is_global(a.ip())) {
-                    return Err(FetchError::Refused(
-                        NonPublicTarget(host.to_owned()).to_string(),
-                    ));
-                }
-            }
-        }
+        self.check_target(url).await?;
         let response = self
             .client
             .get(url.clone())

@@ -258,6 +258,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<Claimed>>;
 
+    /// Extends a claimed job's lease from `lease_until` to `new_lease_until` while its
+    /// delivery runs; false when the lease is no longer held.
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        new_lease_until: i64,
+    ) -> StoreResult<bool>;
+
     /// Records a claimed job's outcome if its lease is still held; `None` when it is not.
     async fn finish_job(
         &self,

@@ -83,20 +83,52 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
     }
 }
 
+/// Runs the connector's delivery while renewing the job's lease, so a delivery that takes
+/// longer than the lease is not claimed again (and sent twice) while it still runs. A
+/// crashed server stops renewing, so its jobs are picked up once the lease expires.
+/// Returns the outcome and the lease the job is held under now.
+async fn deliver_keeping_lease(
+    state: &AppState,
+    connector: &dyn connector::Connector,
+    claimed: &Claimed,
+) -> (Outcome, i64) {
+    let lease = state.config.job_lease;
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let every = (lease / 3).max(Duration::from_millis(5));
+    let mut lease_until = claimed.lease_until;
+    let delivery = connector.deliver(claimed);
+    tokio::pin!(delivery);
+    loop {
+        tokio::select! {
+            outcome = &mut delivery => return (outcome, lease_until),
+            () = tokio::time::sleep(every) => {
+                let next = now_ms().saturating_add(lease_ms);
+                match state.store.renew_lease(claimed.job.id, lease_until, next).await {
+                    Ok(true) => lease_until = next,
+                    Ok(false) => tracing::warn!(job = claimed.job.id, "delivery lost its lease"),
+                    Err(e) => tracing::error!(job = claimed.job.id, error = %e, "renewing a delivery lease failed"),
+                }
+            }
+        }
+    }
+}
+
 /// Delivers one claimed job and records the outcome.
 async fn deliver(state: &AppState, claimed: Claimed) {
     let connector = connector::for_channel(state, &claimed.channel.0);
-    let outcome = connector.deliver(&claimed).await;
     let job_id = claimed.job.id;
+    let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;
     match state
         .store
-        .finish_job(job_id, claimed.lease_until, outcome.clone(), now_ms())
+        .finish_job(job_id, lease_until, outcome.clone(), now_ms())
         .await
     {
         Ok(Some((job, message))) => {
             tracing::info!(job = job.id, state = job.state.as_db(), "delivery finished");
+            state.webhook_wakeup.wake();
             if matches!(outcome, Outcome::Sent { .. }) {
                 connector.after_sent(state, &job, &message).await;
+                state.webhook_wakeup.wake();
             }
         }
         Ok(None) => tracing::warn!(job = job_id, "delivery finished after its lease expired"),

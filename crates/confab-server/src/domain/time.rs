@@ -24,6 +24,15 @@ pub fn iso_millis(ms: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
+/// The webhook form of an instant: `2017-11-11 12:45:53 UTC`.
+pub fn utc_words(ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01 00:00:00 UTC".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +43,6 @@ mod tests {
         assert_eq!(iso_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(unix_seconds(1_510_395_430_655), 1_510_395_430);
         assert_eq!(unix_seconds(-1), -1);
+        assert_eq!(utc_words(1_510_404_353_999), "2017-11-11 12:45:53 UTC");
     }
 }

@@ -15,6 +15,7 @@ use super::reply;
 use crate::AppState;
 use crate::domain::time::now_ms;
 use crate::net::parse_http_url;
+use crate::webhooks;
 
 const MAX_NAME: usize = 255;
 const MAX_PHONE: usize = 255;
@@ -26,6 +27,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/p1/companies", get(list).post(create))
         .route("/p1/companies/{company_id}", get(show).put(update))
+        .route(
+            "/p1/companies/{company_id}/webhook_secret/rotate",
+            axum::routing::post(rotate_secret),
+        )
 }
 
 fn company_json(c: &confab_store::Company) -> wire::Company {
@@ -52,10 +57,28 @@ async fn list(
     }))
 }
 
+/// One company, with the secret its webhooks are signed with (members only).
 async fn show(scope: CompanyScope) -> ApiResult<Response> {
-    Ok(reply::ok(
-        serde_json::json!({ "company": company_json(&scope.company) }),
-    ))
+    let mut company = serde_json::to_value(company_json(&scope.company))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(object) = company.as_object_mut() {
+        object.insert(
+            "webhook_secret".to_owned(),
+            serde_json::Value::String(scope.company.webhook_secret.clone()),
+        );
+    }
+    Ok(reply::ok(serde_json::json!({ "company": company })))
+}
+
+/// Replaces the webhook signing secret; the new one is answered once here (and by `show`).
+async fn rotate_secret(State(state): State<AppState>, scope: CompanyScope) -> ApiResult<Response> {
+    let secret = crate::domain::token::webhook_secret();
+    let patch = CompanyPatch {
+        webhook_secret: Some(secret.clone()),
+        ..CompanyPatch::default()
+    };
+    state.store.update_company(scope.id(), patch).await?;
+    Ok(reply::ok(serde_json::json!({ "webhook_secret": secret })))
 }
 
 /// An optional free-text field: absent stays `None`; an empty string means "none".
@@ -82,13 +105,19 @@ async fn create(
     params: Params,
 ) -> ApiResult<Response> {
     let name = params.required_text("name", MAX_NAME)?;
+    let secret = crate::domain::token::webhook_secret();
     let company = NewCompany {
         name,
         phone: optional_text(&params, "phone", MAX_PHONE)?.flatten(),
         description: optional_text(&params, "description", MAX_DESCRIPTION)?.flatten(),
         webhook_url: webhook_url(&params)?.flatten(),
-        webhook_secret: crate::domain::token::webhook_secret(),
+        webhook_secret: secret.clone(),
     };
+    if let Some(url) = &company.webhook_url {
+        webhooks::ping(&state, url, &secret)
+            .await
+            .map_err(|why| ApiError::invalid("webhook_url", why))?;
+    }
     let company = state
         .store
         .create_company(user.id, company, now_ms())
@@ -120,6 +149,11 @@ async fn update(
         hidden: params.optional_bool("hidden")?,
         webhook_secret: None,
     };
+    if let Some(Some(url)) = &patch.webhook_url {
+        webhooks::ping(&state, url, &scope.company.webhook_secret)
+            .await
+            .map_err(|why| ApiError::invalid("webhook_url", why))?;
+    }
     state.store.update_company(scope.id(), patch).await?;
     Ok(reply::envelope(
         Status::Updated,

@@ -21,6 +21,7 @@ pub mod paging;
 pub mod params;
 pub mod reply;
 pub mod sandbox;
+pub mod webhook_deliveries;
 
 use crate::AppState;
 use error::ApiError;
@@ -36,9 +37,14 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::router())
         .merge(messages::router())
         .merge(jobs::router())
+        .merge(webhook_deliveries::router())
         .merge(sandbox::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wake_after_writes,
+        ))
         .layer(
             // The span names the matched route, never the raw URI: a query string may
             // carry `private_api_token`.
@@ -55,6 +61,21 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// Wakes the webhook dispatcher after every write request: whatever it changed may have
+/// recorded events, and this way no handler has to remember to.
+async fn wake_after_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let write = req.method() != axum::http::Method::GET;
+    let response = next.run(req).await;
+    if write {
+        state.webhook_wakeup.wake();
+    }
+    response
 }
 
 async fn healthz() -> Response {

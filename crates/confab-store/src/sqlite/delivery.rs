@@ -207,6 +207,21 @@ fn channel_any_state(conn: &Connection, channel_id: i64) -> StoreResult<(Channel
     .ok_or(StoreError::NotFound("channel"))
 }
 
+/// Extends the lease of a job still being delivered, if the caller still holds it.
+pub(super) fn renew(
+    conn: &Connection,
+    job_id: i64,
+    lease_until: i64,
+    new_lease_until: i64,
+) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE jobs SET lease_until = ?1
+         WHERE id = ?2 AND state = 'trying_deliver' AND lease_until = ?3",
+        params![new_lease_until, job_id, lease_until],
+    )?;
+    Ok(changed > 0)
+}
+
 /// Records a job's outcome, if the caller still holds its lease. Returns the job as it is
 /// now and the message, or `None` when the lease was lost (another worker took over).
 pub(super) fn finish(

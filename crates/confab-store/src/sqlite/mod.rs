@@ -401,6 +401,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        new_lease_until: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| delivery::renew(tx, job_id, lease_until, new_lease_until))
+            .await
+    }
+
     async fn finish_job(
         &self,
         job_id: i64,

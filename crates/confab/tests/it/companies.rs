@@ -7,7 +7,8 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn create_list_update_and_read_back() {
-    let srv = TestServer::start().await;
+    let srv = TestServer::start_with(|c| c.allow_private_urls = true).await;
+    let rx = crate::webhooks::Receiver::start().await;
     let (status, body) = srv
         .form(
             Method::POST,
@@ -36,7 +37,7 @@ async fn create_list_update_and_read_back() {
         .json(
             Method::PUT,
             &format!("/p1/companies/{id}"),
-            json!({"name": "Acme 2", "hidden": true, "webhook_url": "https://example.com/hook"}),
+            json!({"name": "Acme 2", "hidden": true, "webhook_url": rx.url}),
         )
         .await;
     assert_eq!(
@@ -52,10 +53,7 @@ async fn create_list_update_and_read_back() {
         body["data"]["company"]["phone"], "79250000001",
         "absent fields stay"
     );
-    assert_eq!(
-        body["data"]["company"]["webhook_url"],
-        "https://example.com/hook"
-    );
+    assert_eq!(body["data"]["company"]["webhook_url"], rx.url);
 
     // An empty webhook_url clears it; an update with no known field still answers updated.
     let (status, _) = srv

@@ -432,3 +432,162 @@ pub fn assert_client_error(status: u16, body: &Value, want_status: u16) {
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+// ---- messages and delivery jobs ----
+
+/// How long [`TestServer::wait_job`] and [`TestServer::wait_ack`] poll before giving up.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often they poll.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// `/p1/companies/CID/conversations/ID/messages`.
+pub fn messages_path(company: i64, conversation: i64) -> String {
+    format!("/p1/companies/{company}/conversations/{conversation}/messages")
+}
+
+/// `/p1/companies/CID/channels/CHID/jobs/ID`.
+pub fn job_path(company: i64, channel: i64, job: i64) -> String {
+    format!("/p1/companies/{company}/channels/{channel}/jobs/{job}")
+}
+
+impl TestServer {
+    /// A customer writes `text` through the sandbox; returns (conversation, message).
+    pub async fn inbound(
+        &self,
+        company: i64,
+        channel: i64,
+        sender: &str,
+        text: &str,
+    ) -> (i64, i64) {
+        let (status, body) = self
+            .form(
+                Method::POST,
+                &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"),
+                &[("sender_external_id", sender), ("message", text)],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["data"]["conversation_id"]
+                .as_i64()
+                .expect("conversation_id"),
+            body["data"]["message_id"].as_i64().expect("message_id"),
+        )
+    }
+
+    /// Uploads `bytes` named `file_name` into the conversation; returns the attachment id.
+    pub async fn upload(
+        &self,
+        company: i64,
+        conversation: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> i64 {
+        let (status, body) = self
+            .upload_as(
+                &self.token,
+                company,
+                conversation,
+                file_name,
+                bytes.to_vec(),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["external_id"].as_i64().expect("attachment id")
+    }
+
+    /// Every message of a conversation through the API (all pages of 100), oldest first.
+    pub async fn all_messages(&self, company: i64, conversation: i64) -> Vec<Value> {
+        let path = messages_path(company, conversation);
+        let mut all = Vec::new();
+        let mut from: Option<String> = None;
+        for _ in 0..1000 {
+            let url = match &from {
+                Some(token) => format!("{path}?per=100&from={token}"),
+                None => format!("{path}?per=100"),
+            };
+            let (status, body) = self.get(&url).await;
+            assert_eq!(status, 200, "{body}");
+            all.extend(
+                body["data"]["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .cloned(),
+            );
+            match &body["data"]["next_page"] {
+                Value::String(token) => from = Some(token.clone()),
+                _ => return all,
+            }
+        }
+        panic!("the message list does not end");
+    }
+
+    /// One message of a conversation, as the list shows it.
+    pub async fn message(&self, company: i64, conversation: i64, id: i64) -> Value {
+        self.all_messages(company, conversation)
+            .await
+            .into_iter()
+            .find(|m| m["external_id"] == id)
+            .unwrap_or_else(|| panic!("message {id} not in conversation {conversation}"))
+    }
+
+    /// `data` of `GET .../channels/CHID/jobs/ID`, which must be a 200.
+    pub async fn job(&self, company: i64, channel: i64, job: i64) -> Value {
+        let (status, body) = self.get(&job_path(company, channel, job)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "ok", "{body}");
+        body["data"].clone()
+    }
+
+    /// Polls a job until it leaves `trying_deliver`; returns it.
+    pub async fn wait_job(&self, company: i64, channel: i64, job: i64) -> Value {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let data = self.job(company, channel, job).await;
+            if data["state"] != "trying_deliver" {
+                return data;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {job} never settled: {data}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Polls a message until its ack is at least `ack`; returns it.
+    pub async fn wait_ack(&self, company: i64, conversation: i64, id: i64, ack: i64) -> Value {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let m = self.message(company, conversation, id).await;
+            if m["ack"].as_i64().is_some_and(|a| a >= ack) {
+                return m;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {id} never reached ack {ack}: {m}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+impl TestServer {
+    /// Waits (bounded) until every outgoing message of the conversation has finished its
+    /// delivery steps (ack 2 or more), so background work no longer changes it.
+    pub async fn settle_deliveries(&self, company: i64, conversation: i64) {
+        let store = self.store();
+        for _ in 0..500 {
+            let messages = store
+                .conversation_messages(company, conversation)
+                .await
+                .expect("messages");
+            if messages.iter().all(|m| m.income || m.ack >= 2) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("deliveries of conversation {conversation} did not settle");
+    }
+}

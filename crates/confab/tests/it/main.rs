@@ -9,6 +9,8 @@ mod channels;
 mod companies;
 mod conversations;
 mod encodings;
+mod messages;
 mod pagination;
 mod sandbox;
 mod tenancy;
+mod webhooks;

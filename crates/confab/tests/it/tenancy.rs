@@ -424,6 +424,8 @@ async fn another_users_ids_are_not_found_and_nothing_changes() {
     let a = alpha(&srv).await;
     let b = bravo(&srv).await;
     assert_ne!(a.user_id, b.user_id);
+    // Deliveries run in the background; wait for A's to settle so only B could change A.
+    srv.settle_deliveries(a.company, a.conversation).await;
     let before = snapshot(&srv, &a).await;
     let b_blobs = srv.attachment_files(b.company, b.conversation);
     assert_eq!(b_blobs.len(), 1);

@@ -1,0 +1,77 @@
+//! `/p1/companies/CID/webhook_deliveries`: the webhook delivery log, and re-sending.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use confab_store::OutboxEvent;
+use serde_json::{Value, json};
+
+use super::auth::CompanyScope;
+use super::error::{ApiError, ApiResult};
+use super::paging::Page;
+use super::params::Params;
+use super::reply;
+use crate::AppState;
+use crate::domain::time::{iso_millis, now_ms};
+
+/// The routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/p1/companies/{company_id}/webhook_deliveries", get(list))
+        .route(
+            "/p1/companies/{company_id}/webhook_deliveries/{delivery_id}/resend",
+            post(resend),
+        )
+}
+
+/// One log entry: the event, its state and the last attempt's outcome.
+fn delivery_json(e: &OutboxEvent) -> Value {
+    json!({
+        "id": e.id,
+        "event": e.label,
+        "conversation_id": e.conversation_id,
+        "state": e.state,
+        "attempts": e.attempts,
+        "last_status": e.last_status,
+        "last_error": e.last_error,
+        "created_at": iso_millis(e.created_at_ms),
+        "next_attempt_at": (e.state == "pending").then(|| iso_millis(e.next_attempt_at_ms)),
+        "finished_at": e.finished_at_ms.map(iso_millis),
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    let page = Page::from_params(&params, format!("webhook_deliveries:{}", scope.id()))?;
+    let rows = state
+        .store
+        .list_webhook_events(scope.id(), page.request())
+        .await?;
+    let (rows, next_page) = page.finish(rows, |e| e.id);
+    Ok(reply::ok(json!({
+        "webhook_deliveries": rows.iter().map(delivery_json).collect::<Vec<_>>(),
+        "next_page": next_page,
+    })))
+}
+
+/// Queues the event again as a new delivery (at the end of the company's queue).
+async fn resend(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    let id = params.path_id("delivery_id", "webhook delivery")?;
+    let copy = state
+        .store
+        .resend_webhook_event(scope.id(), id, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("webhook delivery".to_owned()))?;
+    state.webhook_wakeup.wake();
+    Ok(reply::ok(
+        json!({ "webhook_delivery": delivery_json(&copy) }),
+    ))
+}
