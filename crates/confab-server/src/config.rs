@@ -37,8 +37,8 @@ pub struct Config {
     #[arg(long, env = "CONFAB_FETCH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub fetch_timeout: Duration,
 
-    /// How long a delivery worker holds a job before another may take it over (a crashed
-    /// server's jobs are picked up again after this).
+    /// How long a delivery worker holds a job before another may take it over; a running
+    /// delivery renews it, so only a crashed server's jobs are picked up again after this.
     #[arg(long, env = "CONFAB_JOB_LEASE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub job_lease: Duration,
 

@@ -299,6 +299,9 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- webhooks ----
 
+    /// Records an event that no other change carries (a QR code to scan).
+    async fn announce(&self, company_id: i64, event: Event, now_ms: i64) -> StoreResult<()>;
+
     /// Claims the oldest pending event of up to `limit` companies, until `lease_until`.
     async fn claim_webhook_events(
         &self,

@@ -420,6 +420,13 @@ pub enum Event {
         /// The job.
         job: Job,
     },
+    /// A QR code to scan to connect the channel (WhatsApp, Telegram personal).
+    QrCode {
+        /// The channel.
+        channel_id: i64,
+        /// The QR image, PNG bytes base64-encoded.
+        image_base64: String,
+    },
     /// A channel system event (phone offline, disabled, ...).
     System {
         /// The channel.
@@ -440,6 +447,7 @@ impl Event {
             Event::MessageNew { .. } => "message.new",
             Event::MessageAck { .. } => "message.ack",
             Event::JobExecuted { .. } => "job.executed",
+            Event::QrCode { .. } => "qr_code.new",
             Event::System { .. } => "system",
         }
     }

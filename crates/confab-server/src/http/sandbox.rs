@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
+use base64::Engine;
 use confab_store::{ACK_READ, ACK_SENT, Contact, NewIncoming};
 use confab_wire::SandboxInbound;
 
@@ -136,10 +137,24 @@ async fn event(
     require_sandbox(&state)?;
     let channel = scoped_channel(&state, &scope, &params).await?;
     let name = params.required_str_max("event", 64)?;
+    if name == "qr_code" {
+        // The sandbox's QR code is a placeholder image: there is nothing real to scan.
+        let image = base64::engine::general_purpose::STANDARD.encode(super::MISSING_AVATAR_PNG);
+        let event = confab_store::Event::QrCode {
+            channel_id: channel.id,
+            image_base64: image,
+        };
+        state.store.announce(scope.id(), event, now_ms()).await?;
+        return Ok(reply::ok(serde_json::json!({
+            "channel_id": channel.id,
+            "event": "qr_code",
+            "state": channel.state,
+        })));
+    }
     let event = channel_events::parse(&name).ok_or_else(|| {
         ApiError::invalid(
             "event",
-            format!("unknown event; known: {}", channel_events::names()),
+            format!("unknown event; known: qr_code, {}", channel_events::names()),
         )
     })?;
     if !state

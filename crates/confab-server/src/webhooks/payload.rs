@@ -94,6 +94,13 @@ pub fn render(company_id: i64, event: &Event, now_ms: i64) -> Value {
             }
             json!({"type": "job", "event": "executed", "data": data})
         }
+        Event::QrCode {
+            channel_id,
+            image_base64,
+        } => json!({
+            "type": "qr_code", "event": "new", "company_id": company_id,
+            "channel_id": channel_id, "data": image_base64,
+        }),
         Event::System {
             channel_id,
             event,

@@ -457,6 +457,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
+        self.write(move |tx| outbox::record(tx, company_id, None, &event, now_ms))
+            .await
+    }
+
     async fn claim_webhook_events(
         &self,
         now_ms: i64,

@@ -1622,4 +1622,113 @@ async fn a_delivery_slower_than_the_job_lease_still_finishes_once() {
     let id = first[0]["external_id"].as_i64().expect("id");
     let job = first[0]["job_id"].as_i64().expect("job_id");
     assert_delivered(&srv, company, (channel, "whatsapp"), conversation, job, id).await;
+    // Claimed once: the lease was renewed while the slow delivery ran, so no second
+    // delivery of the same job started.
+    let stored = srv
+        .store()
+        .get_job(company, channel, job)
+        .await
+        .expect("read job")
+        .expect("job");
+    assert_eq!(stored.attempts, 1, "{stored:?}");
+    srv.wait_ack(company, conversation, id, 2).await;
+}
+
+#[tokio::test]
+async fn concurrent_sends_of_one_attachment_send_it_once() {
+    let srv = TestServer::start().await;
+    let (company, channel, conversation) = settled_fixture(&srv).await;
+    let attachment = srv.upload(company, conversation, "once.png", b"once").await;
+    let before = srv.all_messages(company, conversation).await.len();
+    let path = messages_path(company, conversation);
+    let sends = (0..8).map(|_| {
+        srv.json(
+            Method::POST,
+            &path,
+            json!({"attachments_ids": [attachment]}),
+        )
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let mut jobs = Vec::new();
+    for (s, b) in &answers {
+        if *s == 200 {
+            jobs.push(assert_new_job(
+                *s,
+                b,
+                company,
+                (channel, "whatsapp"),
+                conversation,
+            ));
+        } else {
+            assert_param_error(*s, b, 400, "attachments_ids");
+        }
+    }
+    assert_eq!(jobs.len(), 1, "{answers:?}");
+    let after = srv.all_messages(company, conversation).await;
+    assert_eq!(after.len(), before + 1);
+    let m = message_of_job(&srv, company, conversation, jobs[0]).await;
+    assert_eq!(m["attachments"][0]["external_id"], attachment);
+}
+
+#[tokio::test]
+async fn an_incoming_attachment_cannot_be_sent_again() {
+    let srv = TestServer::start().await;
+    let (company, channel, conversation) = settled_fixture(&srv).await;
+    let form = Form::new()
+        .text("sender_external_id", CONTACT)
+        .part("file", Part::bytes(b"theirs".to_vec()).file_name("in.png"));
+    let (s, b) = call(
+        srv.req(
+            Method::POST,
+            &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"),
+        )
+        .multipart(form),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let incoming = b["data"]["message_id"].as_i64().expect("id");
+    let m = srv.message(company, conversation, incoming).await;
+    let attachment = m["attachments"][0]["external_id"].as_i64().expect("id");
+    let before = srv.all_messages(company, conversation).await;
+    let (s, b) = srv
+        .json(
+            Method::POST,
+            &messages_path(company, conversation),
+            json!({"message": "fwd", "attachments_ids": [attachment]}),
+        )
+        .await;
+    assert_param_error(s, &b, 400, "attachments_ids");
+    assert_eq!(srv.all_messages(company, conversation).await, before);
+}
+
+#[tokio::test]
+async fn a_deleted_channel_fails_its_pending_jobs_and_refuses_sends() {
+    let srv =
+        TestServer::start_with(|c| c.sandbox_latency = std::time::Duration::from_millis(300)).await;
+    let (company, channel, conversation) = srv.fixture().await;
+    let first = srv.all_messages(company, conversation).await;
+    let job = first[0]["job_id"].as_i64().expect("job_id");
+    let (s, b) = call(srv.req(
+        Method::DELETE,
+        &format!("/p1/companies/{company}/channels/{channel}"),
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    // The job stays readable under the deleted channel and settles.
+    let data = srv.wait_job(company, channel, job).await;
+    assert!(
+        ["delivered", "not_delivered"].contains(&data["state"].as_str().unwrap_or("")),
+        "{data}"
+    );
+    let before = srv.all_messages(company, conversation).await;
+    let (s, b) = srv
+        .form(
+            Method::POST,
+            &messages_path(company, conversation),
+            &[("message", "anyone?")],
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["status"], "error");
+    assert_eq!(srv.all_messages(company, conversation).await, before);
 }

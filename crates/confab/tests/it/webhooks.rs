@@ -698,3 +698,46 @@ async fn the_delivery_log_is_per_company() {
         .await;
     assert_eq!(log["data"]["webhook_deliveries"], json!([]));
 }
+
+#[tokio::test]
+async fn sandbox_qr_code_event() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    let (company, channel) = hooked_company(&srv, &rx).await;
+    let (s, b) = srv
+        .form(
+            Method::POST,
+            &format!("/p1/companies/{company}/channels/{channel}/sandbox/events"),
+            &[("event", "qr_code")],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let events = rx.wait_delivered(1).await;
+    let qr = &events[0];
+    assert_eq!(
+        (
+            &qr["type"],
+            &qr["event"],
+            &qr["company_id"],
+            &qr["channel_id"]
+        ),
+        (
+            &json!("qr_code"),
+            &json!("new"),
+            &json!(company),
+            &json!(channel)
+        )
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(qr["data"].as_str().expect("data"))
+        .expect("base64 without a data: prefix");
+    assert!(png.starts_with(b"\x89PNG"));
+    let (s, b) = srv
+        .form(
+            Method::POST,
+            &format!("/p1/companies/{company}/channels/{channel}/sandbox/events"),
+            &[("event", "exploded")],
+        )
+        .await;
+    assert_param_error(s, &b, 400, "event");
+}
