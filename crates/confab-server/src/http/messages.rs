@@ -106,7 +106,9 @@ async fn send(
     let mut attachment_ids = params
         .optional_i64_list("attachments_ids")?
         .unwrap_or_default();
-    attachment_ids.dedup();
+    // The same id twice means the same file once.
+    let mut seen = std::collections::HashSet::new();
+    attachment_ids.retain(|id| seen.insert(*id));
     if body.trim().is_empty() && attachment_ids.is_empty() {
         return Err(ApiError::missing("message")
             .with_detail("is required: give a message text, attachments_ids, or both"));

@@ -309,3 +309,178 @@ async fn bad_flags_fail_clearly() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
 }
+
+/// Polls `GET path` until `done` holds for the answer (bounded); returns the answer.
+async fn poll_until(
+    base: &str,
+    token: &str,
+    path: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, b) = get(base, token, path).await;
+        assert_eq!(s, 200, "{path}: {b}");
+        if done(&b) {
+            return b;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path} never settled: {b}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn deliveries_cut_off_by_kill_9_finish_once_after_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let token = create_user(&data, "alice").await;
+    let slow = ["--sandbox", "--sandbox-latency", "5s", "--job-lease", "1s"];
+    let mut server = serve(&data, &slow).await;
+    let base = server.base.clone();
+    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
+    let company = b["data"]["external_id"].as_i64().expect("id");
+    let (_, b) = post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "whatsapp")],
+    )
+    .await;
+    let channel = b["data"]["external_id"].as_i64().expect("id");
+    let (s, b) = post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/conversations"),
+        &[
+            ("provider", "whatsapp"),
+            ("phone", "79250000001"),
+            ("text", "first"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let conversation = b["data"]["conversation"]["external_id"]
+        .as_i64()
+        .expect("id");
+    let messages_path = format!("/p1/companies/{company}/conversations/{conversation}/messages");
+    let mut texts = vec!["first".to_owned()];
+    let mut jobs = Vec::new();
+    for i in 0..6 {
+        let text = format!("message {i}");
+        let (s, b) = post_form(&base, &token, &messages_path, &[("message", &text)]).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["data"]["state"], "trying_deliver", "{b}");
+        jobs.push(b["data"]["id"].as_i64().expect("job id"));
+        texts.push(text);
+    }
+    let (_, b) = get(&base, &token, &format!("{messages_path}?per=100")).await;
+    let before = b["data"]["messages"].as_array().expect("list").clone();
+    assert_eq!(before.len(), texts.len(), "{b}");
+    jobs.insert(0, before[0]["job_id"].as_i64().expect("first job"));
+    // The message of each job, in sending order.
+    let message_ids: Vec<i64> = jobs
+        .iter()
+        .map(|job| {
+            let found: Vec<i64> = before
+                .iter()
+                .filter(|m| m["job_id"] == *job)
+                .filter_map(|m| m["external_id"].as_i64())
+                .collect();
+            assert_eq!(found.len(), 1, "job {job}: {before:?}");
+            found[0]
+        })
+        .collect();
+    // Let the worker claim them (a 5 s send each) and outlive its 1 s lease a few times
+    // (a delivery renews its lease, so nothing is claimed twice), then cut the server off
+    // mid-delivery.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    server.child.start_kill().expect("SIGKILL");
+    server.child.wait().await.expect("wait");
+
+    let fast = [
+        "--sandbox",
+        "--sandbox-latency",
+        "10ms",
+        "--job-lease",
+        "1s",
+    ];
+    let mut again = serve(&data, &fast).await;
+    let base = again.base.clone();
+    for (job, message) in jobs.iter().zip(&message_ids) {
+        let path = format!("/p1/companies/{company}/channels/{channel}/jobs/{job}");
+        let b = poll_until(&base, &token, &path, |b| {
+            b["data"]["state"] != "trying_deliver"
+        })
+        .await;
+        let created = b["data"]["created_at"].clone();
+        assert_eq!(
+            b,
+            json!({"status": "ok", "data": {"id": job, "company_id": company,
+                "channel": {"id": channel, "type": "whatsapp"}, "conversation_id": conversation,
+                "state": "delivered", "message_id": message, "details": {"result": "DELIVERED"},
+                "created_at": created}})
+        );
+    }
+    // Exactly the sent messages, each once, in order, each sent (ack 1, then 2).
+    let b = poll_until(&base, &token, &format!("{messages_path}?per=100"), |b| {
+        b["data"]["messages"]
+            .as_array()
+            .is_some_and(|l| l.iter().all(|m| m["ack"] == 2))
+    })
+    .await;
+    let after = b["data"]["messages"].as_array().expect("list");
+    let got: Vec<(i64, String, i64)> = after
+        .iter()
+        .map(|m| {
+            (
+                m["external_id"].as_i64().expect("id"),
+                m["message"].as_str().expect("text").to_owned(),
+                m["job_id"].as_i64().expect("job"),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, String, i64)> = message_ids
+        .iter()
+        .zip(&texts)
+        .zip(&jobs)
+        .map(|((id, text), job)| (*id, text.clone(), *job))
+        .collect();
+    assert_eq!(got, want);
+    for m in after {
+        let id = m["external_id"].as_i64().expect("id");
+        assert_eq!(m["external_public_id"], format!("sandbox-{id}"), "{m}");
+    }
+    // No job beyond the ones sent.
+    let last = jobs.iter().max().copied().unwrap_or(0);
+    let (s, _) = get(
+        &base,
+        &token,
+        &format!(
+            "/p1/companies/{company}/channels/{channel}/jobs/{}",
+            last + 1
+        ),
+    )
+    .await;
+    assert_eq!(s, 404);
+    again.child.kill().await.ok();
+    again.child.wait().await.ok();
+
+    // Each job was handed to a connector at most twice: once by the killed server (its
+    // lease renewed while the send ran, never re-claimed), once after the restart.
+    let store = confab_store::open_data_dir(&data).expect("open store");
+    for job in &jobs {
+        let stored = store
+            .get_job(company, channel, *job)
+            .await
+            .expect("read job")
+            .expect("job");
+        assert!(
+            (1..=2).contains(&stored.attempts),
+            "job {job} attempted {} times",
+            stored.attempts
+        );
+    }
+}

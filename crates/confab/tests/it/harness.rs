@@ -403,8 +403,8 @@ impl TestServer {
         body["data"]["conversation"].clone()
     }
 
-    /// The stored messages of a conversation, read straight from the database (the
-    /// messages endpoint is not served yet).
+    /// The stored messages of a conversation, read straight from the database (fields such
+    /// as `send_to_crm` are checked where they are kept, not only as the API shows them).
     pub async fn stored_messages(
         &self,
         company: i64,

@@ -588,10 +588,6 @@ async fn send_text_delivers_and_acks_move_forward() {
         assert_eq!(b["data"]["message"]["ack"], 3);
         assert_eq!(srv.message(company, conversation, id).await["ack"], 3);
     }
-    // The sandbox's delayed ack 2 never moves it back (acks only move forward).
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(srv.message(company, conversation, id).await["ack"], 3);
-
     // Read refuses incoming messages, unknown ids and ids that are not integers.
     let (_, incoming) = srv.inbound(company, channel, CONTACT, "fine").await;
     for bad in [
@@ -1728,7 +1724,6 @@ async fn a_deleted_channel_fails_its_pending_jobs_and_refuses_sends() {
             &[("message", "anyone?")],
         )
         .await;
-    assert_eq!(s, 400, "{b}");
-    assert_eq!(b["status"], "error");
+    assert_client_error(s, &b, 400);
     assert_eq!(srv.all_messages(company, conversation).await, before);
 }
