@@ -484,3 +484,66 @@ async fn deliveries_cut_off_by_kill_9_finish_once_after_restart() {
         );
     }
 }
+
+#[tokio::test]
+async fn webhook_events_survive_kill_9_while_the_receiver_is_down() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let token = create_user(&data, "alice").await;
+    let rx = crate::webhooks::Receiver::start().await;
+    let flags = [
+        "--sandbox",
+        "--allow-private-urls",
+        "--webhook-retry-delay",
+        "100ms",
+        "--webhook-max-attempts",
+        "1000",
+    ];
+    let mut server = serve(&data, &flags).await;
+    let base = server.base.clone();
+    let (s, b) = post_form(
+        &base,
+        &token,
+        "/p1/companies",
+        &[("name", "Acme"), ("webhook_url", &rx.url)],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let company = b["data"]["external_id"].as_i64().expect("id");
+    let (_, b) = post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "telegram")],
+    )
+    .await;
+    let channel = b["data"]["external_id"].as_i64().expect("id");
+
+    // The receiver is down: every event waits in the outbox.
+    rx.answer_next(&[503; 100_000]);
+    for i in 0..5 {
+        let (s, _) = post_form(
+            &base,
+            &token,
+            &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"),
+            &[("sender_external_id", "u1"), ("message", &i.to_string())],
+        )
+        .await;
+        assert_eq!(s, 200);
+    }
+    server.child.start_kill().expect("SIGKILL");
+    server.child.wait().await.expect("wait");
+
+    rx.recover();
+    let mut again = serve(&data, &flags).await;
+    let events = rx.wait_delivered(6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.delivered().len(), 6, "an event answered 200 came again");
+    assert_eq!(events[0]["type"], "conversation");
+    let texts: Vec<&str> = events[1..]
+        .iter()
+        .filter_map(|e| e["data"]["message"].as_str())
+        .collect();
+    assert_eq!(texts, ["0", "1", "2", "3", "4"]);
+    again.child.kill().await.ok();
+}

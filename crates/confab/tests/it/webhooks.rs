@@ -76,6 +76,11 @@ impl Receiver {
         self.inner.lock().expect("lock").script.extend(statuses);
     }
 
+    /// Answers 200 again from now on (drops what was scripted).
+    pub fn recover(&self) {
+        self.inner.lock().expect("lock").script.clear();
+    }
+
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().expect("lock").received.clone()
@@ -634,7 +639,7 @@ async fn undelivered_events_survive_a_restart() {
     }
     srv.shutdown().await;
     // The receiver comes back while the server is down.
-    rx.inner.lock().expect("lock").script.clear();
+    rx.recover();
     srv.restart().await;
     let events = rx.wait_delivered(6).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
