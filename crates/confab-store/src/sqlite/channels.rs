@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
-use super::paging::Keyset;
+use super::paging;
 use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
 
 const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
@@ -61,19 +61,9 @@ pub(super) fn list(
     company_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<Channel>> {
-    let k = Keyset::from(page);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM channels
-         WHERE company_id = ?1 AND deleted_at IS NULL AND id {op} ?2
-         ORDER BY id {order} LIMIT ?3",
-        op = k.op,
-        order = k.order
-    );
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params![company_id, k.after, k.limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let select =
+        format!("SELECT {COLUMNS} FROM channels WHERE company_id = ?1 AND deleted_at IS NULL");
+    paging::page(conn, &select, "id", company_id, page, from_row)
 }
 
 pub(super) fn get(

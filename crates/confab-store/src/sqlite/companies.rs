@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::paging::Keyset;
+use super::paging;
 use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
 
 const COLUMNS: &str =
@@ -61,19 +61,11 @@ pub(super) fn list_for_member(
     user_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<Company>> {
-    let k = Keyset::from(page);
-    let sql = format!(
+    let select = format!(
         "SELECT {COLUMNS} FROM memberships m JOIN companies c ON c.id = m.company_id
-         WHERE m.user_id = ?1 AND m.company_id {op} ?2
-         ORDER BY m.company_id {order} LIMIT ?3",
-        op = k.op,
-        order = k.order
+         WHERE m.user_id = ?1"
     );
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params![user_id, k.after, k.limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    paging::page(conn, &select, "m.company_id", user_id, page, from_row)
 }
 
 pub(super) fn for_member(

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::paging::Keyset;
+use super::paging;
 use crate::{Channel, Contact, Conversation, PageRequest, StoreResult};
 
 const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
@@ -51,18 +51,8 @@ pub(super) fn list(
     company_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<Conversation>> {
-    let k = Keyset::from(page);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id {op} ?2
-         ORDER BY id {order} LIMIT ?3",
-        op = k.op,
-        order = k.order
-    );
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params![company_id, k.after, k.limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let select = format!("SELECT {COLUMNS} FROM conversations WHERE company_id = ?1");
+    paging::page(conn, &select, "id", company_id, page, from_row)
 }
 
 pub(super) fn get(

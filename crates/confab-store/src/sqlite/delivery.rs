@@ -143,14 +143,7 @@ pub(super) fn claim(
              ORDER BY id LIMIT ?3)
          RETURNING id",
     )?;
-    let mut ids = Vec::new();
-    let mut rows = stmt.query(params![lease_until, now_ms, limit])?;
-    // Stepped to the end so the statement finishes (see DESIGN.md on RETURNING).
-    while let Some(row) = rows.next()? {
-        ids.push(row.get::<_, i64>(0)?);
-    }
-    drop(rows);
-    ids.sort_unstable();
+    let ids = super::paging::returned_ids(stmt.query(params![lease_until, now_ms, limit])?)?;
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
         let job = job_by_id(conn, id)?;

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::paging::Keyset;
+use super::paging;
 use crate::{Attempt, ClaimedEvent, Event, OutboxEvent, PageRequest, StoreError, StoreResult};
 
 const COLUMNS: &str = "id, company_id, conversation_id, event, snapshot, state, attempts, \
@@ -92,13 +92,7 @@ pub(super) fn claim(
              ORDER BY head.id LIMIT ?3)
          RETURNING id",
     )?;
-    let mut ids = Vec::new();
-    let mut rows = stmt.query(params![lease_until, now_ms, limit])?;
-    while let Some(row) = rows.next()? {
-        ids.push(row.get::<_, i64>(0)?);
-    }
-    drop(rows);
-    ids.sort_unstable();
+    let ids = super::paging::returned_ids(stmt.query(params![lease_until, now_ms, limit])?)?;
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
         let outbox = by_id(conn, id)?;
@@ -156,18 +150,8 @@ pub(super) fn list(
     company_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<OutboxEvent>> {
-    let k = Keyset::from(page);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1 AND id {op} ?2
-         ORDER BY id {order} LIMIT ?3",
-        op = k.op,
-        order = k.order
-    );
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params![company_id, k.after, k.limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let select = format!("SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1");
+    paging::page(conn, &select, "id", company_id, page, from_row)
 }
 
 /// Queues a copy of a recorded event as a new event (so order is kept: it goes last).

@@ -1,6 +1,8 @@
 //! Keyset paging over id-ordered lists.
 
-use crate::PageRequest;
+use rusqlite::{Connection, Row, params};
+
+use crate::{PageRequest, StoreResult};
 
 /// The SQL fragments and bound values for one page: `id > after ORDER BY id ASC` or
 /// `id < after ORDER BY id DESC`, with an open bound on the first page.
@@ -33,4 +35,39 @@ impl From<PageRequest> for Keyset {
             }
         }
     }
+}
+
+/// One page of an id-ordered list: `select` is the query up to its `WHERE` conditions,
+/// with `?1` bound to `scope`; `key` is the id column the list is ordered by.
+pub(super) fn page<T>(
+    conn: &Connection,
+    select: &str,
+    key: &str,
+    scope: i64,
+    page: PageRequest,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let k = Keyset::from(page);
+    let sql = format!(
+        "{select} AND {key} {op} ?2 ORDER BY {key} {order} LIMIT ?3",
+        op = k.op,
+        order = k.order
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![scope, k.after, k.limit], map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The ids an `UPDATE ... RETURNING id` gives, in ascending order. The statement is
+/// stepped to its end (not read with `query_row`), so it finishes and never holds back
+/// the WAL checkpoint (see DESIGN.md).
+pub(super) fn returned_ids(mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    while let Some(row) = rows.next()? {
+        ids.push(row.get::<_, i64>(0)?);
+    }
+    ids.sort_unstable();
+    Ok(ids)
 }
