@@ -59,15 +59,17 @@ async fn list(
 
 /// One company, with the secret its webhooks are signed with (members only).
 async fn show(scope: CompanyScope) -> ApiResult<Response> {
-    let mut company = serde_json::to_value(company_json(&scope.company))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Some(object) = company.as_object_mut() {
-        object.insert(
-            "webhook_secret".to_owned(),
-            serde_json::Value::String(scope.company.webhook_secret.clone()),
-        );
-    }
-    Ok(reply::ok(serde_json::json!({ "company": company })))
+    let c = &scope.company;
+    Ok(reply::ok(wire::CompanyData {
+        company: wire::CompanyDetails {
+            external_id: c.id,
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            description: c.description.clone(),
+            webhook_url: c.webhook_url.clone(),
+            webhook_secret: c.webhook_secret.clone(),
+        },
+    }))
 }
 
 /// Replaces the webhook signing secret; the new one is answered once here (and by `show`).
@@ -78,7 +80,9 @@ async fn rotate_secret(State(state): State<AppState>, scope: CompanyScope) -> Ap
         ..CompanyPatch::default()
     };
     state.store.update_company(scope.id(), patch).await?;
-    Ok(reply::ok(serde_json::json!({ "webhook_secret": secret })))
+    Ok(reply::ok(wire::WebhookSecret {
+        webhook_secret: secret,
+    }))
 }
 
 /// An optional free-text field: absent stays `None`; an empty string means "none".

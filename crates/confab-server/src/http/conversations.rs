@@ -107,8 +107,8 @@ async fn show(
     Ok(conversation_reply(&conversation))
 }
 
-/// A phone parameter in the documented form, normalised to digits.
-fn phone_param(params: &Params) -> ApiResult<Option<String>> {
+/// A `phone` parameter in the documented form, normalised to digits.
+pub fn phone_param(params: &Params) -> ApiResult<Option<String>> {
     params
         .optional_str_max("phone", 32)?
         .map(|p| normalize_phone(&p).map_err(|why| ApiError::invalid("phone", why)))

@@ -22,6 +22,7 @@ pub mod params;
 pub mod reply;
 pub mod sandbox;
 pub mod webhook_deliveries;
+pub mod write_first;
 
 use crate::AppState;
 use error::ApiError;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(jobs::router())
         .merge(webhook_deliveries::router())
+        .merge(write_first::router())
         .merge(sandbox::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

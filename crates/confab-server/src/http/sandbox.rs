@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::post;
 use base64::Engine;
 use confab_store::{ACK_READ, ACK_SENT, Contact, NewIncoming};
-use confab_wire::SandboxInbound;
+use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound};
 
 use super::attachments::{blob_key, incoming_file, store_incoming};
 use super::auth::CompanyScope;
@@ -120,11 +120,11 @@ async fn contact(
         .store
         .set_contact_reachable(channel.id, sender.clone(), reachable)
         .await?;
-    Ok(reply::ok(serde_json::json!({
-        "channel_id": channel.id,
-        "sender_external_id": sender,
-        "reachable": reachable,
-    })))
+    Ok(reply::ok(SandboxContact {
+        channel_id: channel.id,
+        sender_external_id: sender,
+        reachable,
+    }))
 }
 
 /// Simulates a channel system event (phone offline/online, disabled, ...), which changes
@@ -145,11 +145,11 @@ async fn event(
             image_base64: image,
         };
         state.store.announce(scope.id(), event, now_ms()).await?;
-        return Ok(reply::ok(serde_json::json!({
-            "channel_id": channel.id,
-            "event": "qr_code",
-            "state": channel.state,
-        })));
+        return Ok(reply::ok(SandboxEvent {
+            channel_id: channel.id,
+            event: "qr_code".to_owned(),
+            state: channel.state,
+        }));
     }
     let event = channel_events::parse(&name).ok_or_else(|| {
         ApiError::invalid(
@@ -170,11 +170,11 @@ async fn event(
     {
         return Err(ApiError::NotFound("channel".to_owned()));
     }
-    Ok(reply::ok(serde_json::json!({
-        "channel_id": channel.id,
-        "event": event.name,
-        "state": event.state,
-    })))
+    Ok(reply::ok(SandboxEvent {
+        channel_id: channel.id,
+        event: event.name.to_owned(),
+        state: event.state.to_owned(),
+    }))
 }
 
 /// The contact reads an outgoing message that reached them: its ack becomes 3.
@@ -210,7 +210,7 @@ async fn read(
         .advance_ack(scope.id(), conversation.id, message.id, ACK_READ, now_ms())
         .await?
         .ok_or_else(|| ApiError::NotFound("message".to_owned()))?;
-    Ok(reply::ok(serde_json::json!({
-        "message": message_json(scope.id(), &conversation, &message)
-    })))
+    Ok(reply::ok(MessageData {
+        message: message_json(scope.id(), &conversation, &message),
+    }))
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use confab_store::OutboxEvent;
-use serde_json::{Value, json};
+use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
@@ -26,19 +26,19 @@ pub fn router() -> Router<AppState> {
 }
 
 /// One log entry: the event, its state and the last attempt's outcome.
-fn delivery_json(e: &OutboxEvent) -> Value {
-    json!({
-        "id": e.id,
-        "event": e.label,
-        "conversation_id": e.conversation_id,
-        "state": e.state,
-        "attempts": e.attempts,
-        "last_status": e.last_status,
-        "last_error": e.last_error,
-        "created_at": iso_millis(e.created_at_ms),
-        "next_attempt_at": (e.state == "pending").then(|| iso_millis(e.next_attempt_at_ms)),
-        "finished_at": e.finished_at_ms.map(iso_millis),
-    })
+fn delivery_json(e: &OutboxEvent) -> wire::WebhookDelivery {
+    wire::WebhookDelivery {
+        id: e.id,
+        event: e.label.clone(),
+        conversation_id: e.conversation_id,
+        state: e.state.clone(),
+        attempts: e.attempts,
+        last_status: e.last_status,
+        last_error: e.last_error.clone(),
+        created_at: iso_millis(e.created_at_ms),
+        next_attempt_at: (e.state == "pending").then(|| iso_millis(e.next_attempt_at_ms)),
+        finished_at: e.finished_at_ms.map(iso_millis),
+    }
 }
 
 async fn list(
@@ -52,10 +52,10 @@ async fn list(
         .list_webhook_events(scope.id(), page.request())
         .await?;
     let (rows, next_page) = page.finish(rows, |e| e.id);
-    Ok(reply::ok(json!({
-        "webhook_deliveries": rows.iter().map(delivery_json).collect::<Vec<_>>(),
-        "next_page": next_page,
-    })))
+    Ok(reply::ok(wire::WebhookDeliveryList {
+        webhook_deliveries: rows.iter().map(delivery_json).collect(),
+        next_page,
+    }))
 }
 
 /// Queues the event again as a new delivery (at the end of the company's queue).
@@ -71,7 +71,7 @@ async fn resend(
         .await?
         .ok_or_else(|| ApiError::NotFound("webhook delivery".to_owned()))?;
     state.webhook_wakeup.wake();
-    Ok(reply::ok(
-        json!({ "webhook_delivery": delivery_json(&copy) }),
-    ))
+    Ok(reply::ok(wire::WebhookDeliveryData {
+        webhook_delivery: delivery_json(&copy),
+    }))
 }

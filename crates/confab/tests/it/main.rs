@@ -14,3 +14,4 @@ mod pagination;
 mod sandbox;
 mod tenancy;
 mod webhooks;
+mod write_first;
