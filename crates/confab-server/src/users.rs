@@ -19,3 +19,18 @@ pub async fn create_user(data_dir: &Path, name: &str) -> anyhow::Result<(User, S
         .await?;
     Ok((user, token))
 }
+
+/// Gives user `user_id` a new API token and revokes the old one; returns the user and the
+/// new token, shown only this once.
+///
+/// # Errors
+/// When there is no such user, or the database cannot be opened or written.
+pub async fn rotate_token(data_dir: &Path, user_id: i64) -> anyhow::Result<(User, String)> {
+    let store = confab_store::open_data_dir(data_dir)?;
+    let token = token::generate();
+    let user = store
+        .replace_token(user_id, token::hash(&token))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no user {user_id}"))?;
+    Ok((user, token))
+}

@@ -73,6 +73,11 @@ pub trait Store: Send + Sync + 'static {
     /// The user whose API token hashes to `token_hash`, if any.
     async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>>;
 
+    /// Replaces user `user_id`'s token (the old one stops working at once); `None` when
+    /// there is no such user.
+    async fn replace_token(&self, user_id: i64, token_hash: TokenHash)
+    -> StoreResult<Option<User>>;
+
     // ---- companies ----
 
     /// Creates a company with `creator` as its first member.

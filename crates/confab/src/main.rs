@@ -28,11 +28,29 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
+    /// Manage a user's API token.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Create a user and print its API token (alone, on stdout).
     Create {
         /// The user's display name.
         #[arg(long)]
         name: String,
+        /// The data dir of the server the user is for.
+        #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Give a user a new token (printed alone on stdout) and revoke the old one at once.
+    Rotate {
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
         /// The data dir of the server the user is for.
         #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
         data_dir: PathBuf,
@@ -73,6 +91,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("--name must not be blank");
             }
             let (_user, token) = confab_server::users::create_user(&data_dir, &name).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Token {
+                    command: TokenCommand::Rotate { user, data_dir },
+                },
+        } => {
+            let (_user, token) = confab_server::users::rotate_token(&data_dir, user).await?;
             println!("{token}");
             Ok(())
         }

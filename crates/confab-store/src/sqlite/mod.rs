@@ -112,6 +112,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replace_token(
+        &self,
+        user_id: i64,
+        token_hash: TokenHash,
+    ) -> StoreResult<Option<User>> {
+        self.write(move |tx| users::replace_token(tx, user_id, &token_hash))
+            .await
+    }
+
     async fn create_company(
         &self,
         creator: i64,

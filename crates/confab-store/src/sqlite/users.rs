@@ -45,3 +45,23 @@ pub(super) fn is_member(conn: &Connection, company_id: i64, user_id: i64) -> Sto
         .prepare_cached("SELECT 1 FROM memberships WHERE user_id = ?1 AND company_id = ?2")?
         .exists(params![user_id, company_id])?)
 }
+
+pub(super) fn replace_token(
+    conn: &Connection,
+    user_id: i64,
+    hash: &TokenHash,
+) -> StoreResult<Option<User>> {
+    conn.execute(
+        "UPDATE users SET token_hash = ?1 WHERE id = ?2",
+        params![&hash[..], user_id],
+    )?;
+    Ok(conn
+        .prepare_cached("SELECT id, name FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| {
+            Ok(User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })
+        .optional()?)
+}

@@ -547,3 +547,40 @@ async fn webhook_events_survive_kill_9_while_the_receiver_is_down() {
     assert_eq!(texts, ["0", "1", "2", "3", "4"]);
     again.child.kill().await.ok();
 }
+
+#[tokio::test]
+async fn token_rotation_revokes_the_old_token_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let old = create_user(&data, "alice").await;
+    let mut server = serve(&data, &[]).await;
+    assert_eq!(get(&server.base, &old, "/p1/companies").await.0, 200);
+    let out = Command::new(BIN)
+        .args(["user", "token", "rotate", "--user", "1", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .expect("run rotate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert_ne!(new, old);
+    assert_eq!(get(&server.base, &old, "/p1/companies").await.0, 401);
+    assert_eq!(get(&server.base, &new, "/p1/companies").await.0, 200);
+    let out = Command::new(BIN)
+        .args(["user", "token", "rotate", "--user", "99", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .expect("run rotate");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user 99"));
+    assert!(out.stdout.is_empty());
+    server.child.kill().await.ok();
+}
