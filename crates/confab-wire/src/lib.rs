@@ -17,8 +17,9 @@ pub use provider::{Provider, UnknownProvider};
 pub struct Envelope<T> {
     /// One of `ok`, `created`, `updated`, `deleted`.
     pub status: Status,
-    /// The payload, absent for answers such as the note update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The payload, absent for answers such as the note update. (A missing `Option` field
+    /// reads as `None` without `#[serde(default)]`, which would also demand `T: Default`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
 }
 
@@ -296,4 +297,126 @@ pub struct Job {
     pub details: Option<JobDetails>,
     /// Creation time, unix seconds.
     pub created_at: i64,
+}
+
+impl Job {
+    /// The state of a job still being delivered.
+    pub const TRYING_DELIVER: &'static str = "trying_deliver";
+    /// The state of a delivered job (`message_id` set).
+    pub const DELIVERED: &'static str = "delivered";
+    /// The state of a job that failed for good (`details.reason` says why).
+    pub const NOT_DELIVERED: &'static str = "not_delivered";
+
+    /// Whether the job has finished, delivered or not: its state will not change again.
+    pub fn is_final(&self) -> bool {
+        self.state != Self::TRYING_DELIVER
+    }
+
+    /// Whether the message was delivered.
+    pub fn is_delivered(&self) -> bool {
+        self.state == Self::DELIVERED
+    }
+}
+
+/// A company with the secret its webhooks are signed with, as `GET /p1/companies/ID` (a
+/// confab extension) answers it to the company's members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyDetails {
+    /// Company id.
+    pub external_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Company or contact phone, free text.
+    pub phone: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Where the company's webhooks go.
+    pub webhook_url: Option<String>,
+    /// The `whsec_` secret of the Standard Webhooks signatures.
+    pub webhook_secret: String,
+}
+
+/// `data` of `GET /p1/companies/ID`: `{"company": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyData {
+    /// The company.
+    pub company: CompanyDetails,
+}
+
+/// `data` of `POST /p1/companies/ID/webhook_secret/rotate`: the new secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecret {
+    /// The new `whsec_` secret; the old one no longer signs anything.
+    pub webhook_secret: String,
+}
+
+/// One entry of the webhook delivery log (`GET /p1/companies/CID/webhook_deliveries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    /// Event id (also its `webhook-id` header).
+    pub id: i64,
+    /// `type.event`, e.g. `message.new`.
+    pub event: String,
+    /// The conversation the event is about, if any.
+    pub conversation_id: Option<i64>,
+    /// `pending`, `delivered` or `failed` (attempts used up; dropped).
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// HTTP status the receiver answered last.
+    pub last_status: Option<i64>,
+    /// What went wrong in the last attempt.
+    pub last_error: Option<String>,
+    /// When the event happened: ISO-8601 UTC with milliseconds and `Z`.
+    pub created_at: String,
+    /// When the next attempt is due, while `pending`.
+    pub next_attempt_at: Option<String>,
+    /// When it was delivered or dropped.
+    pub finished_at: Option<String>,
+}
+
+/// `data` of `GET /p1/companies/CID/webhook_deliveries`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDeliveryList {
+    /// One page of log entries.
+    pub webhook_deliveries: Vec<WebhookDelivery>,
+    /// Token of the next page; `null` on the last one.
+    pub next_page: Option<String>,
+}
+
+/// `data` of `POST .../webhook_deliveries/ID/resend`: the new, queued copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDeliveryData {
+    /// The new delivery (state `pending`).
+    pub webhook_delivery: WebhookDelivery,
+}
+
+/// `data` of the sandbox contacts answer: whether deliveries to the contact succeed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxContact {
+    /// The channel the contact writes to.
+    pub channel_id: i64,
+    /// The contact's id on the messenger.
+    pub sender_external_id: String,
+    /// `false` makes deliveries to the contact end `not_delivered`.
+    pub reachable: bool,
+}
+
+/// `data` of the sandbox events answer: the event applied and the channel's state after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxEvent {
+    /// The channel.
+    pub channel_id: i64,
+    /// The event's name (`phone_offline`, `qr_code`, ...).
+    pub event: String,
+    /// The channel's connection state afterwards: `enabled`, `phone_offline`,
+    /// `unavailable` or `disabled`.
+    pub state: String,
+}
+
+/// `data` wrapping one message: `{"message": {...}}` (the sandbox read answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageData {
+    /// The message.
+    pub message: Message,
 }

@@ -4,13 +4,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use client_cmd::ClientCommand;
 use tracing_subscriber::EnvFilter;
+
+mod client_cmd;
 
 /// A self-hosted conversations server speaking the Pact.im Private API v1.
 #[derive(Debug, Parser)]
 #[command(name = "confab", version, about)]
 struct Cli {
+    #[command(flatten)]
+    connection: client_cmd::args::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +28,29 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Companies of the calling user.
+    #[command(subcommand)]
+    Companies(client_cmd::args::Companies),
+    /// Messenger channels of a company.
+    #[command(subcommand)]
+    Channels(client_cmd::args::Channels),
+    /// Conversations of a company.
+    #[command(subcommand)]
+    Conversations(client_cmd::args::Conversations),
+    /// Messages of a conversation.
+    #[command(subcommand)]
+    Messages(client_cmd::args::Messages),
+    /// Simulate customers (the server must run with --sandbox).
+    #[command(subcommand)]
+    Sandbox(client_cmd::args::Sandbox),
+    /// Webhook delivery log.
+    #[command(subcommand)]
+    Webhooks(client_cmd::args::Webhooks),
+    /// Print a shell completion script.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -72,7 +100,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    match runtime.block_on(dispatch(cli.command, &cli.connection)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("confab: {e:#}");
@@ -81,8 +109,33 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<()> {
+async fn dispatch(
+    command: Command,
+    connection: &client_cmd::args::Connection,
+) -> anyhow::Result<()> {
+    let client_command = match command {
+        Command::Companies(c) => ClientCommand::Companies(c),
+        Command::Channels(c) => ClientCommand::Channels(c),
+        Command::Conversations(c) => ClientCommand::Conversations(c),
+        Command::Messages(c) => ClientCommand::Messages(c),
+        Command::Sandbox(c) => ClientCommand::Sandbox(c),
+        Command::Webhooks(c) => ClientCommand::Webhooks(c),
+        other => return local(other).await,
+    };
+    client_cmd::run(client_command, connection).await
+}
+
+/// The commands that work on this machine rather than through the API.
+async fn local(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics on a failed write (a closed
+            // pipe), while a write error here is just reported.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "confab", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script).ok();
+            Ok(())
+        }
         Command::Serve(config) => serve(config).await,
         Command::User {
             command: UserCommand::Create { name, data_dir },
@@ -104,6 +157,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Companies(_)
+        | Command::Channels(_)
+        | Command::Conversations(_)
+        | Command::Messages(_)
+        | Command::Sandbox(_)
+        | Command::Webhooks(_) => anyhow::bail!("a client command reached the local dispatcher"),
     }
 }
 

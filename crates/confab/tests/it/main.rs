@@ -6,6 +6,7 @@ mod harness;
 mod attachments;
 mod binary;
 mod channels;
+mod cli;
 mod companies;
 mod conversations;
 mod encodings;

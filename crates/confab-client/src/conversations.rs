@@ -1,0 +1,214 @@
+//! `/p1/companies/CID/conversations`: list, start, read, note, assign, toggle the Bitrix24
+//! open-lines block.
+
+use confab_wire::{Conversation, ConversationData, ConversationList, ConversationRef, Provider};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::Client;
+use crate::error::Result;
+use crate::pagination::{ItemStream, ListParams, Page};
+
+/// A conversation to start, with its first message: `whatsapp` by phone, or
+/// `telegram_personal` by phone or username.
+///
+/// ```
+/// use confab_client::NewConversation;
+///
+/// let hello = NewConversation::whatsapp("79250000001", "Hello").send_to_crm(false);
+/// assert_eq!(hello.phone.as_deref(), Some("79250000001"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewConversation {
+    /// The messenger; the company needs a live channel of it.
+    pub provider: Provider,
+    /// The contact's phone in international form, 10 to 15 digits with an optional
+    /// leading `+` (`79250000001`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The contact's Telegram username (`telegram_personal` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The first message.
+    pub text: String,
+    /// Whether the message is synced to CRM integrations (the server's default: yes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_to_crm: Option<bool>,
+}
+
+impl NewConversation {
+    /// A WhatsApp conversation with `phone`, starting with `text`.
+    pub fn whatsapp(phone: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::by_phone(Provider::Whatsapp, phone, text)
+    }
+
+    /// A personal Telegram conversation with the account of `phone`.
+    pub fn telegram_phone(phone: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::by_phone(Provider::TelegramPersonal, phone, text)
+    }
+
+    /// A personal Telegram conversation with `username`.
+    pub fn telegram_username(username: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            provider: Provider::TelegramPersonal,
+            phone: None,
+            username: Some(username.into()),
+            text: text.into(),
+            send_to_crm: None,
+        }
+    }
+
+    fn by_phone(provider: Provider, phone: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            provider,
+            phone: Some(phone.into()),
+            username: None,
+            text: text.into(),
+            send_to_crm: None,
+        }
+    }
+
+    /// Whether the first message is synced to CRM integrations.
+    #[must_use]
+    pub fn send_to_crm(mut self, send: bool) -> Self {
+        self.send_to_crm = Some(send);
+        self
+    }
+}
+
+/// A company's conversations: made by [`Client::conversations`].
+#[derive(Debug, Clone)]
+pub struct Conversations {
+    client: Client,
+    company_id: i64,
+}
+
+impl Client {
+    /// The conversations of company `company_id` (`/p1/companies/CID/conversations`).
+    ///
+    /// ```no_run
+    /// use confab_client::NewConversation;
+    /// # async fn run(client: confab_client::Client) -> Result<(), confab_client::Error> {
+    /// let conversations = client.conversations(1);
+    /// let started = conversations
+    ///     .create(&NewConversation::whatsapp("79250000001", "Hello"))
+    ///     .await?;
+    /// conversations.set_note(started.external_id, "VIP customer").await?;
+    /// conversations.assign(started.external_id, Some(1)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn conversations(&self, company_id: i64) -> Conversations {
+        Conversations {
+            client: self.clone(),
+            company_id,
+        }
+    }
+}
+
+impl Conversations {
+    fn path(&self) -> String {
+        format!("companies/{}/conversations", self.company_id)
+    }
+
+    fn item(&self, conversation_id: i64, action: &str) -> String {
+        format!("{}/{conversation_id}{action}", self.path())
+    }
+
+    /// One page of the company's conversations, by id.
+    ///
+    /// # Errors
+    /// See [`crate::Error`].
+    pub async fn list(&self, params: &ListParams) -> Result<Page<Conversation>> {
+        self.client
+            .page::<ConversationList>(&self.path(), params)
+            .await
+    }
+
+    /// Every conversation of the company.
+    pub fn stream(&self, params: ListParams) -> ItemStream<Conversation> {
+        self.client.items::<ConversationList>(self.path(), params)
+    }
+
+    /// Starts a conversation (or continues the one with that contact) by sending its first
+    /// message, which is delivered asynchronously.
+    ///
+    /// # Errors
+    /// A 400 naming `provider` (no such channel), `phone`, `username` or `text`.
+    pub async fn create(&self, conversation: &NewConversation) -> Result<Conversation> {
+        let request = self
+            .client
+            .request(Method::POST, &self.path())?
+            .json(conversation);
+        let data: ConversationData = self.client.data(request).await?;
+        Ok(data.conversation)
+    }
+
+    /// One conversation.
+    ///
+    /// # Errors
+    /// A 404 for an unknown conversation.
+    pub async fn get(&self, conversation_id: i64) -> Result<Conversation> {
+        let request = self
+            .client
+            .request(Method::GET, &self.item(conversation_id, ""))?;
+        let data: ConversationData = self.client.data(request).await?;
+        Ok(data.conversation)
+    }
+
+    /// Sets the operators' note.
+    ///
+    /// # Errors
+    /// A 404 for an unknown conversation.
+    pub async fn set_note(&self, conversation_id: i64, note: &str) -> Result<()> {
+        let mut body = Map::new();
+        body.insert("note".to_owned(), Value::from(note));
+        let request = self
+            .client
+            .request(Method::PUT, &self.item(conversation_id, "/note"))?
+            .json(&body);
+        self.client.status_word(request).await.map(drop)
+    }
+
+    /// Assigns the conversation to the member user `assignee_id`, or unassigns it (`None`).
+    ///
+    /// # Errors
+    /// A 400 naming `assignee_id` when that user is not a member of the company.
+    pub async fn assign(&self, conversation_id: i64, assignee_id: Option<i64>) -> Result<()> {
+        let mut body = Map::new();
+        if let Some(id) = assignee_id {
+            body.insert("assignee_id".to_owned(), Value::from(id));
+        }
+        let request = self
+            .client
+            .request(Method::PUT, &self.item(conversation_id, "/assign"))?
+            .json(&body);
+        let _: ConversationRef = self.client.data(request).await?;
+        Ok(())
+    }
+
+    /// Sets whether Bitrix24 open lines are blocked for the conversation (`None` flips it,
+    /// and is then never retried, since a second flip would undo the first); returns the
+    /// conversation as it is now.
+    ///
+    /// # Errors
+    /// A 404 for an unknown conversation.
+    pub async fn toggle_bitrix_block_openlines(
+        &self,
+        conversation_id: i64,
+        enabled: Option<bool>,
+    ) -> Result<Conversation> {
+        let mut body = Map::new();
+        if let Some(enabled) = enabled {
+            body.insert("enabled".to_owned(), Value::from(enabled));
+        }
+        let path = self.item(conversation_id, "/toggle_bitrix_block_openlines");
+        let request = self.client.request(Method::PUT, &path)?.json(&body);
+        let data: ConversationData = if enabled.is_some() {
+            self.client.data(request).await?
+        } else {
+            self.client.data_once(request).await?
+        };
+        Ok(data.conversation)
+    }
+}

@@ -1,0 +1,16 @@
+//! The client against the real confab server in-process, and against tiny local peers for
+//! retries, redirects and broken answers. One test binary; every test has its own server.
+
+mod attachments;
+mod channels;
+mod companies;
+mod config;
+mod conversations;
+mod errors;
+mod harness;
+mod jobs;
+mod messages;
+mod pagination;
+mod retries;
+mod sandbox;
+mod webhooks;
