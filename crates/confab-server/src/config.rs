@@ -47,6 +47,19 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub delivery_concurrency: u32,
 
+    /// Requests per second each API token may make (0: no limit); over it, 429 with
+    /// Retry-After.
+    #[arg(long, env = "CONFAB_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+
+    /// Requests a token may make at once above the steady rate.
+    #[arg(long, env = "CONFAB_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
+    /// Serve `/metrics` and `/readyz` on this address only, instead of beside the API.
+    #[arg(long, env = "CONFAB_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+
     /// Delivery attempts per webhook event before it is dropped (1 attempt + 10 retries,
     /// as Pact promises).
     #[arg(long, env = "CONFAB_WEBHOOK_MAX_ATTEMPTS", default_value_t = 11,
@@ -83,6 +96,9 @@ impl Config {
             delivery_concurrency: 8,
             sandbox_latency: Duration::from_millis(20),
             webhook_max_attempts: 11,
+            rate_limit: 0,
+            rate_burst: 200,
+            admin_listen: None,
             webhook_retry_delay: Duration::from_secs(60),
             webhook_timeout: Duration::from_secs(10),
         }

@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod net;
+pub mod ops;
 pub mod users;
 pub mod webhooks;
 
@@ -42,6 +43,10 @@ pub struct AppState {
     pub wakeup: delivery::Wakeup,
     /// Wakes the webhook dispatcher after events may have been recorded.
     pub webhook_wakeup: webhooks::Wakeup,
+    /// When the background loops last went round.
+    pub heartbeats: ops::SharedHeartbeats,
+    /// The per-token rate limiter (`None`: unlimited).
+    pub limiter: Option<http::rate_limit::Limiter>,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -77,6 +82,8 @@ impl AppState {
     /// When any of them cannot be opened.
     pub fn open(config: Config) -> anyhow::Result<Self> {
         let store = confab_store::open_data_dir(&config.data_dir)?;
+        // Installs the metrics recorder before anything records.
+        ops::prometheus();
         let blobs = blobs::Blobs::local(&config.data_dir.join("blobs"))?;
         let tmp_dir = config.data_dir.join("tmp");
         // Spooled uploads of a previous run that died mid-request are garbage now.
@@ -91,12 +98,14 @@ impl AppState {
         )?;
         Ok(Self {
             store,
-            config: Arc::new(config),
             blobs,
             fetcher,
             tmp_dir,
             wakeup: delivery::Wakeup::default(),
             webhook_wakeup: webhooks::Wakeup::default(),
+            heartbeats: ops::SharedHeartbeats::default(),
+            limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
+            config: Arc::new(config),
         })
     }
 }
@@ -114,8 +123,29 @@ pub async fn run(
     let _lock = lock_data_dir(&config)?;
     let state = AppState::open(config)?;
     let cancel = tokio_util::sync::CancellationToken::new();
+    // Bound before any task starts, so a failed bind leaves nothing running.
+    let admin_listener = match state.config.admin_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on --admin-listen {addr}"))?,
+        ),
+        None => None,
+    };
     let worker = tokio::spawn(delivery::run_worker(state.clone(), cancel.clone()));
     let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), cancel.clone()));
+    let admin = match admin_listener {
+        Some(listener) => {
+            let admin_app = http::admin_router(state.clone());
+            let stop = cancel.clone();
+            Some(tokio::spawn(async move {
+                axum::serve(listener, admin_app)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            }))
+        }
+        None => None,
+    };
     let app = http::router(state);
     // Path normalisation must wrap the router (not be a layer in it), since layers of a
     // router run after routing.
@@ -125,6 +155,9 @@ pub async fn run(
         .await
         .context("server failed");
     cancel.cancel();
+    if let Some(admin) = admin {
+        admin.await.context("admin server failed")??;
+    }
     worker.await.context("delivery worker failed")?;
     dispatcher.await.context("webhook dispatcher failed")?;
     served

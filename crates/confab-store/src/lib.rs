@@ -302,6 +302,11 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<bool>;
 
+    // ---- operations ----
+
+    /// Queue figures; also proves the database answers.
+    async fn queue_stats(&self, now_ms: i64) -> StoreResult<QueueStats>;
+
     // ---- webhooks ----
 
     /// Records an event that no other change carries (a QR code to scan).

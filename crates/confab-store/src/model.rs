@@ -507,3 +507,16 @@ pub struct Attempt {
     /// When to try again; `None` with `delivered` false drops the event for good.
     pub retry_at_ms: Option<i64>,
 }
+
+/// Queue figures for metrics and readiness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Delivery jobs not yet final.
+    pub jobs_pending: i64,
+    /// Age of the oldest of them, ms (0 when none).
+    pub oldest_job_age_ms: i64,
+    /// Webhook events waiting for delivery.
+    pub webhook_events_pending: i64,
+    /// Webhook events dropped after their last attempt.
+    pub webhook_events_failed: i64,
+}

@@ -40,6 +40,7 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
     let lease = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
     let mut tasks = JoinSet::new();
     loop {
+        crate::ops::Heartbeats::beat(&state.heartbeats.delivery);
         while tasks.try_join_next().is_some() {}
         let free = u32::try_from(permits.available_permits()).unwrap_or(0);
         let mut claimed = Vec::new();

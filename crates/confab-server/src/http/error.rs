@@ -37,6 +37,12 @@ pub enum ApiError {
     /// The body or an upload is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The caller's token made more requests than its rate allows.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// The server cannot answer now (not ready).
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug or a failing dependency; the cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -71,6 +77,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidParam { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

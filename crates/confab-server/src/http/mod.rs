@@ -15,10 +15,12 @@ pub mod channels;
 pub mod companies;
 pub mod conversations;
 pub mod error;
+pub mod health;
 pub mod jobs;
 pub mod messages;
 pub mod paging;
 pub mod params;
+pub mod rate_limit;
 pub mod reply;
 pub mod sandbox;
 pub mod webhook_deliveries;
@@ -27,11 +29,10 @@ pub mod write_first;
 use crate::AppState;
 use error::ApiError;
 
-/// The whole application router, with its state, before path normalisation.
+/// The whole application router, with its state, before path normalisation. `/readyz`
+/// and `/metrics` are in it unless they are served on `--admin-listen`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route(conversations::MISSING_AVATAR, get(missing_avatar))
+    let api = Router::new()
         .merge(companies::router())
         .merge(channels::router())
         .merge(conversations::router())
@@ -41,12 +42,24 @@ pub fn router(state: AppState) -> Router {
         .merge(webhook_deliveries::router())
         .merge(write_first::router())
         .merge(sandbox::router())
-        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.limiter.clone(),
+            rate_limit::limit,
+        ));
+    let mut app = Router::new()
+        .merge(health::liveness())
+        .route(conversations::MISSING_AVATAR, get(missing_avatar))
+        .merge(api);
+    if state.config.admin_listen.is_none() {
+        app = app.merge(health::operations());
+    }
+    app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             wake_after_writes,
         ))
+        .layer(axum::middleware::from_fn(crate::ops::record))
         .layer(
             // The span names the matched route, never the raw URI: a query string may
             // carry `private_api_token`.
@@ -78,10 +91,6 @@ async fn wake_after_writes(
         state.webhook_wakeup.wake();
     }
     response
-}
-
-async fn healthz() -> Response {
-    reply::json(&serde_json::json!({ "status": "ok" }))
 }
 
 /// A 1x1 transparent PNG, so the placeholder `avatar` of every conversation resolves.
@@ -137,4 +146,13 @@ pub fn normalize_path(mut req: Request) -> Request {
         }
     }
     req
+}
+
+/// The admin router for `--admin-listen`: health, readiness and metrics only.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::liveness())
+        .merge(health::operations())
+        .fallback(not_found)
+        .with_state(state)
 }

@@ -85,6 +85,7 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
         .saturating_mul(2)
         .saturating_add(5_000);
     loop {
+        crate::ops::Heartbeats::beat(&state.heartbeats.webhooks);
         let now = now_ms();
         let claimed = match state
             .store

@@ -466,6 +466,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {
+        self.read(move |c| {
+            let (jobs_pending, oldest): (i64, Option<i64>) = c.query_row(
+                "SELECT COUNT(*), MIN(created_at) FROM jobs WHERE state = 'trying_deliver'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let (pending, failed): (i64, i64) = c.query_row(
+                "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'failed'), 0)
+                 FROM webhook_events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(crate::QueueStats {
+                jobs_pending,
+                oldest_job_age_ms: oldest.map_or(0, |t| (now_ms - t).max(0)),
+                webhook_events_pending: pending,
+                webhook_events_failed: failed,
+            })
+        })
+        .await
+    }
+
     async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
         self.write(move |tx| outbox::record(tx, company_id, None, &event, now_ms))
             .await

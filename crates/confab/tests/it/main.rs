@@ -11,6 +11,7 @@ mod companies;
 mod conversations;
 mod encodings;
 mod messages;
+mod operations;
 mod pagination;
 mod sandbox;
 mod tenancy;
