@@ -77,6 +77,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod attachments;
 mod channels;
 mod client;

@@ -147,3 +147,38 @@ async fn the_token_never_leaves_the_api_origin() {
     assert_eq!(fetched[0].uri.path(), "/files/a.bin");
     assert!(fetched[0].headers.get("x-private-api-token").is_none());
 }
+
+fn assert_send<T: Send + 'static>(_: &T) {}
+
+#[tokio::test]
+async fn calls_and_streams_can_be_spawned() {
+    let client = Client::builder("http://127.0.0.1:9", "t")
+        .max_retries(0)
+        .build()
+        .expect("client");
+    let list = {
+        let client = client.clone();
+        async move { client.companies().list(&ListParams::new()).await }
+    };
+    assert_send(&list);
+    let upload = {
+        let client = client.clone();
+        async move {
+            client
+                .attachments(1, 1)
+                .upload(confab_client::Upload::reader(&b"x"[..], "x.txt"))
+                .await
+        }
+    };
+    assert_send(&upload);
+    let download = {
+        let client = client.clone();
+        async move { client.attachments(1, 1).download(1, &mut Vec::new()).await }
+    };
+    assert_send(&download);
+    assert_send(&client.messages(1, 1).stream(ListParams::new()));
+    // Spawned for real: the call runs on another task and fails to connect.
+    let handle = tokio::spawn(list);
+    let outcome = handle.await.expect("task");
+    assert!(matches!(outcome, Err(Error::Transport(_))), "{outcome:?}");
+}
