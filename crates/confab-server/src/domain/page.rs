@@ -83,3 +83,84 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cursor() -> impl Strategy<Value = Cursor> {
+        (
+            "[^|]{0,24}",
+            any::<bool>(),
+            prop::collection::vec(any::<i64>(), 1..=3),
+        )
+            .prop_map(|(scope, descending, key)| Cursor {
+                scope,
+                descending,
+                key,
+            })
+    }
+
+    /// Token-shaped text: scopes, bars, directions, numbers, commas and stray characters.
+    fn token_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-z]{1,8}(:[0-9]{1,3})?",
+            Just("|".to_owned()),
+            "[ad]",
+            "-?[0-9]{1,20}",
+            Just(",".to_owned()),
+            any::<char>().prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(c in cursor()) {
+            prop_assert_eq!(
+                Cursor::decode(&c.encode(), &c.scope, c.descending, c.key.len()),
+                Some(c.key.clone())
+            );
+        }
+
+        #[test]
+        fn decodes_only_for_its_own_list(
+            c in cursor(),
+            other in "[^|]{0,24}",
+            (which, cut) in (0u8..4, 0usize..4),
+            descending in any::<bool>(),
+            len in 0usize..5,
+        ) {
+            // The same scope, a longer one, a shorter one (`conversations:5` vs `:50`), any.
+            let scope = match which {
+                0 => c.scope.clone(),
+                1 => format!("{}{other}", c.scope),
+                2 => c.scope.chars().take(c.scope.chars().count().saturating_sub(cut)).collect(),
+                _ => other,
+            };
+            let fits = scope == c.scope && descending == c.descending && len == c.key.len();
+            let got = Cursor::decode(&c.encode(), &scope, descending, len);
+            prop_assert_eq!(got.is_some(), fits, "{:?} as {:?}", c, (scope, descending, len));
+        }
+
+        #[test]
+        fn arbitrary_tokens_yield_only_exact_keys(
+            text in token_text(),
+            raw in any::<bool>(),
+            scope in prop_oneof!["[a-z]{1,8}(:[0-9]{1,3})?", "[^|]{0,8}"],
+            descending in any::<bool>(),
+            len in 0usize..5,
+        ) {
+            let token = if raw { text.clone() } else { URL_SAFE_NO_PAD.encode(&text) };
+            if let Some(key) = Cursor::decode(&token, &scope, descending, len) {
+                let dir = if descending { 'd' } else { 'a' };
+                let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(token.trim()).unwrap_or_default())
+                    .unwrap_or_default();
+                let prefix = format!("{scope}|{dir}|");
+                prop_assert!(decoded.starts_with(&prefix), "{decoded:?} for {prefix:?}");
+                prop_assert_eq!(key.len(), len);
+            }
+        }
+    }
+}

@@ -119,3 +119,103 @@ fn first_present<'a>(params: &Params, names: &[&'a str]) -> ApiResult<(&'a str, 
     }
     Ok((names.first().copied().unwrap_or_default(), None))
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::http::params::props::json_value;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    const NAMES: [&str; 5] = ["from", "from_", "per", "sort_direction", "sort"];
+
+    fn page(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> ApiResult<Page> {
+        let map: Map<String, Value> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        Page::from_params(&Params::from_map(map), "conversations:1".to_owned())
+    }
+
+    fn refused_as(result: ApiResult<Page>) -> Option<(String, &'static str)> {
+        match result {
+            Err(ApiError::InvalidParam { name, code, .. }) => Some((name, code)),
+            _ => None,
+        }
+    }
+
+    /// Spellings of asc and desc in any case, near misses and anything at all.
+    fn sort_word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[aA][sS][cC]|[dD][eE][sS][cC]",
+            "[ascdeASCDE ]{0,5}",
+            "(asc|desc|ASC|DESC)(ending|[a-z ]{1,3})",
+            prop::sample::select(vec![
+                "ascending",
+                "descending",
+                "as",
+                "des",
+                "up",
+                "down",
+                "-1"
+            ])
+            .prop_map(String::from),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_values_give_a_page_or_a_named_refusal(
+            values in prop::collection::vec(prop::option::of(json_value()), 5),
+        ) {
+            let pairs = NAMES.into_iter().zip(values).filter_map(|(k, v)| Some((k, v?)));
+            match page(pairs) {
+                Ok(p) => {
+                    let (one, two) = (p.request(), p.message_request());
+                    prop_assert!((2..=101).contains(&one.limit) && two.limit == one.limit);
+                }
+                Err(ApiError::InvalidParam { name, .. }) => {
+                    prop_assert!(NAMES.contains(&name.as_str()), "{}", name);
+                }
+                Err(e) => prop_assert!(false, "{e:?}"),
+            }
+        }
+
+        #[test]
+        fn per_is_refused_exactly_outside_1_to_100(
+            per in prop_oneof![any::<i64>(), -3i64..110],
+            as_text in any::<bool>(),
+        ) {
+            let value = if as_text { Value::from(per.to_string()) } else { Value::from(per) };
+            let result = page([("per", value)]);
+            if (1..=100).contains(&per) {
+                prop_assert_eq!(result.map(|p| p.request().limit).ok(), u32::try_from(per + 1).ok());
+            } else {
+                prop_assert_eq!(refused_as(result), Some(("per".to_owned(), "out_of_range")));
+            }
+        }
+
+        #[test]
+        fn sort_is_asc_or_desc_in_any_case(
+            word in sort_word(),
+            alias in any::<bool>(),
+        ) {
+            let name = if alias { "sort" } else { "sort_direction" };
+            let result = page([(name, Value::from(word.clone()))]);
+            match word.to_ascii_lowercase().as_str() {
+                "" | "asc" => prop_assert_eq!(result.map(|p| p.descending).ok(), Some(false)),
+                "desc" => prop_assert_eq!(result.map(|p| p.descending).ok(), Some(true)),
+                _ => prop_assert_eq!(refused_as(result), Some((name.to_owned(), "invalid"))),
+            }
+        }
+
+        #[test]
+        fn long_from_tokens_are_refused(token in "[A-Za-z0-9_-]{250,260}", alias in any::<bool>()) {
+            let name = if alias { "from_" } else { "from" };
+            let result = page([(name, Value::from(token.clone()))]);
+            if token.len() > MAX_FROM {
+                prop_assert_eq!(refused_as(result), Some((name.to_owned(), "too_long")));
+            } else {
+                prop_assert!(result.is_ok());
+            }
+        }
+    }
+}

@@ -420,6 +420,9 @@ impl Params {
 }
 
 #[cfg(test)]
+pub(crate) mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
