@@ -584,3 +584,138 @@ async fn token_rotation_revokes_the_old_token_at_once() {
     assert!(out.stdout.is_empty());
     server.child.kill().await.ok();
 }
+
+#[tokio::test]
+async fn every_answered_write_survives_kill_9_under_load() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let token = create_user(&data, "alice").await;
+    let mut server = serve(&data, &["--sandbox"]).await;
+    let base = server.base.clone();
+    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
+    let company = b["data"]["external_id"].as_i64().expect("id");
+    let (_, b) = post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "telegram")],
+    )
+    .await;
+    let channel = b["data"]["external_id"].as_i64().expect("id");
+
+    // Eight writers post as fast as they can; each keeps what the server answered 200 to.
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, i64)>::new()));
+    let stop = stop_flag();
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (base, token, answered, stop) =
+            (base.clone(), token.clone(), answered.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for i in 0..10_000 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let sender = format!("w{w}-{i}");
+                let request = http
+                    .post(format!(
+                        "{base}/p1/companies/{company}/channels/{channel}/sandbox/inbound"
+                    ))
+                    .header("X-Private-Api-Token", &token)
+                    .form(&[("sender_external_id", sender.as_str()), ("message", "x")]);
+                match call_soft(request).await {
+                    Some((200, body)) => {
+                        let c = body["data"]["conversation_id"]
+                            .as_i64()
+                            .expect("conversation");
+                        let m = body["data"]["message_id"].as_i64().expect("message");
+                        answered.lock().expect("lock").push((c, m));
+                    }
+                    _ => break,
+                }
+            }
+        }));
+    }
+    // Kill in the middle of the load.
+    while answered.lock().expect("lock").len() < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.child.start_kill().expect("SIGKILL");
+    server.child.wait().await.expect("wait");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let answered = answered.lock().expect("lock").clone();
+    assert!(answered.len() >= 200);
+
+    let mut again = serve(&data, &["--sandbox"]).await;
+    let http = reqwest::Client::new();
+    let mut stored = std::collections::HashSet::new();
+    let mut from: Option<String> = None;
+    loop {
+        let mut url = format!(
+            "{}/p1/companies/{company}/conversations?per=100",
+            again.base
+        );
+        if let Some(token) = &from {
+            url.push_str(&format!("&from={token}"));
+        }
+        let (s, b) = call(http.get(url).header("X-Private-Api-Token", &token)).await;
+        assert_eq!(s, 200);
+        for c in b["data"]["conversations"].as_array().expect("list") {
+            stored.insert(c["external_id"].as_i64().expect("id"));
+        }
+        match b["data"]["next_page"].as_str() {
+            Some(next) => from = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let lost: Vec<_> = answered
+        .iter()
+        .filter(|(c, _)| !stored.contains(c))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered writes lost: {lost:?}",
+        lost.len(),
+        answered.len()
+    );
+    // And each answered message is there too.
+    for (c, m) in answered.iter().step_by(17) {
+        let (s, b) = call(
+            http.get(format!(
+                "{}/p1/companies/{company}/conversations/{c}/messages",
+                again.base
+            ))
+            .header("X-Private-Api-Token", &token),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            b["data"]["messages"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|x| x["external_id"] == *m),
+            "message {m} lost"
+        );
+    }
+    again.child.kill().await.ok();
+}
+
+/// A flag the writers poll to stop.
+fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false))
+}
+
+/// Like `call`, but a failed connection (the server was killed) is `None`, not a panic.
+async fn call_soft(request: reqwest::RequestBuilder) -> Option<(u16, serde_json::Value)> {
+    let response = request.send().await.ok()?;
+    let status = response.status().as_u16();
+    let text = response.text().await.ok()?;
+    Some((
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    ))
+}
