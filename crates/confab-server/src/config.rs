@@ -33,6 +33,20 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_ATTACHMENT_SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_attachment_size: u64,
 
+    /// Most parameter values one request may carry (query, body and lists together).
+    #[arg(long, env = "CONFAB_MAX_PARAMS", default_value_t = 1000)]
+    pub max_params: usize,
+
+    /// How long a request (other than a multipart upload) may take before it is answered
+    /// 503.
+    #[arg(long, env = "CONFAB_REQUEST_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Requests handled at once; more are answered 503 with Retry-After at once.
+    #[arg(long, env = "CONFAB_MAX_CONCURRENT_REQUESTS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+
     /// How long fetching a `file_url` may take in all.
     #[arg(long, env = "CONFAB_FETCH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub fetch_timeout: Duration,
@@ -92,6 +106,9 @@ impl Config {
             max_body_size: 2 * 1024 * 1024,
             max_attachment_size: 64 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(30),
+            max_params: 1000,
+            request_timeout: Duration::from_secs(60),
+            max_concurrent_requests: 1024,
             job_lease: Duration::from_secs(30),
             delivery_concurrency: 8,
             sandbox_latency: Duration::from_millis(20),

@@ -17,6 +17,7 @@ pub mod conversations;
 pub mod error;
 pub mod health;
 pub mod jobs;
+pub mod limits;
 pub mod messages;
 pub mod paging;
 pub mod params;
@@ -58,6 +59,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             wake_after_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Limits::new(
+                state.config.max_concurrent_requests,
+                state.config.request_timeout,
+            ),
+            limits::enforce,
         ))
         .layer(axum::middleware::from_fn(crate::ops::record))
         .layer(

@@ -85,8 +85,49 @@ impl FromRequest<AppState> for Params {
         };
         values.extend(body_values);
         values.extend(path.into_iter().map(|(k, v)| (k, Value::String(v))));
+        check_shape(&values, state.config.max_params)?;
         Ok(Params { values, files })
     }
+}
+
+/// The longest parameter name accepted.
+const MAX_NAME: usize = 256;
+
+/// Refuses requests with more than `max` values in all or with over-long names, so no
+/// request makes the server walk an unbounded parameter tree.
+fn check_shape(values: &Map<String, Value>, max: usize) -> ApiResult<()> {
+    fn walk(value: &Value, count: &mut usize) -> Result<(), String> {
+        match value {
+            Value::Object(map) => {
+                for (name, inner) in map {
+                    if name.chars().count() > MAX_NAME {
+                        return Err(format!(
+                            "a parameter name is longer than {MAX_NAME} characters"
+                        ));
+                    }
+                    walk(inner, count)?;
+                }
+            }
+            Value::Array(items) => items.iter().try_for_each(|i| walk(i, count))?,
+            _ => *count += 1,
+        }
+        Ok(())
+    }
+    let mut count = 0;
+    for (name, value) in values {
+        if name.chars().count() > MAX_NAME {
+            return Err(ApiError::BadRequest(format!(
+                "a parameter name is longer than {MAX_NAME} characters"
+            )));
+        }
+        walk(value, &mut count).map_err(ApiError::BadRequest)?;
+        if count > max {
+            return Err(ApiError::BadRequest(format!(
+                "the request has more than {max} parameter values (--max-params)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn is_multipart(content_type: &str) -> bool {

@@ -124,3 +124,138 @@ async fn admin_endpoints_move_to_the_admin_listener() {
         .expect("send");
     assert_eq!(api.status(), 404, "the API is not on the admin listener");
 }
+
+/// A local server whose only route answers after `delay`.
+async fn slow_server(delay: std::time::Duration) -> String {
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(move || async move {
+            tokio::time::sleep(delay).await;
+            "late"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/slow", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    url
+}
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_cut_with_503() {
+    let srv = TestServer::start_with(|c| {
+        c.allow_private_urls = true;
+        c.request_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let (company, _, conversation) = srv.fixture().await;
+    let url = slow_server(std::time::Duration::from_secs(3)).await;
+    let path = format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments");
+    let response = srv
+        .req(Method::POST, &path)
+        .json(&json!({"file_url": url}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--request-timeout"),
+        "{body}"
+    );
+    // Quick requests are unaffected.
+    assert_eq!(srv.get("/p1/companies").await.0, 200);
+}
+
+#[tokio::test]
+async fn requests_beyond_the_concurrency_limit_are_refused_at_once() {
+    let srv = TestServer::start_with(|c| {
+        c.allow_private_urls = true;
+        c.max_concurrent_requests = 1;
+    })
+    .await;
+    let (company, _, conversation) = srv.fixture().await;
+    let url = slow_server(std::time::Duration::from_millis(1500)).await;
+    let path = format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments");
+    let slow = srv
+        .req(Method::POST, &path)
+        .json(&json!({"file_url": url}))
+        .send();
+    let slow = tokio::spawn(slow);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let response = srv
+        .req(Method::GET, "/p1/companies")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let first = slow.await.expect("join").expect("send");
+    assert_eq!(first.status(), 200, "the request holding the slot finishes");
+    assert_eq!(
+        srv.get("/p1/companies").await.0,
+        200,
+        "and the slot is free again"
+    );
+}
+
+#[tokio::test]
+async fn too_many_or_too_long_parameters_are_refused() {
+    let srv = TestServer::start_with(|c| c.max_params = 50).await;
+    let (company, _, conversation) = srv.fixture().await;
+    let note = format!("/p1/companies/{company}/conversations/{conversation}/note");
+    let many: String = (0..51).map(|i| format!("x[]={i}&")).collect::<String>() + "note=a";
+    let (s, b) = call(
+        srv.req(Method::PUT, &note)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(many),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["message"].as_str().unwrap_or("").contains("--max-params"),
+        "{b}"
+    );
+    let long_name = format!("{}=1&note=a", "k".repeat(300));
+    let (s, b) = call(
+        srv.req(Method::PUT, &note)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(long_name),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    let few: String = (0..40).map(|i| format!("x[]={i}&")).collect::<String>() + "note=ok";
+    let (s, _) = call(
+        srv.req(Method::PUT, &note)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(few),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, c) = srv
+        .get(&format!(
+            "/p1/companies/{company}/conversations/{conversation}"
+        ))
+        .await;
+    assert_eq!(c["data"]["conversation"]["note"], "ok");
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused() {
+    let srv = TestServer::start().await;
+    let response = srv
+        .req(Method::GET, "/p1/companies")
+        .header("X-Padding", "p".repeat(512 * 1024))
+        .send()
+        .await;
+    match response {
+        Ok(r) => assert!(r.status() == 431 || r.status() == 400, "{}", r.status()),
+        Err(e) => panic!("the server should answer, not drop: {e}"),
+    }
+    assert_eq!(srv.get("/p1/companies").await.0, 200);
+}
