@@ -719,3 +719,88 @@ async fn call_soft(request: reqwest::RequestBuilder) -> Option<(u16, serde_json:
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
     ))
 }
+
+#[tokio::test]
+async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let token = create_user(&data, "alice").await;
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("in time")
+        .expect("read")
+        .expect("line");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_owned();
+    let secret_text = "very private customer words";
+    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
+    let company = b["data"]["external_id"].as_i64().expect("id");
+    let (_, b) = post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", "whatsapp")],
+    )
+    .await;
+    let channel = b["data"]["external_id"].as_i64().expect("id");
+    post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/conversations"),
+        &[
+            ("provider", "whatsapp"),
+            ("phone", "79250000001"),
+            ("text", secret_text),
+        ],
+    )
+    .await;
+    post_form(
+        &base,
+        &token,
+        &format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound"),
+        &[
+            ("sender_external_id", "79250000001"),
+            ("message", secret_text),
+        ],
+    )
+    .await;
+    // The token in the query string must not reach the logs either.
+    let http = reqwest::Client::new();
+    call(http.get(format!("{base}/p1/companies?private_api_token={token}"))).await;
+    let (_, details) = get(&base, &token, &format!("/p1/companies/{company}")).await;
+    let webhook_secret = details["data"]["company"]["webhook_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    child.kill().await.ok();
+    let out = child.wait_with_output().await.expect("output");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("answered"), "info logs were written: {logs}");
+    for (what, needle) in [
+        ("token", token.as_str()),
+        ("message body", secret_text),
+        ("webhook secret", webhook_secret.as_str()),
+    ] {
+        assert!(!logs.contains(needle), "the {what} is in the logs");
+    }
+}
