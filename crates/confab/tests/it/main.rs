@@ -2,6 +2,7 @@
 //! port with its own temp data dir and talks HTTP to it.
 
 mod harness;
+mod isolation;
 
 mod attachments;
 mod binary;
