@@ -67,6 +67,31 @@ fn conversation_reply(c: &Conversation) -> Response {
     })
 }
 
+/// Finds or creates the conversation with `sender` on `channel` and queues `text` to it
+/// (stored with its delivery job in one transaction), then wakes the delivery worker.
+pub async fn start(
+    state: &AppState,
+    channel: confab_store::Channel,
+    sender: String,
+    text: String,
+    send_to_crm: bool,
+) -> ApiResult<confab_store::Posted> {
+    let contact = Contact {
+        sender_external_id: sender,
+        name: None,
+    };
+    let text = OutgoingText {
+        body: text,
+        send_to_crm,
+    };
+    let posted = state
+        .store
+        .start_conversation(channel, contact, text, now_ms())
+        .await?;
+    state.wakeup.wake();
+    Ok(posted)
+}
+
 /// The conversation `{conversation_id}` of the scoped company, or a 404.
 pub async fn scoped_conversation(
     state: &AppState,
@@ -171,23 +196,7 @@ async fn create(
                 format!("the company has no {provider} channel; create one first"),
             )
         })?;
-    let contact = Contact {
-        sender_external_id: sender,
-        name: None,
-    };
-    let posted = state
-        .store
-        .start_conversation(
-            channel,
-            contact,
-            OutgoingText {
-                body: text,
-                send_to_crm,
-            },
-            now_ms(),
-        )
-        .await?;
-    state.wakeup.wake();
+    let posted = start(&state, channel, sender, text, send_to_crm).await?;
     Ok(conversation_reply(&posted.conversation))
 }
 

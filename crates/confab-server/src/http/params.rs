@@ -120,7 +120,7 @@ fn check_shape(values: &Map<String, Value>, max: usize) -> ApiResult<()> {
                 "a parameter name is longer than {MAX_NAME} characters"
             )));
         }
-        walk(value, &mut count).map_err(ApiError::BadRequest)?;
+        walk(value, &mut count).map_err(|why| ApiError::invalid(name, why))?;
         if count > max {
             return Err(ApiError::BadRequest(format!(
                 "the request has more than {max} parameter values (--max-params)"

@@ -5,18 +5,16 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use confab_store::{Contact, OutgoingText};
 use confab_wire::Provider;
 
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
-use super::conversations::{MAX_TEXT, phone_param};
+use super::conversations::{MAX_TEXT, phone_param, start};
 use super::error::{ApiError, ApiResult};
 use super::jobs::job_json;
 use super::params::Params;
 use super::reply;
 use crate::AppState;
-use crate::domain::time::now_ms;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -65,23 +63,7 @@ async fn write_first(
         }
     };
     let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
-    let contact = Contact {
-        sender_external_id: phone,
-        name: None,
-    };
-    let posted = state
-        .store
-        .start_conversation(
-            channel,
-            contact,
-            OutgoingText {
-                body: text,
-                send_to_crm,
-            },
-            now_ms(),
-        )
-        .await?;
-    state.wakeup.wake();
+    let posted = start(&state, channel, phone, text, send_to_crm).await?;
     let job = posted
         .job
         .ok_or_else(|| ApiError::Internal("an outgoing message without a job".to_owned()))?;

@@ -6,9 +6,9 @@ use serde_json::{Map, Value};
 use super::paging;
 use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
+pub(super) const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
     let settings: String = r.get(4)?;
     Ok(Channel {
         id: r.get(0)?,

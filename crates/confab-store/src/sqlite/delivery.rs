@@ -177,27 +177,16 @@ pub(super) fn claim(
 
 /// The channel of a job, deleted or not (a job of a deleted channel fails with a reason).
 fn channel_any_state(conn: &Connection, channel_id: i64) -> StoreResult<(Channel, bool)> {
-    conn.prepare_cached(
-        "SELECT id, company_id, provider, connector, settings, created_at, state, deleted_at IS NOT NULL
-         FROM channels WHERE id = ?1",
-    )?
-    .query_row([channel_id], |r| {
-        let settings: String = r.get(4)?;
-        Ok((
-            Channel {
-                id: r.get(0)?,
-                company_id: r.get(1)?,
-                provider: r.get(2)?,
-                connector: r.get(3)?,
-                settings: serde_json::from_str(&settings).unwrap_or_default(),
-                created_at_ms: r.get(5)?,
-                state: r.get(6)?,
-            },
-            r.get(7)?,
-        ))
-    })
-    .optional()?
-    .ok_or(StoreError::NotFound("channel"))
+    let sql = format!(
+        "SELECT {}, deleted_at IS NOT NULL FROM channels WHERE id = ?1",
+        super::channels::COLUMNS
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([channel_id], |r| {
+            Ok((super::channels::from_row(r)?, r.get(7)?))
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound("channel"))
 }
 
 /// Extends the lease of a job still being delivered, if the caller still holds it.
