@@ -14,6 +14,7 @@ pub use provider::{Provider, UnknownProvider};
 /// `data` is omitted (never `null`) when an endpoint has nothing to return, because the
 /// official Python SDK breaks on `"data": null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T> {
     /// One of `ok`, `created`, `updated`, `deleted`.
     pub status: Status,
@@ -40,6 +41,7 @@ impl<T> Envelope<T> {
 
 /// The status words of the Pact documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Reads and most writes.
@@ -54,8 +56,10 @@ pub enum Status {
 
 /// The error body: `{"status":"error","message":"...","errors":[...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Always `"error"`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^error$"))]
     pub status: String,
     /// A sentence for people; names the offending parameter when there is one.
     pub message: String,
@@ -66,6 +70,7 @@ pub struct ErrorBody {
 
 /// One offending parameter of an [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// The parameter's name as the client sent it (`per`, `template[id]`).
     pub parameter: String,
@@ -77,6 +82,7 @@ pub struct ErrorDetail {
 
 /// An id answer: `{"external_id": N}` (company and channel create/update).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalId {
     /// The resource's id.
     pub external_id: i64,
@@ -84,30 +90,37 @@ pub struct ExternalId {
 
 /// A company as listed by `GET /p1/companies`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Company {
     /// Company id.
     pub external_id: i64,
     /// Display name.
     pub name: String,
     /// Company or contact phone, free text.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub phone: Option<String>,
     /// Free text.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     /// Where the company's webhooks go.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub webhook_url: Option<String>,
 }
 
 /// `data` of `GET /p1/companies`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyList {
     /// One page of companies.
     pub companies: Vec<Company>,
     /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_page: Option<String>,
 }
 
 /// A channel as listed by `GET /p1/companies/CID/channels`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Channel {
     /// Channel id.
     pub external_id: i64,
@@ -117,16 +130,19 @@ pub struct Channel {
 
 /// `data` of `GET /p1/companies/CID/channels`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelList {
     /// One page of channels.
     pub channels: Vec<Channel>,
     /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_page: Option<String>,
 }
 
 /// A conversation: the seed's nine base fields, the three of the toggle example, and the
 /// confab extras `note` and `assignee_id` so that what a client sets can be read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     /// Conversation id.
     pub external_id: i64,
@@ -137,6 +153,7 @@ pub struct Conversation {
     /// Provider of the channel.
     pub channel_type: String,
     /// ISO-8601 UTC with milliseconds and `Z`.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// Unix seconds of `created_at`.
     pub created_at_timestamp: i64,
@@ -145,6 +162,7 @@ pub struct Conversation {
     /// The contact's id on the messenger (phone digits for WhatsApp).
     pub sender_external_id: String,
     /// Provider metadata; `{}` unless a connector knows more.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub meta: serde_json::Map<String, serde_json::Value>,
     /// Unix seconds of the last message, `0` when none.
     pub last_message_at: i64,
@@ -153,22 +171,27 @@ pub struct Conversation {
     /// Whether Bitrix24 open lines are blocked for this conversation.
     pub bitrix_block_openlines: bool,
     /// The operators' note (confab extension).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub note: Option<String>,
     /// The user the conversation is assigned to (confab extension).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub assignee_id: Option<i64>,
 }
 
 /// `data` of `GET /p1/companies/CID/conversations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationList {
     /// One page of conversations.
     pub conversations: Vec<Conversation>,
     /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_page: Option<String>,
 }
 
 /// `data` wrapping one conversation: `{"conversation": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationData {
     /// The conversation.
     pub conversation: Conversation,
@@ -176,6 +199,7 @@ pub struct ConversationData {
 
 /// `data` of the assign answer: `{"conversation":{"external_id":N}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationRef {
     /// Only the id, as the docs show.
     pub conversation: ExternalId,
@@ -184,6 +208,7 @@ pub struct ConversationRef {
 /// `data` of the attachment upload: both shapes the docs show at once, the attachment id
 /// in `external_id` and the conversation in `conversation.external_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentUploaded {
     /// The new attachment's id, to pass later in `attachments_ids`.
     pub external_id: i64,
@@ -193,6 +218,7 @@ pub struct AttachmentUploaded {
 
 /// `data` of the sandbox inbound answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxInbound {
     /// The conversation that received the message (created when new).
     pub conversation_id: i64,
@@ -202,6 +228,7 @@ pub struct SandboxInbound {
 
 /// An attachment as shown inside a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageAttachment {
     /// Attachment id.
     pub external_id: i64,
@@ -218,6 +245,7 @@ pub struct MessageAttachment {
 /// A message: the documented fields, then confab's extras (`ack`, `send_to_crm`, `job_id`,
 /// `external_public_id`, `interactive`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     /// Message id.
     pub external_id: i64,
@@ -230,35 +258,43 @@ pub struct Message {
     /// True for messages from the contact.
     pub income: bool,
     /// ISO-8601 UTC with milliseconds and `Z`.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// Unix seconds of `created_at`.
     pub created_at_timestamp: i64,
     /// Files of the message.
     pub attachments: Vec<MessageAttachment>,
     /// Delivery state: -1 preparing, 0 being delivered, 1 sent, 2 delivered, 3 read.
+    #[cfg_attr(feature = "openapi", schema(minimum = -1, maximum = 3))]
     pub ack: i32,
     /// Whether the message is synced to CRM integrations.
     pub send_to_crm: bool,
     /// The delivery job of an outgoing message.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub job_id: Option<i64>,
     /// The messenger's own id of the message, once known.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub external_public_id: Option<String>,
     /// WhatsApp Business interactive part, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub interactive: Option<serde_json::Value>,
 }
 
 /// `data` of `GET .../conversations/ID/messages`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageList {
     /// One page of messages.
     pub messages: Vec<Message>,
     /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_page: Option<String>,
 }
 
 /// The channel reference inside a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobChannel {
     /// Channel id.
     pub id: i64,
@@ -270,8 +306,10 @@ pub struct JobChannel {
 /// The outcome of a finished job: `{"result":"DELIVERED"}` or
 /// `{"result":"NOT DELIVERED","reason":"..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobDetails {
     /// `DELIVERED` or `NOT DELIVERED`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(DELIVERED|NOT DELIVERED)$"))]
     pub result: String,
     /// Why it was not delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +318,7 @@ pub struct JobDetails {
 
 /// A delivery job, as answered by a send and by `GET .../jobs/ID`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     /// Job id.
     pub id: i64,
@@ -290,10 +329,16 @@ pub struct Job {
     /// The conversation of the message.
     pub conversation_id: i64,
     /// `trying_deliver`, `delivered` or `not_delivered`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(trying_deliver|delivered|not_delivered)$")
+    )]
     pub state: String,
     /// The delivered message; `null` until delivered (asynchronous delivery).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub message_id: Option<i64>,
     /// The outcome; `null` while trying.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub details: Option<JobDetails>,
     /// Creation time, unix seconds.
     pub created_at: i64,
@@ -321,16 +366,20 @@ impl Job {
 /// A company with the secret its webhooks are signed with, as `GET /p1/companies/ID` (a
 /// confab extension) answers it to the company's members.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyDetails {
     /// Company id.
     pub external_id: i64,
     /// Display name.
     pub name: String,
     /// Company or contact phone, free text.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub phone: Option<String>,
     /// Free text.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     /// Where the company's webhooks go.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub webhook_url: Option<String>,
     /// The `whsec_` secret of the Standard Webhooks signatures.
     pub webhook_secret: String,
@@ -338,6 +387,7 @@ pub struct CompanyDetails {
 
 /// `data` of `GET /p1/companies/ID`: `{"company": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyData {
     /// The company.
     pub company: CompanyDetails,
@@ -345,6 +395,7 @@ pub struct CompanyData {
 
 /// `data` of `POST /p1/companies/ID/webhook_secret/rotate`: the new secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookSecret {
     /// The new `whsec_` secret; the old one no longer signs anything.
     pub webhook_secret: String,
@@ -352,40 +403,53 @@ pub struct WebhookSecret {
 
 /// One entry of the webhook delivery log (`GET /p1/companies/CID/webhook_deliveries`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookDelivery {
     /// Event id (also its `webhook-id` header).
     pub id: i64,
     /// `type.event`, e.g. `message.new`.
     pub event: String,
     /// The conversation the event is about, if any.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub conversation_id: Option<i64>,
     /// `pending`, `delivered` or `failed` (attempts used up; dropped).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(pending|delivered|failed)$"))]
     pub state: String,
     /// Attempts made so far.
     pub attempts: i64,
     /// HTTP status the receiver answered last.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_status: Option<i64>,
     /// What went wrong in the last attempt.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_error: Option<String>,
     /// When the event happened: ISO-8601 UTC with milliseconds and `Z`.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// When the next attempt is due, while `pending`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub next_attempt_at: Option<String>,
     /// When it was delivered or dropped.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub finished_at: Option<String>,
 }
 
 /// `data` of `GET /p1/companies/CID/webhook_deliveries`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookDeliveryList {
     /// One page of log entries.
     pub webhook_deliveries: Vec<WebhookDelivery>,
     /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_page: Option<String>,
 }
 
 /// `data` of `POST .../webhook_deliveries/ID/resend`: the new, queued copy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookDeliveryData {
     /// The new delivery (state `pending`).
     pub webhook_delivery: WebhookDelivery,
@@ -393,6 +457,7 @@ pub struct WebhookDeliveryData {
 
 /// `data` of the sandbox contacts answer: whether deliveries to the contact succeed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxContact {
     /// The channel the contact writes to.
     pub channel_id: i64,
@@ -404,6 +469,7 @@ pub struct SandboxContact {
 
 /// `data` of the sandbox events answer: the event applied and the channel's state after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxEvent {
     /// The channel.
     pub channel_id: i64,
@@ -411,11 +477,16 @@ pub struct SandboxEvent {
     pub event: String,
     /// The channel's connection state afterwards: `enabled`, `phone_offline`,
     /// `unavailable` or `disabled`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(enabled|phone_offline|unavailable|disabled)$")
+    )]
     pub state: String,
 }
 
 /// `data` wrapping one message: `{"message": {...}}` (the sandbox read answer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageData {
     /// The message.
     pub message: Message,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A messenger a channel connects to, named as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     /// WhatsApp (personal, by QR code).

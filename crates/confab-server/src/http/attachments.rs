@@ -13,6 +13,7 @@ use rand::RngCore;
 use super::auth::CompanyScope;
 use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
@@ -166,6 +167,41 @@ pub async fn store_incoming(
     })
 }
 
+/// The parameters of an upload: a `file` part (multipart) or a `file_url`, not both.
+#[derive(utoipa::ToSchema)]
+pub struct UploadParams {
+    /// The file (multipart/form-data only).
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream", required = false)]
+    pub file: Vec<u8>,
+    /// An http(s) URL to fetch the file from (public addresses only, unless
+    /// `--allow-private-urls`).
+    #[schema(max_length = 2048, required = false)]
+    pub file_url: String,
+}
+
+/// The parameters of an upload by URL (form or JSON).
+#[derive(utoipa::ToSchema)]
+pub struct UploadUrlParams {
+    /// An http(s) URL to fetch the file from (public addresses only, unless
+    /// `--allow-private-urls`).
+    #[schema(min_length = 1, max_length = 2048, pattern = r"\S")]
+    pub file_url: String,
+}
+
+/// Uploads a file to the conversation, to send later in `attachments_ids`.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/messages/attachments",
+    tag = "messages",
+    operation_id = "upload_attachment",
+    params(ConversationPath),
+    request_body(content(
+        (UploadParams = "multipart/form-data"),
+        (UploadUrlParams = "application/x-www-form-urlencoded"),
+        (UploadUrlParams = "application/json"),
+    )),
+    responses((status = 200, description = "The attachment's id", body = OkEnvelope<AttachmentUploaded>)),
+)]
 async fn upload(
     State(state): State<AppState>,
     scope: CompanyScope,

@@ -12,6 +12,10 @@ use time::format_description::well_known::Rfc3339;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{
+    ChannelPath, CompanyPath, CreatedEnvelope, DeletedStatus, OkEnvelope, PageQuery,
+    UpdatedEnvelope,
+};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
@@ -62,6 +66,15 @@ pub async fn scoped_channel(
         .ok_or_else(|| ApiError::NotFound("channel".to_owned()))
 }
 
+/// The company's live channels, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/channels",
+    tag = "channels",
+    operation_id = "list_channels",
+    params(CompanyPath, PageQuery),
+    responses((status = 200, description = "One page of live channels", body = OkEnvelope<wire::ChannelList>)),
+)]
 async fn list(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -130,6 +143,74 @@ fn settings(params: &Params) -> ApiResult<Map<String, Value>> {
     Ok(settings)
 }
 
+/// The parameters of `POST /p1/companies/{company_id}/channels`: the provider and the
+/// settings it takes.
+#[derive(utoipa::ToSchema)]
+pub struct NewChannelParams {
+    /// The messenger; one live channel per provider.
+    #[schema(example = "telegram")]
+    pub provider: Provider,
+    /// Bot or API token.
+    #[schema(max_length = 4096, required = false)]
+    pub token: String,
+    /// Login (avito, instagram).
+    #[schema(max_length = 4096, required = false)]
+    pub login: String,
+    /// Password (avito, instagram).
+    #[schema(max_length = 4096, required = false)]
+    pub password: String,
+    /// The account's phone (whatsapp, telegram_personal).
+    #[schema(max_length = 4096, required = false)]
+    pub phone: String,
+    /// whatsapp_business hosting type.
+    #[schema(max_length = 4096, required = false)]
+    pub hosting_type: String,
+    /// whatsapp_business subtype.
+    #[schema(max_length = 4096, required = false)]
+    pub subtype: String,
+    /// whatsapp_business 360dialog channel id.
+    #[schema(max_length = 4096, required = false)]
+    pub dialog360_channel_id: String,
+    /// whatsapp_business 360dialog client id.
+    #[schema(max_length = 4096, required = false)]
+    pub dialog360_client_id: String,
+    /// whatsapp_business account name.
+    #[schema(max_length = 4096, required = false)]
+    pub account_name: String,
+    /// Connect by QR code.
+    #[schema(required = false)]
+    pub via_qr_code: bool,
+    /// Do not mark incoming messages as read.
+    #[schema(required = false)]
+    pub do_not_mark_as_read: bool,
+    /// Sync comments (instagram_business).
+    #[schema(required = false)]
+    pub sync_comments: bool,
+    /// Sync mentions (instagram_business).
+    #[schema(required = false)]
+    pub sync_mentions: bool,
+    /// Sync history from this instant: unix seconds (or an RFC 3339 time), at most a month
+    /// back and not in the future.
+    #[schema(required = false)]
+    pub sync_messages_from: i64,
+    /// Provider-specific settings.
+    #[schema(value_type = Object, required = false)]
+    pub data: serde_json::Map<String, Value>,
+}
+
+/// Connects a channel (with `--sandbox`: a simulated one, no credentials needed).
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels",
+    tag = "channels",
+    operation_id = "create_channel",
+    params(CompanyPath),
+    request_body(content(
+        (NewChannelParams = "application/x-www-form-urlencoded"),
+        (NewChannelParams = "application/json"),
+    )),
+    responses((status = 200, description = "The new channel's id", body = CreatedEnvelope<ExternalId>)),
+)]
 async fn create(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -171,6 +252,51 @@ async fn create(
     ))
 }
 
+/// The parameters of `PUT .../channels/{channel_id}`: the credentials of its provider.
+#[derive(utoipa::ToSchema)]
+pub struct ChannelCredentialsParams {
+    /// Bot or API token (every provider but avito and instagram).
+    #[schema(max_length = 4096, required = false)]
+    pub token: String,
+    /// Login (avito, instagram).
+    #[schema(max_length = 4096, required = false)]
+    pub login: String,
+    /// Password (avito, instagram).
+    #[schema(max_length = 4096, required = false)]
+    pub password: String,
+    /// The account's phone (whatsapp, telegram_personal).
+    #[schema(max_length = 4096, required = false)]
+    pub phone: String,
+    /// whatsapp_business hosting type.
+    #[schema(max_length = 4096, required = false)]
+    pub hosting_type: String,
+    /// whatsapp_business subtype.
+    #[schema(max_length = 4096, required = false)]
+    pub subtype: String,
+    /// whatsapp_business 360dialog channel id.
+    #[schema(max_length = 4096, required = false)]
+    pub dialog360_channel_id: String,
+    /// whatsapp_business 360dialog client id.
+    #[schema(max_length = 4096, required = false)]
+    pub dialog360_client_id: String,
+    /// whatsapp_business account name.
+    #[schema(max_length = 4096, required = false)]
+    pub account_name: String,
+}
+
+/// Updates a channel's credentials; at least one of its provider's must be given.
+#[utoipa::path(
+    put,
+    path = "/p1/companies/{company_id}/channels/{channel_id}",
+    tag = "channels",
+    operation_id = "update_channel",
+    params(ChannelPath),
+    request_body(content(
+        (ChannelCredentialsParams = "application/x-www-form-urlencoded"),
+        (ChannelCredentialsParams = "application/json"),
+    )),
+    responses((status = 200, description = "The channel's id", body = UpdatedEnvelope<ExternalId>)),
+)]
 async fn update(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -210,6 +336,15 @@ async fn update(
     ))
 }
 
+/// Disables a channel: its conversations stay readable, its provider is free again.
+#[utoipa::path(
+    delete,
+    path = "/p1/companies/{company_id}/channels/{channel_id}",
+    tag = "channels",
+    operation_id = "delete_channel",
+    params(ChannelPath),
+    responses((status = 200, description = "Disabled", body = DeletedStatus)),
+)]
 async fn delete(
     State(state): State<AppState>,
     scope: CompanyScope,

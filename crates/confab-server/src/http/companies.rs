@@ -9,6 +9,7 @@ use confab_wire::{self as wire, ExternalId, Status};
 
 use super::auth::{Caller, CompanyScope};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{CompanyPath, CreatedEnvelope, OkEnvelope, PageQuery, UpdatedEnvelope};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
@@ -43,6 +44,15 @@ fn company_json(c: &confab_store::Company) -> wire::Company {
     }
 }
 
+/// The caller's companies, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/p1/companies",
+    tag = "companies",
+    operation_id = "list_companies",
+    params(PageQuery),
+    responses((status = 200, description = "One page of the caller's companies", body = OkEnvelope<wire::CompanyList>)),
+)]
 async fn list(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -57,7 +67,16 @@ async fn list(
     }))
 }
 
-/// One company, with the secret its webhooks are signed with (members only).
+/// One company, with the secret its webhooks are signed with (members only; a confab
+/// extension).
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}",
+    tag = "companies",
+    operation_id = "get_company",
+    params(CompanyPath),
+    responses((status = 200, description = "The company", body = OkEnvelope<wire::CompanyData>)),
+)]
 async fn show(scope: CompanyScope) -> ApiResult<Response> {
     let c = &scope.company;
     Ok(reply::ok(wire::CompanyData {
@@ -72,7 +91,15 @@ async fn show(scope: CompanyScope) -> ApiResult<Response> {
     }))
 }
 
-/// Replaces the webhook signing secret; the new one is answered once here (and by `show`).
+/// Replaces the webhook signing secret; the new one is answered here (and by `show`).
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/webhook_secret/rotate",
+    tag = "webhooks",
+    operation_id = "rotate_webhook_secret",
+    params(CompanyPath),
+    responses((status = 200, description = "The new secret; the old one signs nothing more", body = OkEnvelope<wire::WebhookSecret>)),
+)]
 async fn rotate_secret(State(state): State<AppState>, scope: CompanyScope) -> ApiResult<Response> {
     let secret = crate::domain::token::webhook_secret();
     let patch = CompanyPatch {
@@ -103,6 +130,35 @@ fn webhook_url(params: &Params) -> ApiResult<Option<Option<String>>> {
     Ok(Some(url))
 }
 
+/// The parameters of `POST /p1/companies`.
+#[derive(utoipa::ToSchema)]
+pub struct NewCompanyParams {
+    /// Display name, not blank.
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S", example = "Acme")]
+    pub name: String,
+    /// Company or contact phone, free text.
+    #[schema(max_length = 255, required = false)]
+    pub phone: String,
+    /// Free text.
+    #[schema(max_length = 4096, required = false)]
+    pub description: String,
+    /// An http(s) URL that must answer Pact's test request with 200 (empty: none).
+    #[schema(max_length = 2048, required = false)]
+    pub webhook_url: String,
+}
+
+/// Creates a company; the caller becomes its member. A `webhook_url` is tested first.
+#[utoipa::path(
+    post,
+    path = "/p1/companies",
+    tag = "companies",
+    operation_id = "create_company",
+    request_body(content(
+        (NewCompanyParams = "application/x-www-form-urlencoded"),
+        (NewCompanyParams = "application/json"),
+    )),
+    responses((status = 200, description = "The new company's id", body = CreatedEnvelope<ExternalId>)),
+)]
 async fn create(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -134,6 +190,39 @@ async fn create(
     ))
 }
 
+/// The parameters of `PUT /p1/companies/{company_id}`: only those given change.
+#[derive(utoipa::ToSchema)]
+pub struct CompanyPatchParams {
+    /// Display name, not blank.
+    #[schema(min_length = 1, max_length = 255, required = false)]
+    pub name: String,
+    /// Company or contact phone, free text (empty: none).
+    #[schema(max_length = 255, required = false)]
+    pub phone: String,
+    /// Free text (empty: none).
+    #[schema(max_length = 4096, required = false)]
+    pub description: String,
+    /// An http(s) URL that must answer Pact's test request with 200; empty clears it.
+    #[schema(max_length = 2048, required = false)]
+    pub webhook_url: String,
+    /// Hides the company.
+    #[schema(required = false)]
+    pub hidden: bool,
+}
+
+/// Changes the fields given.
+#[utoipa::path(
+    put,
+    path = "/p1/companies/{company_id}",
+    tag = "companies",
+    operation_id = "update_company",
+    params(CompanyPath),
+    request_body(content(
+        (CompanyPatchParams = "application/x-www-form-urlencoded"),
+        (CompanyPatchParams = "application/json"),
+    )),
+    responses((status = 200, description = "The company's id", body = UpdatedEnvelope<ExternalId>)),
+)]
 async fn update(
     State(state): State<AppState>,
     scope: CompanyScope,

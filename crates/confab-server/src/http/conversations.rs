@@ -10,6 +10,7 @@ use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, P
 use super::auth::CompanyScope;
 use super::channels::provider_param;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
@@ -106,6 +107,15 @@ pub async fn scoped_conversation(
         .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))
 }
 
+/// The company's conversations, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/conversations",
+    tag = "conversations",
+    operation_id = "list_conversations",
+    params(CompanyPath, PageQuery),
+    responses((status = 200, description = "One page of conversations", body = OkEnvelope<wire::ConversationList>)),
+)]
 async fn list(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -123,6 +133,15 @@ async fn list(
     }))
 }
 
+/// One conversation.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}",
+    tag = "conversations",
+    operation_id = "get_conversation",
+    params(ConversationPath),
+    responses((status = 200, description = "The conversation", body = OkEnvelope<ConversationData>)),
+)]
 async fn show(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -177,6 +196,45 @@ fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
     }
 }
 
+/// The parameters of `POST /p1/companies/{company_id}/conversations`.
+#[derive(utoipa::ToSchema)]
+pub struct NewConversationParams {
+    /// `whatsapp` (with `phone`) or `telegram_personal` (with `phone` or `username`); the
+    /// company needs a channel of it.
+    #[schema(example = "whatsapp")]
+    pub provider: Provider,
+    /// The customer's phone number.
+    #[schema(
+        max_length = 32,
+        pattern = r"^\+?[0-9]{10,15}$",
+        required = false,
+        example = "79250000001"
+    )]
+    pub phone: String,
+    /// The customer's Telegram username (telegram_personal), `@` optional.
+    #[schema(max_length = 64, pattern = r"^@?[A-Za-z0-9_]{5,32}$", required = false)]
+    pub username: String,
+    /// The first message, not blank.
+    #[schema(min_length = 1, max_length = 65536, pattern = r"\S", example = "Hello")]
+    pub text: String,
+    /// Sync the message to CRM integrations (default true).
+    #[schema(required = false)]
+    pub send_to_crm: bool,
+}
+
+/// Starts a conversation with a customer and queues the first message.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/conversations",
+    tag = "conversations",
+    operation_id = "create_conversation",
+    params(CompanyPath),
+    request_body(content(
+        (NewConversationParams = "application/x-www-form-urlencoded"),
+        (NewConversationParams = "application/json"),
+    )),
+    responses((status = 200, description = "The conversation (found or created)", body = OkEnvelope<ConversationData>)),
+)]
 async fn create(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -200,6 +258,27 @@ async fn create(
     Ok(conversation_reply(&posted.conversation))
 }
 
+/// The parameters of `PUT .../conversations/{conversation_id}/note`.
+#[derive(utoipa::ToSchema)]
+pub struct NoteParams {
+    /// The operators' note (may be empty).
+    #[schema(max_length = 65536)]
+    pub note: String,
+}
+
+/// Sets the conversation's note.
+#[utoipa::path(
+    put,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/note",
+    tag = "conversations",
+    operation_id = "set_conversation_note",
+    params(ConversationPath),
+    request_body(content(
+        (NoteParams = "application/x-www-form-urlencoded"),
+        (NoteParams = "application/json"),
+    )),
+    responses((status = 200, description = "Set", body = UpdatedStatus)),
+)]
 async fn note(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -217,6 +296,27 @@ async fn note(
     Ok(reply::status_only(Status::Updated))
 }
 
+/// The parameters of `PUT .../conversations/{conversation_id}/assign`.
+#[derive(utoipa::ToSchema)]
+pub struct AssignParams {
+    /// A user who is a member of the company; absent to unassign.
+    #[schema(minimum = 1, required = false)]
+    pub assignee_id: i64,
+}
+
+/// Assigns the conversation to a member of the company, or unassigns it.
+#[utoipa::path(
+    put,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/assign",
+    tag = "conversations",
+    operation_id = "assign_conversation",
+    params(ConversationPath),
+    request_body(content(
+        (AssignParams = "application/x-www-form-urlencoded"),
+        (AssignParams = "application/json"),
+    )),
+    responses((status = 200, description = "The conversation's id", body = OkEnvelope<ConversationRef>)),
+)]
 async fn assign(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -247,6 +347,27 @@ async fn assign(
     }))
 }
 
+/// The parameters of `PUT .../conversations/{conversation_id}/toggle_bitrix_block_openlines`.
+#[derive(utoipa::ToSchema)]
+pub struct ToggleBitrixParams {
+    /// Block (true) or unblock Bitrix24 open lines; absent flips.
+    #[schema(required = false)]
+    pub enabled: bool,
+}
+
+/// Blocks or unblocks Bitrix24 open lines for the conversation.
+#[utoipa::path(
+    put,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/toggle_bitrix_block_openlines",
+    tag = "conversations",
+    operation_id = "toggle_bitrix_block_openlines",
+    params(ConversationPath),
+    request_body(content(
+        (ToggleBitrixParams = "application/x-www-form-urlencoded"),
+        (ToggleBitrixParams = "application/json"),
+    )),
+    responses((status = 200, description = "The conversation", body = OkEnvelope<ConversationData>)),
+)]
 async fn toggle_bitrix(
     State(state): State<AppState>,
     scope: CompanyScope,

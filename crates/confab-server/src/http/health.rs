@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
+use serde::Serialize;
 
 use super::error::ApiError;
 use super::reply;
@@ -24,30 +24,102 @@ pub fn operations() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+/// `ok` or `failing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// Works.
+    Ok,
+    /// Does not.
+    Failing,
+}
+
+impl Check {
+    fn from(ok: bool) -> Self {
+        if ok { Check::Ok } else { Check::Failing }
+    }
+}
+
+/// The `/healthz` answer: `{"status":"ok"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: Check,
+}
+
+/// The `/readyz` answer: each part and the whole.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ok` when every part is.
+    pub status: Check,
+    /// The database answers.
+    pub database: Check,
+    /// The delivery worker went round in the last 30 s.
+    pub delivery_worker: Check,
+    /// The webhook dispatcher went round in the last 30 s.
+    pub webhook_dispatcher: Check,
+}
+
+/// Liveness: 200 once the server accepts requests.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    security(()),
+    responses((status = 200, description = "The process answers", body = Health)),
+)]
 async fn healthz() -> Response {
-    reply::json(&json!({ "status": "ok" }))
+    reply::json(&Health { status: Check::Ok })
 }
 
 /// Ready when the database answers and both background loops go round.
+///
+/// With `--admin-listen`, served on that address instead.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    security(()),
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready: the failing parts say why", body = Readiness),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = state.store.queue_stats(now_ms()).await;
+    let database = state.store.queue_stats(now_ms()).await.is_ok();
     let delivery = Heartbeats::alive(&state.heartbeats.delivery);
     let webhooks = Heartbeats::alive(&state.heartbeats.webhooks);
-    let word = |ok: bool| if ok { "ok" } else { "failing" };
-    let body = json!({
-        "status": word(database.is_ok() && delivery && webhooks),
-        "database": word(database.is_ok()),
-        "delivery_worker": word(delivery),
-        "webhook_dispatcher": word(webhooks),
-    });
+    let body = Readiness {
+        status: Check::from(database && delivery && webhooks),
+        database: Check::from(database),
+        delivery_worker: Check::from(delivery),
+        webhook_dispatcher: Check::from(webhooks),
+    };
     let mut response = reply::json(&body);
-    if body["status"] != "ok" {
+    if body.status != Check::Ok {
         *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
     }
     response
 }
 
 /// Prometheus text: request counts and latencies, and the queues as they are now.
+///
+/// With `--admin-listen`, served on that address instead.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    security(()),
+    responses((
+        status = 200,
+        description = "Prometheus text exposition format 0.0.4",
+        body = String,
+        content_type = "text/plain",
+    )),
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     match state.store.queue_stats(now_ms()).await {
         Ok(stats) => {

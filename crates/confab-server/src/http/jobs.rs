@@ -9,6 +9,7 @@ use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{JobPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
@@ -51,6 +52,16 @@ pub fn job_json(job: &Job) -> wire::Job {
     }
 }
 
+/// A delivery job: `trying_deliver`, `delivered` (`message_id` set) or `not_delivered`
+/// (`details.reason`).
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/jobs/{job_id}",
+    tag = "jobs",
+    operation_id = "get_job",
+    params(JobPath),
+    responses((status = 200, description = "The job", body = OkEnvelope<wire::Job>)),
+)]
 async fn show(
     State(state): State<AppState>,
     scope: CompanyScope,

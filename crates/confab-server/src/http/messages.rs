@@ -13,6 +13,7 @@ use super::auth::CompanyScope;
 use super::conversations::{MAX_TEXT, scoped_conversation};
 use super::error::{ApiError, ApiResult};
 use super::jobs::job_json;
+use super::openapi::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
@@ -26,7 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(&format!("{conversation}/messages"), get(list).post(send))
         // The docs' interactive example posts to the singular path.
-        .route(&format!("{conversation}/message"), post(send))
+        .route(&format!("{conversation}/message"), post(send_singular))
         .route(
             &format!("{conversation}/attachments/{{attachment_id}}"),
             get(download),
@@ -69,6 +70,15 @@ pub fn message_json(company_id: i64, conversation: &Conversation, m: &Message) -
     }
 }
 
+/// The conversation's messages, a page at a time, by creation time.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/messages",
+    tag = "messages",
+    operation_id = "list_messages",
+    params(ConversationPath, PageQuery),
+    responses((status = 200, description = "One page of messages, with ack and attachments", body = OkEnvelope<wire::MessageList>)),
+)]
 async fn list(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -90,6 +100,48 @@ async fn list(
     }))
 }
 
+/// Buttons under a WhatsApp Business message.
+#[derive(utoipa::ToSchema)]
+pub struct InteractiveParams {
+    /// Always `button`.
+    #[schema(pattern = "^button$")]
+    pub r#type: String,
+    /// 1 to 3 button titles of 1 to 20 characters.
+    #[schema(min_items = 1, max_items = 3)]
+    pub buttons: Vec<String>,
+}
+
+/// The parameters of a send: a text, attachments, or both.
+#[derive(utoipa::ToSchema)]
+pub struct SendParams {
+    /// The text (may be empty when attachments are given).
+    #[schema(max_length = 65536, required = false, example = "Here you are")]
+    pub message: String,
+    /// Ids of attachments uploaded to this conversation (`attachments_ids[]=1`), each sent
+    /// once; how many a message may carry depends on the provider.
+    #[schema(required = false, example = json!([1]))]
+    pub attachments_ids: Vec<i64>,
+    /// The WhatsApp Business interactive part (whatsapp_business channels only).
+    #[schema(required = false)]
+    pub interactive: InteractiveParams,
+    /// Sync the message to CRM integrations (default true).
+    #[schema(required = false)]
+    pub send_to_crm: bool,
+}
+
+/// Sends a message: stores it with its delivery job and answers the job.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/messages",
+    tag = "messages",
+    operation_id = "send_message",
+    params(ConversationPath),
+    request_body(content(
+        (SendParams = "application/x-www-form-urlencoded"),
+        (SendParams = "application/json"),
+    )),
+    responses((status = 200, description = "The delivery job (`trying_deliver`)", body = OkEnvelope<wire::Job>)),
+)]
 async fn send(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -153,6 +205,41 @@ async fn send(
     Ok(reply::ok(job_json(&job)))
 }
 
+/// [`send`] at the singular path the docs' interactive example posts to.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/message",
+    tag = "messages",
+    operation_id = "send_message_singular",
+    params(ConversationPath),
+    request_body(content(
+        (SendParams = "application/x-www-form-urlencoded"),
+        (SendParams = "application/json"),
+    )),
+    responses((status = 200, description = "The delivery job (`trying_deliver`)", body = OkEnvelope<wire::Job>)),
+)]
+async fn send_singular(
+    state: State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    send(state, scope, params).await
+}
+
+/// Downloads an attachment's bytes.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/attachments/{attachment_id}",
+    tag = "messages",
+    operation_id = "download_attachment",
+    params(AttachmentPath),
+    responses((
+        status = 200,
+        description = "The bytes, with the attachment's MIME type as Content-Type and its name in Content-Disposition",
+        body = inline(Binary),
+        content_type = "*/*",
+    )),
+)]
 async fn download(
     State(state): State<AppState>,
     scope: CompanyScope,

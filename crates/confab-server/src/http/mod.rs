@@ -19,6 +19,7 @@ pub mod health;
 pub mod jobs;
 pub mod limits;
 pub mod messages;
+pub mod openapi;
 pub mod paging;
 pub mod params;
 pub mod rate_limit;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let mut app = Router::new()
         .merge(health::liveness())
+        .merge(openapi::router())
         .route(conversations::MISSING_AVATAR, get(missing_avatar))
         .merge(api);
     if state.config.admin_listen.is_none() {
@@ -110,6 +112,15 @@ pub(crate) const MISSING_AVATAR_PNG: &[u8] = &[
     0x42, 0x60, 0x82,
 ];
 
+/// The placeholder avatar of contacts without one: a 1x1 transparent PNG.
+#[utoipa::path(
+    get,
+    path = "/avatars/original/missing.png",
+    tag = "operations",
+    operation_id = "missing_avatar",
+    security(()),
+    responses((status = 200, description = "A 1x1 transparent PNG", body = inline(openapi::Binary), content_type = "image/png")),
+)]
 async fn missing_avatar() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "image/png")],

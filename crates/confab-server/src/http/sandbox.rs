@@ -15,6 +15,7 @@ use super::channels::scoped_channel;
 use super::conversations::{MAX_TEXT, scoped_conversation};
 use super::error::{ApiError, ApiResult};
 use super::messages::message_json;
+use super::openapi::{ChannelPath, ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
@@ -53,8 +54,58 @@ fn sender_param(params: &Params) -> ApiResult<String> {
     Ok(sender)
 }
 
+/// The parameters of a simulated incoming message.
+#[derive(utoipa::ToSchema)]
+pub struct InboundParams {
+    /// The customer's id on the messenger (phone digits for WhatsApp), not blank.
+    #[schema(min_length = 1, max_length = 255, example = "79250000001")]
+    pub sender_external_id: String,
+    /// The customer's display name.
+    #[schema(max_length = 255, required = false, example = "Ivan")]
+    pub name: String,
+    /// The text.
+    #[schema(max_length = 65536, required = false, example = "Hi!")]
+    pub message: String,
+    /// A URL to fetch the customer's file from.
+    #[schema(max_length = 2048, required = false)]
+    pub file_url: String,
+}
+
+/// The parameters of a simulated incoming message with a file (multipart/form-data).
+#[derive(utoipa::ToSchema)]
+pub struct InboundUploadParams {
+    /// The customer's id on the messenger (phone digits for WhatsApp), not blank.
+    #[schema(min_length = 1, max_length = 255, example = "79250000001")]
+    pub sender_external_id: String,
+    /// The customer's display name.
+    #[schema(max_length = 255, required = false, example = "Ivan")]
+    pub name: String,
+    /// The text.
+    #[schema(max_length = 65536, required = false, example = "Hi!")]
+    pub message: String,
+    /// A file the customer sends.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream", required = false)]
+    pub file: Vec<u8>,
+    /// A URL to fetch the customer's file from (instead of `file`).
+    #[schema(max_length = 2048, required = false)]
+    pub file_url: String,
+}
+
 /// A customer writes to the channel, optionally with a file (`file` part or `file_url`):
 /// finds or creates their conversation and stores the incoming message.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/sandbox/inbound",
+    tag = "sandbox",
+    operation_id = "sandbox_inbound",
+    params(ChannelPath),
+    request_body(content(
+        (InboundParams = "application/x-www-form-urlencoded"),
+        (InboundParams = "application/json"),
+        (InboundUploadParams = "multipart/form-data"),
+    )),
+    responses((status = 200, description = "The conversation and the stored message", body = OkEnvelope<SandboxInbound>)),
+)]
 async fn inbound(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -103,8 +154,30 @@ async fn inbound(
     }))
 }
 
+/// The parameters of a contact's reachability.
+#[derive(utoipa::ToSchema)]
+pub struct ContactParams {
+    /// The contact's id on the messenger, not blank.
+    #[schema(min_length = 1, max_length = 255, example = "79250000001")]
+    pub sender_external_id: String,
+    /// Whether deliveries to the contact succeed.
+    pub reachable: bool,
+}
+
 /// Makes a contact reachable or not: deliveries to an unreachable contact end
 /// `not_delivered`, as when the number has no messenger account.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/sandbox/contacts",
+    tag = "sandbox",
+    operation_id = "sandbox_contact",
+    params(ChannelPath),
+    request_body(content(
+        (ContactParams = "application/x-www-form-urlencoded"),
+        (ContactParams = "application/json"),
+    )),
+    responses((status = 200, description = "The contact's reachability", body = OkEnvelope<SandboxContact>)),
+)]
 async fn contact(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -127,8 +200,49 @@ async fn contact(
     }))
 }
 
+/// The channel events the sandbox simulates.
+#[derive(utoipa::ToSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxEventName {
+    /// The channel is authorised (enabled).
+    Authorized,
+    /// The phone went offline (deliveries fail).
+    PhoneOffline,
+    /// The phone is back.
+    PhoneOnline,
+    /// The channel is unavailable (deliveries fail).
+    Unavailable,
+    /// The channel is disabled (deliveries fail).
+    Disabled,
+    /// The channel tries to resume work (unavailable).
+    TryingResumeWork,
+    /// The channel has synchronised (enabled).
+    Synchronized,
+    /// A QR code to scan (a `qr_code` webhook; the state does not change).
+    QrCode,
+}
+
+/// The parameters of a channel event.
+#[derive(utoipa::ToSchema)]
+pub struct EventParams {
+    /// The event (spaces for underscores and any case are understood).
+    pub event: SandboxEventName,
+}
+
 /// Simulates a channel system event (phone offline/online, disabled, ...), which changes
 /// the channel's state and so whether deliveries succeed.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/sandbox/events",
+    tag = "sandbox",
+    operation_id = "sandbox_event",
+    params(ChannelPath),
+    request_body(content(
+        (EventParams = "application/x-www-form-urlencoded"),
+        (EventParams = "application/json"),
+    )),
+    responses((status = 200, description = "The event and the channel's state after it", body = OkEnvelope<SandboxEvent>)),
+)]
 async fn event(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -177,7 +291,27 @@ async fn event(
     }))
 }
 
+/// The parameters of a read receipt.
+#[derive(utoipa::ToSchema)]
+pub struct ReadParams {
+    /// An outgoing message of the conversation that has been sent.
+    #[schema(minimum = 1, example = 1)]
+    pub message_id: i64,
+}
+
 /// The contact reads an outgoing message that reached them: its ack becomes 3.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/conversations/{conversation_id}/sandbox/read",
+    tag = "sandbox",
+    operation_id = "sandbox_read",
+    params(ConversationPath),
+    request_body(content(
+        (ReadParams = "application/x-www-form-urlencoded"),
+        (ReadParams = "application/json"),
+    )),
+    responses((status = 200, description = "The message, with ack 3", body = OkEnvelope<MessageData>)),
+)]
 async fn read(
     State(state): State<AppState>,
     scope: CompanyScope,

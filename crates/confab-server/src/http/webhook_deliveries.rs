@@ -9,6 +9,7 @@ use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{CompanyPath, DeliveryPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
@@ -41,6 +42,15 @@ fn delivery_json(e: &OutboxEvent) -> wire::WebhookDelivery {
     }
 }
 
+/// The company's webhook delivery log, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/webhook_deliveries",
+    tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    params(CompanyPath, PageQuery),
+    responses((status = 200, description = "One page of the log", body = OkEnvelope<wire::WebhookDeliveryList>)),
+)]
 async fn list(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -59,6 +69,14 @@ async fn list(
 }
 
 /// Queues the event again as a new delivery (at the end of the company's queue).
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/webhook_deliveries/{delivery_id}/resend",
+    tag = "webhooks",
+    operation_id = "resend_webhook_delivery",
+    params(DeliveryPath),
+    responses((status = 200, description = "The new, pending delivery", body = OkEnvelope<wire::WebhookDeliveryData>)),
+)]
 async fn resend(
     State(state): State<AppState>,
     scope: CompanyScope,

@@ -5,13 +5,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use confab_wire::Provider;
+use confab_wire::{Job, Provider};
 
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
 use super::conversations::{MAX_TEXT, phone_param, start};
 use super::error::{ApiError, ApiResult};
 use super::jobs::job_json;
+use super::openapi::{ChannelPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
@@ -22,9 +23,61 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(&format!("{channel}/conversations"), post(write_first))
         // The Python SDK's send_first_whatsapp_message forgets the last segment.
-        .route(channel, post(write_first))
+        .route(channel, post(write_first_on_channel))
 }
 
+/// A WhatsApp Business template (not modelled yet: any `template[...]` is refused).
+#[derive(utoipa::ToSchema)]
+pub struct TemplateParams {
+    /// The template's id.
+    #[schema(required = false)]
+    pub id: String,
+    /// The template's language.
+    #[schema(required = false)]
+    pub language_code: String,
+    /// The template's parameters.
+    #[schema(required = false)]
+    pub parameters: Vec<String>,
+}
+
+/// The parameters of writing first.
+#[derive(utoipa::ToSchema)]
+pub struct WriteFirstParams {
+    /// The customer's phone number.
+    #[schema(
+        max_length = 32,
+        pattern = r"^\+?[0-9]{10,15}$",
+        example = "79250000001"
+    )]
+    pub phone: String,
+    /// The first message's text (whatsapp; `text` is read too).
+    #[schema(max_length = 65536, required = false, example = "Hello")]
+    pub message: String,
+    /// The first message's text, when `message` is absent.
+    #[schema(max_length = 65536, required = false)]
+    pub text: String,
+    /// Sync the message to CRM integrations (default true).
+    #[schema(required = false)]
+    pub send_to_crm: bool,
+    /// The template of a whatsapp_business channel (`template[id]=...`).
+    #[schema(required = false)]
+    pub template: TemplateParams,
+}
+
+/// Writes first to a phone number on a whatsapp channel: finds or creates the
+/// conversation and answers the first message's delivery job, with `conversation_id`.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/conversations",
+    tag = "conversations",
+    operation_id = "write_first",
+    params(ChannelPath),
+    request_body(content(
+        (WriteFirstParams = "application/x-www-form-urlencoded"),
+        (WriteFirstParams = "application/json"),
+    )),
+    responses((status = 200, description = "The delivery job of the first message", body = OkEnvelope<Job>)),
+)]
 async fn write_first(
     State(state): State<AppState>,
     scope: CompanyScope,
@@ -68,4 +121,25 @@ async fn write_first(
         .job
         .ok_or_else(|| ApiError::Internal("an outgoing message without a job".to_owned()))?;
     Ok(reply::ok(job_json(&job)))
+}
+
+/// [`write_first`] at the channel's own path, where the Python SDK posts it.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}",
+    tag = "conversations",
+    operation_id = "write_first_on_channel",
+    params(ChannelPath),
+    request_body(content(
+        (WriteFirstParams = "application/x-www-form-urlencoded"),
+        (WriteFirstParams = "application/json"),
+    )),
+    responses((status = 200, description = "The delivery job of the first message", body = OkEnvelope<Job>)),
+)]
+async fn write_first_on_channel(
+    state: State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    write_first(state, scope, params).await
 }

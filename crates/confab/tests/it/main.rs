@@ -12,6 +12,7 @@ mod companies;
 mod conversations;
 mod encodings;
 mod messages;
+mod openapi;
 mod operations;
 mod pagination;
 mod sandbox;

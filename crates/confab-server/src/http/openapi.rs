@@ -1,0 +1,480 @@
+//! The OpenAPI 3.1 document of every route confab serves, at `GET /openapi.json`.
+//!
+//! It is generated from the code, so it cannot drift from it: each handler carries its
+//! `#[utoipa::path]` annotation, the wire types derive `ToSchema` (confab-wire's `openapi`
+//! feature), and [`ApiDoc`] lists the handlers. What every operation shares (the token
+//! security schemes and the error answers) is added once, by [`Shared`].
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, Type};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use super::{
+    attachments, channels, companies, conversations, health, jobs, messages, sandbox,
+    webhook_deliveries, write_first,
+};
+use crate::AppState;
+
+/// The path of the document.
+pub const PATH: &str = "/openapi.json";
+
+/// The routes of the document itself.
+pub fn router() -> Router<AppState> {
+    Router::new().route(PATH, get(serve))
+}
+
+/// This document: every route confab serves, its parameters, bodies and answers.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "openapi_document",
+    security(()),
+    responses((status = 200, description = "This OpenAPI 3.1 document", body = Object)),
+)]
+async fn serve() -> Response {
+    static JSON: OnceLock<Vec<u8>> = OnceLock::new();
+    let bytes = JSON.get_or_init(|| {
+        // The document is built from static annotations; it always serialises.
+        serde_json::to_vec(&document()).unwrap_or_default()
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(super::reply::JSON_UTF8),
+        )],
+        bytes.clone(),
+    )
+        .into_response()
+}
+
+/// The whole document, with the shared parts added.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Every `(method, path)` the document describes, paths as routed (`/p1/companies/{company_id}`).
+pub fn documented_routes() -> Vec<(Method, String)> {
+    let doc = document();
+    let mut routes = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let methods = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::DELETE, &item.delete),
+            (Method::PATCH, &item.patch),
+            (Method::HEAD, &item.head),
+            (Method::OPTIONS, &item.options),
+            (Method::TRACE, &item.trace),
+        ];
+        for (method, operation) in methods {
+            if operation.is_some() {
+                routes.push((method, path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+/// The document: every handler of every resource.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "confab",
+        description = "A self-hosted conversations server speaking the Pact.im Private API v1 \
+            (`/p1`). Parameters arrive as query string, form, JSON or multipart alike (the body \
+            wins over the query); Rails brackets (`attachments_ids[]=1`) are understood and \
+            booleans are `true/false/1/0`. Paths may carry a trailing or doubled `/`. Every \
+            `/p1` answer is an envelope: `{\"status\":\"ok\"|\"created\"|\"updated\"|\"deleted\",\
+            \"data\":{...}}` with HTTP 200, or `{\"status\":\"error\",\"message\":...,\"errors\":\
+            [{\"parameter\",\"code\",\"detail\"}]}` with the HTTP code of the Pact error table \
+            (405 for a known path with another method).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        companies::list,
+        companies::create,
+        companies::show,
+        companies::update,
+        companies::rotate_secret,
+        channels::list,
+        channels::create,
+        channels::update,
+        channels::delete,
+        conversations::list,
+        conversations::create,
+        conversations::show,
+        conversations::note,
+        conversations::assign,
+        conversations::toggle_bitrix,
+        attachments::upload,
+        messages::list,
+        messages::send,
+        messages::send_singular,
+        messages::download,
+        jobs::show,
+        write_first::write_first,
+        write_first::write_first_on_channel,
+        sandbox::inbound,
+        sandbox::contact,
+        sandbox::event,
+        sandbox::read,
+        webhook_deliveries::list,
+        webhook_deliveries::resend,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        super::missing_avatar,
+        serve,
+    ),
+    components(schemas(confab_wire::ErrorBody, confab_wire::ErrorDetail)),
+    modifiers(&Shared),
+    security(("api_token" = []), ("api_token_query" = [])),
+    tags(
+        (name = "companies", description = "The caller's companies"),
+        (name = "channels", description = "Messenger channels of a company"),
+        (name = "conversations", description = "Conversations with customers"),
+        (name = "messages", description = "Messages, sending and attachments"),
+        (name = "jobs", description = "Delivery jobs of outgoing messages"),
+        (name = "sandbox", description = "The simulated messengers (`--sandbox` only; 403 otherwise)"),
+        (name = "webhooks", description = "The webhook delivery log and signing secret"),
+        (name = "operations", description = "Health, readiness, metrics and this document (no token)"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The status word `ok`.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OkWord {
+    /// Reads and most writes.
+    Ok,
+}
+
+/// The status word `created`.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreatedWord {
+    /// A company or channel was created.
+    Created,
+}
+
+/// The status word `updated`.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdatedWord {
+    /// A company, channel or note was changed.
+    Updated,
+}
+
+/// The status word `deleted`.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletedWord {
+    /// A channel was disabled.
+    Deleted,
+}
+
+/// `{"status":"ok","data":{...}}`.
+#[derive(ToSchema)]
+pub struct OkEnvelope<T> {
+    /// Always `ok`.
+    pub status: OkWord,
+    /// The answer.
+    pub data: T,
+}
+
+/// `{"status":"created","data":{...}}`.
+#[derive(ToSchema)]
+pub struct CreatedEnvelope<T> {
+    /// Always `created`.
+    pub status: CreatedWord,
+    /// The answer.
+    pub data: T,
+}
+
+/// `{"status":"updated","data":{...}}`.
+#[derive(ToSchema)]
+pub struct UpdatedEnvelope<T> {
+    /// Always `updated`.
+    pub status: UpdatedWord,
+    /// The answer.
+    pub data: T,
+}
+
+/// `{"status":"updated"}`: a change with nothing to answer.
+#[derive(ToSchema)]
+pub struct UpdatedStatus {
+    /// Always `updated`.
+    pub status: UpdatedWord,
+}
+
+/// `{"status":"deleted"}`.
+#[derive(ToSchema)]
+pub struct DeletedStatus {
+    /// Always `deleted`.
+    pub status: DeletedWord,
+}
+
+/// Bytes of any type: a download.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The file's bytes"))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// The order of a list.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortDirection {
+    /// Oldest (lowest id) first.
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
+/// The paging parameters every list takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The `next_page` token of the page before (alias `from_`). A token that is not valid
+    /// for this list gives the first page.
+    #[param(max_length = 255)]
+    pub from: Option<String>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub per: Option<i64>,
+    /// `asc` or `desc` by id (alias `sort`; default `asc`).
+    #[param(inline)]
+    pub sort_direction: Option<SortDirection>,
+}
+
+/// `{company_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CompanyPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+}
+
+/// `{company_id}` and `{channel_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ChannelPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+    /// A live channel of the company.
+    #[param(minimum = 1, example = 1)]
+    pub channel_id: i64,
+}
+
+/// `{company_id}`, `{channel_id}` and `{job_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct JobPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+    /// The channel that delivers (live or deleted).
+    #[param(minimum = 1, example = 1)]
+    pub channel_id: i64,
+    /// The job.
+    #[param(minimum = 1, example = 1)]
+    pub job_id: i64,
+}
+
+/// `{company_id}` and `{conversation_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConversationPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+    /// A conversation of the company.
+    #[param(minimum = 1, example = 1)]
+    pub conversation_id: i64,
+}
+
+/// `{company_id}`, `{conversation_id}` and `{attachment_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AttachmentPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+    /// A conversation of the company.
+    #[param(minimum = 1, example = 1)]
+    pub conversation_id: i64,
+    /// An attachment of the conversation.
+    #[param(minimum = 1, example = 1)]
+    pub attachment_id: i64,
+}
+
+/// `{company_id}` and `{delivery_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    /// A company the caller is a member of (any other id is a 404).
+    #[param(minimum = 1, example = 1)]
+    pub company_id: i64,
+    /// An entry of the company's webhook delivery log.
+    #[param(minimum = 1, example = 1)]
+    pub delivery_id: i64,
+}
+
+/// The error answers: (status, component name, description).
+const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "A parameter is missing or invalid (`errors` names it), or the body cannot be read",
+    ),
+    ("401", "Unauthorized", "No API token, or one no user has"),
+    (
+        "403",
+        "Forbidden",
+        "The endpoint is not available: sandbox endpoints without `--sandbox`",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such route, or the company or resource does not exist for this caller",
+    ),
+    (
+        "405",
+        "MethodNotAllowed",
+        "The path exists, but not for this method",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body (`--max-body-size`) or the attachment (`--max-attachment-size`) is too large",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "The token made more requests than `--rate-limit` allows; `Retry-After` says when to retry",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "Too many requests at once, or the request took longer than `--request-timeout`; \
+         `Retry-After` says when to retry",
+    ),
+];
+
+/// The errors every `/p1` operation may answer.
+const P1_ERRORS: &[&str] = &["400", "401", "404", "413", "429", "503"];
+
+/// Adds what all operations share: the security schemes and the error answers.
+struct Shared;
+
+impl Modify for Shared {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Components::default);
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Private-Api-Token",
+                "The user's API token (`confab user create` prints it)",
+            ))),
+        );
+        components.add_security_scheme(
+            "api_token_query",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "private_api_token",
+                "The same token as a query parameter, read only when the header is absent",
+            ))),
+        );
+        for (status, name, description) in ERRORS {
+            let mut response = ResponseBuilder::new().description(*description).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            );
+            if matches!(*status, "429" | "503") {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                        .description(Some("Seconds to wait"))
+                        .build(),
+                );
+            }
+            if *status == "401" {
+                response = response.header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .description(Some("`X-Private-Api-Token`"))
+                        .build(),
+                );
+            }
+            components
+                .responses
+                .insert((*name).to_owned(), RefOr::T(response.build()));
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let sandbox = operation
+                    .tags
+                    .as_ref()
+                    .is_some_and(|tags| tags.iter().any(|t| t == "sandbox"));
+                let errors: &[&str] = if path.starts_with("/p1/") {
+                    P1_ERRORS
+                } else {
+                    &["503"]
+                };
+                for status in errors {
+                    add_error(operation, status);
+                }
+                if sandbox {
+                    add_error(operation, "403");
+                }
+            }
+        }
+    }
+}
+
+/// Adds the shared error answer for `status` to `operation`, unless it documents its own.
+fn add_error(operation: &mut Operation, status: &str) {
+    let Some((_, name, _)) = ERRORS.iter().find(|(s, _, _)| *s == status) else {
+        return;
+    };
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+}
