@@ -316,3 +316,23 @@ async fn no_tenant_reaches_another() {
         "a hostile write produced an event"
     );
 }
+
+#[test]
+fn all_routes_are_covered() {
+    // Every documented route that names a company is in the matrix, and nothing else is.
+    let mut documented: Vec<(String, String)> = confab_server::http::openapi::documented_routes()
+        .into_iter()
+        .filter(|(_, path)| path.contains("{company_id}"))
+        .map(|(method, path)| (method.to_string(), path))
+        .collect();
+    documented.sort();
+    let mut matrix: Vec<(String, String)> = TENANT_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    matrix.sort();
+    assert_eq!(
+        matrix, documented,
+        "the isolation matrix and the served routes differ"
+    );
+}
