@@ -519,4 +519,6 @@ pub struct QueueStats {
     pub webhook_events_pending: i64,
     /// Webhook events dropped after their last attempt.
     pub webhook_events_failed: i64,
+    /// Database connections idle in the store's pool.
+    pub db_connections_idle: i64,
 }

@@ -131,6 +131,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
                     .set(stats.oldest_job_age_ms as f64 / 1000.0);
                 metrics::gauge!("confab_webhook_events_pending")
                     .set(stats.webhook_events_pending as f64);
+                metrics::gauge!("confab_db_connections_idle").set(stats.db_connections_idle as f64);
                 metrics::gauge!("confab_webhook_events_failed")
                     .set(stats.webhook_events_failed as f64);
             }

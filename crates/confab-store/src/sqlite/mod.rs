@@ -467,6 +467,8 @@ impl Store for SqliteStore {
     }
 
     async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {
+        // Counted before this call takes a reader of its own.
+        let idle = i64::try_from(self.readers.idle()).unwrap_or(i64::MAX);
         self.read(move |c| {
             let (jobs_pending, oldest): (i64, Option<i64>) = c.query_row(
                 "SELECT COUNT(*), MIN(created_at) FROM jobs WHERE state = 'trying_deliver'",
@@ -484,6 +486,7 @@ impl Store for SqliteStore {
                 oldest_job_age_ms: oldest.map_or(0, |t| (now_ms - t).max(0)),
                 webhook_events_pending: pending,
                 webhook_events_failed: failed,
+                db_connections_idle: idle,
             })
         })
         .await

@@ -45,6 +45,14 @@ impl ReaderPool {
         }
     }
 
+    /// Readers waiting in the pool for a query.
+    pub(super) fn idle(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// An idle reader, or a new one.
     pub(super) fn get(&self) -> StoreResult<Reader> {
         let idle = self
