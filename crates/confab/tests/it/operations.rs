@@ -84,6 +84,7 @@ async fn readiness_and_metrics() {
         "confab_jobs_oldest_age_seconds",
         "confab_webhook_events_pending",
         "confab_webhook_events_failed",
+        "confab_db_connections_idle",
     ] {
         assert!(
             text.lines().any(|l| l.starts_with(gauge)),
