@@ -6,24 +6,6 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-fn list_path(company: i64) -> String {
-    format!("/p1/companies/{company}/conversations")
-}
-
-fn item_path(company: i64, conversation: i64) -> String {
-    format!("/p1/companies/{company}/conversations/{conversation}")
-}
-
-/// The ids of a list answer, in order.
-fn ids(body: &Value) -> Vec<i64> {
-    body["data"]["conversations"]
-        .as_array()
-        .expect("conversations list")
-        .iter()
-        .map(|c| c["external_id"].as_i64().expect("id"))
-        .collect()
-}
-
 /// Creates a conversation from form pairs; returns the conversation object.
 async fn create(srv: &TestServer, company: i64, pairs: &[(&str, &str)]) -> Value {
     let (status, body) = srv.form(Method::POST, &list_path(company), pairs).await;

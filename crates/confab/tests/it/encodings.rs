@@ -8,24 +8,6 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-fn list_path(company: i64) -> String {
-    format!("/p1/companies/{company}/conversations")
-}
-
-fn item_path(company: i64, conversation: i64) -> String {
-    format!("/p1/companies/{company}/conversations/{conversation}")
-}
-
-/// The ids of a list answer, in order.
-fn ids(body: &Value) -> Vec<i64> {
-    body["data"]["conversations"]
-        .as_array()
-        .expect("conversations list")
-        .iter()
-        .map(|c| c["external_id"].as_i64().expect("id"))
-        .collect()
-}
-
 /// A company with a whatsapp channel and three conversations: (company, channel, ids).
 async fn three_conversations(srv: &TestServer) -> (i64, i64, Vec<i64>) {
     let (company, channel, first) = srv.fixture().await;

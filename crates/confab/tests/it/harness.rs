@@ -591,3 +591,23 @@ impl TestServer {
         panic!("deliveries of conversation {conversation} did not settle");
     }
 }
+
+/// The conversations list of a company.
+pub fn list_path(company: i64) -> String {
+    format!("/p1/companies/{company}/conversations")
+}
+
+/// One conversation of a company.
+pub fn item_path(company: i64, conversation: i64) -> String {
+    format!("/p1/companies/{company}/conversations/{conversation}")
+}
+
+/// The conversation ids of a list answer, in order.
+pub fn ids(body: &Value) -> Vec<i64> {
+    body["data"]["conversations"]
+        .as_array()
+        .expect("conversations list")
+        .iter()
+        .map(|c| c["external_id"].as_i64().expect("id"))
+        .collect()
+}
