@@ -340,16 +340,7 @@ async fn deliveries_cut_off_by_kill_9_finish_once_after_restart() {
     let slow = ["--sandbox", "--sandbox-latency", "5s", "--job-lease", "1s"];
     let mut server = serve(&data, &slow).await;
     let base = server.base.clone();
-    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
-    let company = b["data"]["external_id"].as_i64().expect("id");
-    let (_, b) = post_form(
-        &base,
-        &token,
-        &format!("/p1/companies/{company}/channels"),
-        &[("provider", "whatsapp")],
-    )
-    .await;
-    let channel = b["data"]["external_id"].as_i64().expect("id");
+    let (company, channel) = company_with_channel(&base, &token, "whatsapp").await;
     let (s, b) = post_form(
         &base,
         &token,
@@ -592,16 +583,7 @@ async fn every_answered_write_survives_kill_9_under_load() {
     let token = create_user(&data, "alice").await;
     let mut server = serve(&data, &["--sandbox"]).await;
     let base = server.base.clone();
-    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
-    let company = b["data"]["external_id"].as_i64().expect("id");
-    let (_, b) = post_form(
-        &base,
-        &token,
-        &format!("/p1/companies/{company}/channels"),
-        &[("provider", "telegram")],
-    )
-    .await;
-    let channel = b["data"]["external_id"].as_i64().expect("id");
+    let (company, channel) = company_with_channel(&base, &token, "telegram").await;
 
     // Eight writers post as fast as they can; each keeps what the server answered 200 to.
     let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, i64)>::new()));
@@ -752,16 +734,7 @@ async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
         .expect("address")
         .to_owned();
     let secret_text = "very private customer words";
-    let (_, b) = post_form(&base, &token, "/p1/companies", &[("name", "Acme")]).await;
-    let company = b["data"]["external_id"].as_i64().expect("id");
-    let (_, b) = post_form(
-        &base,
-        &token,
-        &format!("/p1/companies/{company}/channels"),
-        &[("provider", "whatsapp")],
-    )
-    .await;
-    let channel = b["data"]["external_id"].as_i64().expect("id");
+    let (company, channel) = company_with_channel(&base, &token, "whatsapp").await;
     post_form(
         &base,
         &token,
@@ -803,4 +776,18 @@ async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
     ] {
         assert!(!logs.contains(needle), "the {what} is in the logs");
     }
+}
+
+/// A company "Acme" with a channel of `provider`, made through the API: (company, channel).
+async fn company_with_channel(base: &str, token: &str, provider: &str) -> (i64, i64) {
+    let (_, b) = post_form(base, token, "/p1/companies", &[("name", "Acme")]).await;
+    let company = b["data"]["external_id"].as_i64().expect("id");
+    let (_, b) = post_form(
+        base,
+        token,
+        &format!("/p1/companies/{company}/channels"),
+        &[("provider", provider)],
+    )
+    .await;
+    (company, b["data"]["external_id"].as_i64().expect("id"))
 }
