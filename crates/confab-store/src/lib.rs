@@ -9,9 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod model;
+mod postgres;
 mod sqlite;
 
 pub use model::*;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in a store call.

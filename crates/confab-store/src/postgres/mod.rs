@@ -1,0 +1,568 @@
+//! The PostgreSQL backend (sqlx): a connection pool shared by every request, so several
+//! confab nodes can serve one database. Queue claims use `FOR UPDATE SKIP LOCKED`, so a
+//! job or webhook event is taken by one node at a time.
+
+use serde_json::{Map, Value};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::{
+    ACK_DELIVERED, ACK_PREPARING, Attachment, Attempt, Channel, Claimed, ClaimedEvent, Company,
+    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
+    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
+    PageRequest, Posted, Store, StoreError, StoreResult, TokenHash, User,
+};
+
+mod attachments;
+mod channels;
+mod companies;
+mod conversations;
+mod delivery;
+mod messages;
+mod outbox;
+mod paging;
+mod users;
+
+use messages::NewMessage;
+
+/// The schema migrations, embedded in the binary; applied under sqlx's advisory lock, so
+/// nodes starting together apply each one once.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// The store on a PostgreSQL database, shared by any number of confab nodes.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`) with up to
+    /// `max_connections` connections, and migrates the schema when needed.
+    ///
+    /// # Errors
+    /// When the URL is malformed, the database cannot be reached or a migration fails.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Database(format!("database URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migrating the schema: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection for reads.
+    async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// A transaction; it commits only when told to and rolls back when dropped, so a
+    /// request that goes away mid-write leaves nothing half done.
+    async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn create_user(
+        &self,
+        name: String,
+        token_hash: TokenHash,
+        now_ms: i64,
+    ) -> StoreResult<User> {
+        let mut tx = self.begin().await?;
+        let out = users::create(&mut tx, &name, &token_hash, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>> {
+        let mut c = self.conn().await?;
+        users::by_token_hash(&mut c, &token_hash).await
+    }
+
+    async fn replace_token(
+        &self,
+        user_id: i64,
+        token_hash: TokenHash,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.begin().await?;
+        let out = users::replace_token(&mut tx, user_id, &token_hash).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn create_company(
+        &self,
+        creator: i64,
+        company: NewCompany,
+        now_ms: i64,
+    ) -> StoreResult<Company> {
+        let mut tx = self.begin().await?;
+        let out = companies::create(&mut tx, creator, &company, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_companies(&self, user_id: i64, page: PageRequest) -> StoreResult<Vec<Company>> {
+        let mut c = self.conn().await?;
+        companies::list_for_member(&mut c, user_id, page).await
+    }
+
+    async fn member_company(&self, user_id: i64, company_id: i64) -> StoreResult<Option<Company>> {
+        let mut c = self.conn().await?;
+        companies::for_member(&mut c, user_id, company_id).await
+    }
+
+    async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        users::is_member(&mut c, company_id, user_id).await
+    }
+
+    async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let out = companies::update(&mut tx, company_id, &patch).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn create_channel(
+        &self,
+        company_id: i64,
+        channel: NewChannel,
+        now_ms: i64,
+    ) -> StoreResult<Channel> {
+        let mut tx = self.begin().await?;
+        let out = channels::create(&mut tx, company_id, &channel, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_channels(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Channel>> {
+        let mut c = self.conn().await?;
+        channels::list(&mut c, company_id, page).await
+    }
+
+    async fn get_channel(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<Channel>> {
+        let mut c = self.conn().await?;
+        channels::get(&mut c, company_id, channel_id).await
+    }
+
+    async fn channel_by_provider(
+        &self,
+        company_id: i64,
+        provider: String,
+    ) -> StoreResult<Option<Channel>> {
+        let mut c = self.conn().await?;
+        channels::by_provider(&mut c, company_id, &provider).await
+    }
+
+    async fn update_channel_settings(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        settings: Map<String, Value>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = channels::merge_settings(&mut tx, company_id, channel_id, settings).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn delete_channel(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = channels::soft_delete(&mut tx, company_id, channel_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_conversations(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Conversation>> {
+        let mut c = self.conn().await?;
+        conversations::list(&mut c, company_id, page).await
+    }
+
+    async fn get_conversation(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Option<Conversation>> {
+        let mut c = self.conn().await?;
+        conversations::get(&mut c, company_id, conversation_id).await
+    }
+
+    async fn start_conversation(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: OutgoingText,
+        now_ms: i64,
+    ) -> StoreResult<Posted> {
+        let mut tx = self.begin().await?;
+        let (conversation, created) =
+            conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
+        let message = NewMessage {
+            income: false,
+            body: &text.body,
+            ack: ACK_PREPARING,
+            send_to_crm: text.send_to_crm,
+            interactive: None,
+        };
+        let message_id = messages::insert(&mut tx, &conversation, &message, now_ms).await?;
+        let job = delivery::enqueue(&mut tx, &channel, conversation.id, message_id, now_ms).await?;
+        let conversation = conversations::get(&mut tx, channel.company_id, conversation.id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        tx.commit().await?;
+        Ok(Posted {
+            conversation,
+            created,
+            message_id,
+            job: Some(job),
+        })
+    }
+
+    async fn receive_message(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        incoming: NewIncoming,
+        now_ms: i64,
+    ) -> StoreResult<Posted> {
+        let mut tx = self.begin().await?;
+        let (conversation, created) =
+            conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
+        let message = NewMessage {
+            income: true,
+            body: &incoming.body,
+            ack: ACK_DELIVERED,
+            send_to_crm: true,
+            interactive: None,
+        };
+        let message_id = messages::insert(&mut tx, &conversation, &message, now_ms).await?;
+        for attachment in &incoming.attachments {
+            let attachment = NewAttachment {
+                conversation_id: conversation.id,
+                ..attachment.clone()
+            };
+            attachments::create(
+                &mut tx,
+                channel.company_id,
+                &attachment,
+                Some(message_id),
+                now_ms,
+            )
+            .await?;
+        }
+        let conversation = conversations::get(&mut tx, channel.company_id, conversation.id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let message = messages::get(&mut tx, channel.company_id, conversation.id, message_id)
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        let event = crate::Event::MessageNew {
+            conversation: conversation.clone(),
+            message,
+        };
+        outbox::record(
+            &mut tx,
+            channel.company_id,
+            Some(conversation.id),
+            &event,
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Posted {
+            conversation,
+            created,
+            message_id,
+            job: None,
+        })
+    }
+
+    async fn set_note(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        note: String,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = conversations::set_note(&mut tx, company_id, conversation_id, &note).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_assignee(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        assignee_id: Option<i64>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out =
+            conversations::set_assignee(&mut tx, company_id, conversation_id, assignee_id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_bitrix_block_openlines(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        enabled: Option<bool>,
+    ) -> StoreResult<Option<Conversation>> {
+        let mut tx = self.begin().await?;
+        let out = conversations::set_bitrix(&mut tx, company_id, conversation_id, enabled).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn conversation_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Vec<Message>> {
+        let mut c = self.conn().await?;
+        messages::all(&mut c, company_id, conversation_id).await
+    }
+
+    async fn list_messages(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        page: MessagePageRequest,
+    ) -> StoreResult<Vec<Message>> {
+        let mut c = self.conn().await?;
+        messages::list(&mut c, company_id, conversation_id, page).await
+    }
+
+    async fn get_message(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+    ) -> StoreResult<Option<Message>> {
+        let mut c = self.conn().await?;
+        messages::get(&mut c, company_id, conversation_id, message_id).await
+    }
+
+    async fn send_message(
+        &self,
+        company_id: i64,
+        message: NewOutgoing,
+        now_ms: i64,
+    ) -> StoreResult<Job> {
+        let mut tx = self.begin().await?;
+        let out = delivery::send(&mut tx, company_id, &message, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn advance_ack(
+        &self,
+        company_id: i64,
+        conversation_id: i64,
+        message_id: i64,
+        ack: i32,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        let mut tx = self.begin().await?;
+        let out = messages::advance_ack(
+            &mut tx,
+            company_id,
+            conversation_id,
+            message_id,
+            ack,
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn get_job(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        job_id: i64,
+    ) -> StoreResult<Option<Job>> {
+        let mut c = self.conn().await?;
+        delivery::get_job(&mut c, company_id, channel_id, job_id).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        let mut tx = self.begin().await?;
+        let out = delivery::claim(&mut tx, now_ms, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        new_lease_until: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = delivery::renew(&mut tx, job_id, lease_until, new_lease_until).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        lease_until: i64,
+        outcome: Outcome,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Job, Message)>> {
+        let mut tx = self.begin().await?;
+        let out = delivery::finish(&mut tx, job_id, lease_until, &outcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_contact_reachable(
+        &self,
+        channel_id: i64,
+        sender_external_id: String,
+        reachable: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let out =
+            channels::set_contact_reachable(&mut tx, channel_id, &sender_external_id, reachable)
+                .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_channel_state(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        event: String,
+        state: String,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        if !channels::set_state(&mut tx, company_id, channel_id, &state).await? {
+            return Ok(false);
+        }
+        let announce = crate::Event::System {
+            channel_id,
+            event,
+            at_ms: now_ms,
+        };
+        outbox::record(&mut tx, company_id, None, &announce, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {
+        let mut c = self.conn().await?;
+        let mut stats = delivery::queue_stats(&mut c, now_ms).await?;
+        stats.db_connections_idle = i64::try_from(self.pool.num_idle()).unwrap_or(i64::MAX);
+        Ok(stats)
+    }
+
+    async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let out = outbox::record(&mut tx, company_id, None, &event, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn claim_webhook_events(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedEvent>> {
+        let mut tx = self.begin().await?;
+        let out = outbox::claim(&mut tx, now_ms, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        event_id: i64,
+        lease_until: i64,
+        attempt: Attempt,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = outbox::record_attempt(&mut tx, event_id, lease_until, &attempt, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_webhook_events(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<OutboxEvent>> {
+        let mut c = self.conn().await?;
+        outbox::list(&mut c, company_id, page).await
+    }
+
+    async fn resend_webhook_event(
+        &self,
+        company_id: i64,
+        event_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<OutboxEvent>> {
+        let mut tx = self.begin().await?;
+        let out = outbox::resend(&mut tx, company_id, event_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn create_attachment(
+        &self,
+        company_id: i64,
+        attachment: NewAttachment,
+        now_ms: i64,
+    ) -> StoreResult<Attachment> {
+        let mut tx = self.begin().await?;
+        let out = attachments::create(&mut tx, company_id, &attachment, None, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn get_attachment(
+        &self,
+        company_id: i64,
+        attachment_id: i64,
+    ) -> StoreResult<Option<Attachment>> {
+        let mut c = self.conn().await?;
+        attachments::get(&mut c, company_id, attachment_id).await
+    }
+}
