@@ -1,11 +1,16 @@
-//! Attachment bytes in object storage (a local directory by default; S3 later), written
-//! from spooled files in chunks so no upload is held in memory whole.
+//! Attachment bytes in object storage (a local directory by default, or S3-compatible
+//! storage shared by several nodes), written from spooled files in chunks so no upload is
+//! held in memory whole, and read back as streams.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context;
+use futures_util::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::ObjectStoreExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::prefix::PrefixStore;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
@@ -18,6 +23,48 @@ pub struct Blobs {
 }
 
 impl Blobs {
+    /// The storage `blob_url` names: `s3://bucket[/prefix]`, configured by the usual
+    /// `AWS_*` variables, or `blobs/` in `data_dir` when it is unset.
+    ///
+    /// # Errors
+    /// When the URL is not understood or the local directory cannot be used.
+    pub fn open(blob_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        match blob_url {
+            None => Self::local(&data_dir.join("blobs")),
+            Some(url) => Self::s3(url),
+        }
+    }
+
+    /// Blobs in an S3-compatible bucket, under the URL's path as a prefix.
+    ///
+    /// # Errors
+    /// When the URL is not `s3://bucket[/prefix]` or the settings are incomplete.
+    pub fn s3(url: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url).with_context(|| format!("--blob-url {url:?}"))?;
+        if parsed.scheme() != "s3" {
+            anyhow::bail!(
+                "--blob-url {url:?}: unsupported scheme {:?}; use s3://bucket/prefix, or leave \
+                 it unset for the data dir",
+                parsed.scheme()
+            );
+        }
+        let bucket = parsed
+            .host_str()
+            .filter(|b| !b.is_empty())
+            .with_context(|| format!("--blob-url {url:?} names no bucket"))?;
+        let s3 = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()
+            .with_context(|| format!("--blob-url {url:?}"))?;
+        let prefix = parsed.path().trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix))
+        };
+        Ok(Self { store })
+    }
+
     /// Blobs in a local directory (created when missing).
     ///
     /// # Errors
@@ -78,5 +125,21 @@ impl Blobs {
             .await?
             .bytes()
             .await?)
+    }
+
+    /// The keys of every blob under `prefix` (`""` for all), sorted.
+    ///
+    /// # Errors
+    /// When the store cannot be listed.
+    pub async fn keys(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let prefix = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
+        let mut keys: Vec<String> = self
+            .store
+            .list(prefix.as_ref())
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await?;
+        keys.sort();
+        Ok(keys)
     }
 }

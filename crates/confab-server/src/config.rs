@@ -15,6 +15,22 @@ pub struct Config {
     #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
     pub data_dir: PathBuf,
 
+    /// PostgreSQL database to use instead of the embedded SQLite one in the data dir
+    /// (`postgres://user:password@host:port/database`). Several servers may share one.
+    #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most connections this server opens to PostgreSQL.
+    #[arg(long, env = "CONFAB_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+
+    /// Where attachment files are stored: unset for `blobs/` in the data dir, or
+    /// `s3://bucket/prefix` for S3-compatible storage, configured by the usual `AWS_*`
+    /// variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION`, `AWS_ALLOW_HTTP`).
+    #[arg(long, env = "CONFAB_BLOB_URL")]
+    pub blob_url: Option<String>,
+
     /// Simulate every messenger: channels of any provider use the sandbox connector, and
     /// the `/sandbox/...` endpoints are served.
     #[arg(long, env = "CONFAB_SANDBOX")]
@@ -101,6 +117,9 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database_url: None,
+            database_max_connections: 16,
+            blob_url: None,
             sandbox: false,
             allow_private_urls: false,
             max_body_size: 2 * 1024 * 1024,

@@ -80,11 +80,16 @@ impl AppState {
     ///
     /// # Errors
     /// When any of them cannot be opened.
-    pub fn open(config: Config) -> anyhow::Result<Self> {
-        let store = confab_store::open_data_dir(&config.data_dir)?;
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = confab_store::open(
+            config.database_url.as_deref(),
+            &config.data_dir,
+            config.database_max_connections,
+        )
+        .await?;
         // Installs the metrics recorder before anything records.
         ops::prometheus();
-        let blobs = blobs::Blobs::local(&config.data_dir.join("blobs"))?;
+        let blobs = blobs::Blobs::open(config.blob_url.as_deref(), &config.data_dir)?;
         let tmp_dir = config.data_dir.join("tmp");
         // Spooled uploads of a previous run that died mid-request are garbage now.
         if tmp_dir.exists() {
@@ -121,7 +126,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&config)?;
-    let state = AppState::open(config)?;
+    let state = AppState::open(config).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     // Bound before any task starts, so a failed bind leaves nothing running.
     let admin_listener = match state.config.admin_listen {

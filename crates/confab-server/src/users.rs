@@ -6,13 +6,18 @@ use confab_store::User;
 
 use crate::domain::{time::now_ms, token};
 
-/// Creates a user in the data dir's database (whether or not a server runs on it) and
-/// returns it with its API token, which is shown only this once.
+/// Creates a user in the server's database (PostgreSQL at `database_url`, else the data
+/// dir's SQLite file), whether or not a server runs on it, and returns it with its API
+/// token, which is shown only this once.
 ///
 /// # Errors
 /// When the database cannot be opened or written.
-pub async fn create_user(data_dir: &Path, name: &str) -> anyhow::Result<(User, String)> {
-    let store = confab_store::open_data_dir(data_dir)?;
+pub async fn create_user(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    name: &str,
+) -> anyhow::Result<(User, String)> {
+    let store = confab_store::open(database_url, data_dir, 1).await?;
     let token = token::generate();
     let user = store
         .create_user(name.to_owned(), token::hash(&token), now_ms())
@@ -25,8 +30,12 @@ pub async fn create_user(data_dir: &Path, name: &str) -> anyhow::Result<(User, S
 ///
 /// # Errors
 /// When there is no such user, or the database cannot be opened or written.
-pub async fn rotate_token(data_dir: &Path, user_id: i64) -> anyhow::Result<(User, String)> {
-    let store = confab_store::open_data_dir(data_dir)?;
+pub async fn rotate_token(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    user_id: i64,
+) -> anyhow::Result<(User, String)> {
+    let store = confab_store::open(database_url, data_dir, 1).await?;
     let token = token::generate();
     let user = store
         .replace_token(user_id, token::hash(&token))

@@ -59,6 +59,38 @@ pub fn open_data_dir(data_dir: &Path) -> StoreResult<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(data_dir)?))
 }
 
+/// Opens the store a server is configured with: PostgreSQL when `database_url` is given
+/// (`postgres://` or `postgresql://`, with up to `max_connections` pooled connections),
+/// otherwise the embedded SQLite database in `data_dir`.
+///
+/// # Errors
+/// When the URL names another kind of database, or the database cannot be reached,
+/// opened or migrated.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    max_connections: u32,
+) -> StoreResult<Arc<dyn Store>> {
+    match database_url {
+        None => {
+            let data_dir = data_dir.to_owned();
+            tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
+                .await
+                .map_err(|e| StoreError::Database(format!("opening the store failed: {e}")))?
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+        }
+        Some(url) => {
+            let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+            Err(StoreError::Database(format!(
+                "--database-url: unsupported scheme {scheme:?}; use postgres://user:password@host/database, \
+                 or leave it unset for the embedded SQLite database"
+            )))
+        }
+    }
+}
+
 /// The database, as the domain sees it. One implementation per backend.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -69,6 +69,9 @@ enum UserCommand {
         /// The data dir of the server the user is for.
         #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
         data_dir: PathBuf,
+        /// The server's PostgreSQL database, when it runs on one.
+        #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
 }
 
@@ -82,6 +85,9 @@ enum TokenCommand {
         /// The data dir of the server the user is for.
         #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
         data_dir: PathBuf,
+        /// The server's PostgreSQL database, when it runs on one.
+        #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
 }
 
@@ -138,22 +144,36 @@ async fn local(command: Command) -> anyhow::Result<()> {
         }
         Command::Serve(config) => serve(config).await,
         Command::User {
-            command: UserCommand::Create { name, data_dir },
+            command:
+                UserCommand::Create {
+                    name,
+                    data_dir,
+                    database_url,
+                },
         } => {
             if name.trim().is_empty() {
                 anyhow::bail!("--name must not be blank");
             }
-            let (_user, token) = confab_server::users::create_user(&data_dir, &name).await?;
+            let (_user, token) =
+                confab_server::users::create_user(&data_dir, database_url.as_deref(), &name)
+                    .await?;
             println!("{token}");
             Ok(())
         }
         Command::User {
             command:
                 UserCommand::Token {
-                    command: TokenCommand::Rotate { user, data_dir },
+                    command:
+                        TokenCommand::Rotate {
+                            user,
+                            data_dir,
+                            database_url,
+                        },
                 },
         } => {
-            let (_user, token) = confab_server::users::rotate_token(&data_dir, user).await?;
+            let (_user, token) =
+                confab_server::users::rotate_token(&data_dir, database_url.as_deref(), user)
+                    .await?;
             println!("{token}");
             Ok(())
         }

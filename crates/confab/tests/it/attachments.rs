@@ -162,6 +162,7 @@ async fn assert_stored(
 ) {
     let stored = srv
         .store()
+        .await
         .get_attachment(company, id)
         .await
         .expect("read attachment")
@@ -175,13 +176,14 @@ async fn assert_stored(
     assert_eq!(stored.source_url.as_deref(), source_url);
     let prefix = format!("attachments/{company}/{conversation}/");
     assert!(stored.blob_key.starts_with(&prefix), "{}", stored.blob_key);
-    let blob = srv.data_dir().join("blobs").join(&stored.blob_key);
     assert!(
-        srv.attachment_files(company, conversation).contains(&blob),
+        srv.attachment_blobs(company, conversation)
+            .await
+            .contains(&stored.blob_key),
         "{} not in the conversation's folder",
-        blob.display()
+        stored.blob_key
     );
-    let on_disk = std::fs::read(&blob).expect("read blob");
+    let on_disk = srv.read_blob(&stored.blob_key).await;
     assert!(
         on_disk == bytes,
         "stored bytes differ from the uploaded bytes"
@@ -197,11 +199,10 @@ fn assert_nothing_spooled(srv: &TestServer) {
     );
 }
 
-#[track_caller]
-fn assert_no_blobs(srv: &TestServer) {
+async fn assert_no_blobs(srv: &TestServer) {
     assert_eq!(
-        srv.blob_files(),
-        Vec::<std::path::PathBuf>::new(),
+        srv.blob_keys().await,
+        Vec::<String>::new(),
         "blobs were stored"
     );
 }
@@ -230,7 +231,7 @@ async fn curl_style_upload_stores_the_bytes() {
         &bytes,
     )
     .await;
-    assert_eq!(srv.attachment_files(company, conversation).len(), 1);
+    assert_eq!(srv.attachment_blobs(company, conversation).await.len(), 1);
     assert_nothing_spooled(&srv);
 
     // A second upload is a new attachment with a new id and its own blob.
@@ -261,7 +262,7 @@ async fn curl_style_upload_stores_the_bytes() {
         &bytes,
     )
     .await;
-    assert_eq!(srv.attachment_files(company, conversation).len(), 2);
+    assert_eq!(srv.attachment_blobs(company, conversation).await.len(), 2);
     assert_nothing_spooled(&srv);
 }
 
@@ -341,7 +342,7 @@ async fn php_style_upload_with_and_without_filename() {
         &stream,
     )
     .await;
-    assert_eq!(srv.attachment_files(company, conversation).len(), 2);
+    assert_eq!(srv.attachment_blobs(company, conversation).await.len(), 2);
     assert_nothing_spooled(&srv);
 }
 
@@ -476,7 +477,7 @@ async fn file_url_via_form_and_json() {
         REPORT,
     )
     .await;
-    assert_eq!(srv.attachment_files(company, conversation).len(), 3);
+    assert_eq!(srv.attachment_blobs(company, conversation).await.len(), 3);
     assert_nothing_spooled(&srv);
 }
 
@@ -497,13 +498,14 @@ async fn file_url_follows_a_redirect() {
     assert_eq!(files.hits(), 2, "the redirect and its target");
     let stored = srv
         .store()
+        .await
         .get_attachment(company, id)
         .await
         .expect("read")
         .expect("stored");
     assert_eq!(stored.mime_type, "application/pdf");
     assert_eq!(stored.source_url.as_deref(), Some(url.as_str()));
-    let on_disk = std::fs::read(srv.data_dir().join("blobs").join(&stored.blob_key)).expect("blob");
+    let on_disk = srv.read_blob(&stored.blob_key).await;
     assert!(on_disk == REPORT, "the redirect target's bytes are stored");
 }
 
@@ -540,7 +542,7 @@ async fn file_url_that_fails_is_a_400() {
         "{b}"
     );
 
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -578,7 +580,7 @@ async fn loopback_file_urls_are_refused_by_default() {
         assert_param_error(s, &b, 400, "file_url");
     }
     assert_eq!(files.hits(), 0, "the guard let a request through");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 
     // The same target is fetched once the flag is on, so the refusals above were the guard.
@@ -627,7 +629,7 @@ async fn bad_file_urls_are_400_naming_file_url() {
         .json(Method::POST, &path, json!({"file_url": {"a": 1}}))
         .await;
     assert_param_error(s, &b, 400, "file_url");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
 }
 
 #[tokio::test]
@@ -655,7 +657,7 @@ async fn file_and_file_url_together_are_refused() {
     assert_param_error(s, &b, 400, "file");
 
     assert_eq!(files.hits(), 0, "nothing is fetched for a refused request");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -690,7 +692,7 @@ async fn neither_file_nor_file_url_is_a_400_naming_file() {
         .await;
     assert_param_error(s, &b, 400, "file");
 
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -706,7 +708,7 @@ async fn upload_over_the_limit_is_413_and_nothing_is_kept() {
         .await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["status"], "error", "{body}");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 
     // PHP style, with the part's Content-Length telling the truth.
@@ -726,7 +728,7 @@ async fn upload_over_the_limit_is_413_and_nothing_is_kept() {
     )
     .await;
     assert_eq!(status, 413, "{body}");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 
     // Exactly the limit is fine.
@@ -742,7 +744,7 @@ async fn upload_over_the_limit_is_413_and_nothing_is_kept() {
         &bytes,
     )
     .await;
-    assert_eq!(srv.blob_files().len(), 1);
+    assert_eq!(srv.blob_keys().await.len(), 1);
     assert_nothing_spooled(&srv);
 }
 
@@ -761,7 +763,7 @@ async fn large_upload_over_the_limit_gets_its_413() {
         )
         .await;
     assert_eq!(status, 413, "{body}");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -781,7 +783,7 @@ async fn file_url_over_the_limit_is_413_and_nothing_is_kept() {
         let (status, body) = srv.form(Method::POST, &path, &[("file_url", &url)]).await;
         assert_eq!(status, 413, "{url}: {body}");
         assert_eq!(body["status"], "error", "{body}");
-        assert_no_blobs(&srv);
+        assert_no_blobs(&srv).await;
         assert_nothing_spooled(&srv);
     }
     assert_eq!(files.hits(), 2);
@@ -800,7 +802,7 @@ async fn file_url_over_the_limit_is_413_and_nothing_is_kept() {
         )
         .await;
     }
-    assert_eq!(srv.blob_files().len(), 2);
+    assert_eq!(srv.blob_keys().await.len(), 2);
     assert_nothing_spooled(&srv);
 }
 
@@ -844,7 +846,7 @@ async fn unknown_or_foreign_conversation_is_404() {
             "{path}"
         );
     }
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 
     // The same uploads land where they belong when addressed right.
@@ -866,11 +868,16 @@ async fn unknown_or_foreign_conversation_is_404() {
     )
     .await;
     assert_eq!(
-        srv.attachment_files(company, conversation),
-        Vec::<std::path::PathBuf>::new()
+        srv.attachment_blobs(company, conversation).await,
+        Vec::<String>::new()
     );
     // The attachment is not visible through the other company.
-    let seen = srv.store().get_attachment(company, id).await.expect("read");
+    let seen = srv
+        .store()
+        .await
+        .get_attachment(company, id)
+        .await
+        .expect("read");
     assert_eq!(seen, None);
 }
 
@@ -890,7 +897,7 @@ async fn upload_needs_a_token() {
         .upload_as("wrong", company, conversation, "a.png", binary(10))
         .await;
     assert_eq!(s, 401, "{b}");
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -917,7 +924,7 @@ async fn file_url_that_times_out_is_a_400() {
         "the timeout was not applied"
     );
     assert_eq!(files.hits(), 1);
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }
 
@@ -1008,6 +1015,6 @@ async fn malformed_multipart_is_a_400_and_leaves_nothing() {
     assert_eq!(s, 400, "{b}");
     assert_eq!(b["status"], "error", "{b}");
 
-    assert_no_blobs(&srv);
+    assert_no_blobs(&srv).await;
     assert_nothing_spooled(&srv);
 }

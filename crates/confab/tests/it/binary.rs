@@ -19,6 +19,7 @@ async fn create_user(data_dir: &Path, name: &str) -> String {
     let out = Command::new(BIN)
         .args(["user", "create", "--name", name, "--data-dir"])
         .arg(data_dir)
+        .envs(crate::backend::env_for(data_dir).await)
         .env("RUST_LOG", "warn")
         .output()
         .await
@@ -44,6 +45,7 @@ async fn serve(data_dir: &Path, extra: &[&str]) -> Serve {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .envs(crate::backend::env_for(data_dir).await)
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -152,6 +154,7 @@ async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
+        .envs(crate::backend::env_for(&data).await)
         .output()
         .await
         .expect("run second serve");
@@ -268,6 +271,7 @@ async fn env_vars_configure_serve() {
         .arg("serve")
         .env("CONFAB_LISTEN", "127.0.0.1:0")
         .env("CONFAB_DATA_DIR", &data)
+        .envs(crate::backend::env_for(&data).await)
         .env("CONFAB_SANDBOX", "true")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -461,7 +465,10 @@ async fn deliveries_cut_off_by_kill_9_finish_once_after_restart() {
 
     // Each job was handed to a connector at most twice: once by the killed server (its
     // lease renewed while the send ran, never re-claimed), once after the restart.
-    let store = confab_store::open_data_dir(&data).expect("open store");
+    let location = crate::backend::location_for(&data).await;
+    let store = confab_store::open(location.database_url.as_deref(), &data, 1)
+        .await
+        .expect("open store");
     for job in &jobs {
         let stored = store
             .get_job(company, channel, *job)
@@ -549,6 +556,7 @@ async fn token_rotation_revokes_the_old_token_at_once() {
     let out = Command::new(BIN)
         .args(["user", "token", "rotate", "--user", "1", "--data-dir"])
         .arg(&data)
+        .envs(crate::backend::env_for(&data).await)
         .output()
         .await
         .expect("run rotate");
@@ -567,6 +575,7 @@ async fn token_rotation_revokes_the_old_token_at_once() {
     let out = Command::new(BIN)
         .args(["user", "token", "rotate", "--user", "99", "--data-dir"])
         .arg(&data)
+        .envs(crate::backend::env_for(&data).await)
         .output()
         .await
         .expect("run rotate");
@@ -716,6 +725,7 @@ async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
             "--data-dir",
         ])
         .arg(&data)
+        .envs(crate::backend::env_for(&data).await)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -40,9 +40,14 @@ impl TestServer {
         let mut config = Config::for_data_dir(dir.path().join("data"));
         config.sandbox = true;
         adjust(&mut config);
-        let (user, token) = confab_server::users::create_user(&config.data_dir, "tester")
-            .await
-            .expect("create user");
+        crate::backend::configure(&mut config).await;
+        let (user, token) = confab_server::users::create_user(
+            &config.data_dir,
+            config.database_url.as_deref(),
+            "tester",
+        )
+        .await
+        .expect("create user");
         let mut server = Self {
             base: String::new(),
             token,
@@ -107,9 +112,13 @@ impl TestServer {
 
     /// Creates another user on the same database; returns (id, token).
     pub async fn new_user(&self, name: &str) -> (i64, String) {
-        let (user, token) = confab_server::users::create_user(&self.config.data_dir, name)
-            .await
-            .expect("create user");
+        let (user, token) = confab_server::users::create_user(
+            &self.config.data_dir,
+            self.config.database_url.as_deref(),
+            name,
+        )
+        .await
+        .expect("create user");
         (user.id, token)
     }
 
@@ -298,21 +307,42 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
 }
 
 impl TestServer {
-    /// The store of the server's data dir, opened beside the running server (for reading
-    /// back what a request stored).
-    pub fn store(&self) -> std::sync::Arc<dyn confab_store::Store> {
-        confab_store::open_data_dir(&self.config.data_dir).expect("open store")
+    /// The server's store, opened beside the running server (for reading back what a
+    /// request stored).
+    pub async fn store(&self) -> std::sync::Arc<dyn confab_store::Store> {
+        confab_store::open(
+            self.config.database_url.as_deref(),
+            &self.config.data_dir,
+            2,
+        )
+        .await
+        .expect("open store")
     }
 
-    /// Every file in blob storage.
-    pub fn blob_files(&self) -> Vec<PathBuf> {
-        files_under(&self.config.data_dir.join("blobs"))
+    /// The server's blob storage (its data dir's `blobs/`, or its S3 prefix).
+    pub fn blobs(&self) -> confab_server::blobs::Blobs {
+        confab_server::blobs::Blobs::open(self.config.blob_url.as_deref(), &self.config.data_dir)
+            .expect("open blob storage")
     }
 
-    /// The blob files of one conversation's attachments.
-    pub fn attachment_files(&self, company: i64, conversation: i64) -> Vec<PathBuf> {
-        let dir = self.config.data_dir.join("blobs").join("attachments");
-        files_under(&dir.join(company.to_string()).join(conversation.to_string()))
+    /// The key of every blob in storage.
+    pub async fn blob_keys(&self) -> Vec<String> {
+        self.blobs().keys("").await.expect("list blobs")
+    }
+
+    /// The blob keys of one conversation's attachments.
+    pub async fn attachment_blobs(&self, company: i64, conversation: i64) -> Vec<String> {
+        let prefix = format!("attachments/{company}/{conversation}");
+        self.blobs().keys(&prefix).await.expect("list blobs")
+    }
+
+    /// A blob's bytes.
+    pub async fn read_blob(&self, key: &str) -> Vec<u8> {
+        self.blobs()
+            .read_all(key)
+            .await
+            .expect("read blob")
+            .to_vec()
     }
 
     /// Files left in the upload spool dir.
@@ -411,6 +441,7 @@ impl TestServer {
         conversation: i64,
     ) -> Vec<confab_store::Message> {
         self.store()
+            .await
             .conversation_messages(company, conversation)
             .await
             .expect("read messages")
@@ -577,7 +608,7 @@ impl TestServer {
     /// Waits (bounded) until every outgoing message of the conversation has finished its
     /// delivery steps (ack 2 or more), so background work no longer changes it.
     pub async fn settle_deliveries(&self, company: i64, conversation: i64) {
-        let store = self.store();
+        let store = self.store().await;
         for _ in 0..500 {
             let messages = store
                 .conversation_messages(company, conversation)

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test starts the real server on a free loopback
 //! port with its own temp data dir and talks HTTP to it.
 
+mod backend;
 mod harness;
 mod isolation;
 

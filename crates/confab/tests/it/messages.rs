@@ -1622,6 +1622,7 @@ async fn a_delivery_slower_than_the_job_lease_still_finishes_once() {
     // delivery of the same job started.
     let stored = srv
         .store()
+        .await
         .get_job(company, channel, job)
         .await
         .expect("read job")

@@ -177,7 +177,7 @@ async fn snapshot(srv: &TestServer, a: &Tenant) -> Vec<String> {
         assert_eq!(s, 200, "{path}: {b}");
         seen.push(format!("{path} {b}"));
     }
-    let store = srv.store();
+    let store = srv.store().await;
     let company = store
         .member_company(a.user_id, a.company)
         .await
@@ -203,9 +203,9 @@ async fn snapshot(srv: &TestServer, a: &Tenant) -> Vec<String> {
     seen.push(format!("{conversation:?}"));
     seen.push(format!("{messages:?}"));
     seen.push(format!("{attachment:?}"));
-    for file in srv.attachment_files(a.company, a.conversation) {
-        let bytes = std::fs::read(&file).expect("blob");
-        seen.push(format!("{} {bytes:?}", file.display()));
+    for key in srv.attachment_blobs(a.company, a.conversation).await {
+        let bytes = srv.read_blob(&key).await;
+        seen.push(format!("{key} {bytes:?}"));
     }
     seen
 }
@@ -427,7 +427,7 @@ async fn another_users_ids_are_not_found_and_nothing_changes() {
     // Deliveries run in the background; wait for A's to settle so only B could change A.
     srv.settle_deliveries(a.company, a.conversation).await;
     let before = snapshot(&srv, &a).await;
-    let b_blobs = srv.attachment_files(b.company, b.conversation);
+    let b_blobs = srv.attachment_blobs(b.company, b.conversation).await;
     assert_eq!(b_blobs.len(), 1);
 
     for (method, path, body, what) in attempts(&a, &b) {
@@ -456,10 +456,10 @@ async fn another_users_ids_are_not_found_and_nothing_changes() {
     let after = snapshot(&srv, &a).await;
     assert_eq!(before, after, "A's data changed");
     // Only the two legitimate blobs exist, and no spool file is left behind.
-    let mut blobs = srv.attachment_files(a.company, a.conversation);
+    let mut blobs = srv.attachment_blobs(a.company, a.conversation).await;
     assert_eq!(blobs.len(), 1);
     blobs.extend(b_blobs);
-    assert_eq!(srv.blob_files(), {
+    assert_eq!(srv.blob_keys().await, {
         blobs.sort();
         blobs
     });
