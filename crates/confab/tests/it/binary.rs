@@ -15,7 +15,7 @@ use crate::harness::call;
 const BIN: &str = env!("CARGO_BIN_EXE_confab");
 
 /// `confab user create`; returns the token it printed.
-async fn create_user(data_dir: &Path, name: &str) -> String {
+pub async fn create_user(data_dir: &Path, name: &str) -> String {
     let out = Command::new(BIN)
         .args(["user", "create", "--name", name, "--data-dir"])
         .arg(data_dir)
@@ -36,16 +36,26 @@ async fn create_user(data_dir: &Path, name: &str) -> String {
 }
 
 /// A running `confab serve` and the base URL it announced.
-struct Serve {
-    child: Child,
-    base: String,
+pub struct Serve {
+    pub child: Child,
+    pub base: String,
 }
 
 async fn serve(data_dir: &Path, extra: &[&str]) -> Serve {
+    serve_with(data_dir, crate::backend::env_for(data_dir).await, extra).await
+}
+
+/// `confab serve` on `data_dir` with extra variables `env` (the database and blob storage
+/// it shares with other nodes) and extra flags.
+pub async fn serve_with(
+    data_dir: &Path,
+    env: Vec<(&'static str, String)>,
+    extra: &[&str],
+) -> Serve {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .envs(crate::backend::env_for(data_dir).await)
+        .envs(env)
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

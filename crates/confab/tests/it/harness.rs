@@ -1,5 +1,7 @@
 //! `TestServer`: a real confab server in-process on 127.0.0.1:0 with a temp data dir,
 //! a user and its token, and helpers that return (status, JSON body).
+//!
+//! With `CONFAB_TEST_DATABASE_URL` set, servers run on PostgreSQL (see `backend.rs`).
 
 #![allow(dead_code)]
 

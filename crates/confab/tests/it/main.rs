@@ -13,6 +13,7 @@ mod companies;
 mod conversations;
 mod encodings;
 mod messages;
+mod multinode;
 mod openapi;
 mod operations;
 mod pagination;
