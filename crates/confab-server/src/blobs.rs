@@ -10,10 +10,10 @@ use futures_util::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::ObjectStoreExt;
 use object_store::aws::AmazonS3Builder;
-use object_store::prefix::PrefixStore;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use tokio::io::AsyncWriteExt;
 
 /// Where attachment bytes live.

@@ -45,7 +45,7 @@ impl TestServer {
         config.sandbox = true;
         config.sandbox_latency = Duration::from_millis(20);
         adjust(&mut config);
-        let (user, token) = confab_server::users::create_user(&config.data_dir, "tester")
+        let (user, token) = confab_server::users::create_user(&config.data_dir, None, "tester")
             .await
             .expect("create user");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -79,7 +79,7 @@ impl TestServer {
 
     /// Creates another user of the same database; returns (id, token).
     pub async fn new_user(&self, name: &str) -> (i64, String) {
-        let (user, token) = confab_server::users::create_user(&self.config.data_dir, name)
+        let (user, token) = confab_server::users::create_user(&self.config.data_dir, None, name)
             .await
             .expect("create user");
         (user.id, token)

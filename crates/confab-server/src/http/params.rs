@@ -321,13 +321,22 @@ impl Params {
         self.values.get(name).filter(|v| !v.is_null())
     }
 
-    /// A string parameter; numbers and booleans are taken as their text.
+    /// A string parameter; numbers and booleans are taken as their text. NUL characters
+    /// are refused: PostgreSQL text cannot hold them, and both stores must take the same
+    /// input.
     pub fn optional_str(&self, name: &str) -> ApiResult<Option<String>> {
         let Some(value) = self.values.get(name) else {
             return Ok(None);
         };
         Ok(match single(name, value)? {
             None => None,
+            Some(Value::String(s)) if s.contains('\0') => {
+                return Err(ApiError::invalid_with(
+                    name,
+                    "nul_character",
+                    "must not contain NUL (U+0000) characters",
+                ));
+            }
             Some(Value::String(s)) => Some(s.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             Some(Value::Bool(b)) => Some(b.to_string()),

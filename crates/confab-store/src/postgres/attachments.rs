@@ -1,12 +1,30 @@
-//! TODO(postgres): port of sqlite/attachments.rs.
+//! Attachments.
 
-#![allow(dead_code, unused_variables, unused_imports)]
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 
-use serde_json::{Map, Value};
-use sqlx::PgConnection;
+use crate::{Attachment, NewAttachment, StoreResult};
 
-use crate::*;
+const COLUMNS: &str = "id, company_id, conversation_id, message_id, file_name, mime_type, size, \
+     blob_key, source_url, created_at";
 
+/// An attachment from a row of [`COLUMNS`].
+fn from_row(r: &PgRow) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: r.try_get(0)?,
+        company_id: r.try_get(1)?,
+        conversation_id: r.try_get(2)?,
+        message_id: r.try_get(3)?,
+        file_name: r.try_get(4)?,
+        mime_type: r.try_get(5)?,
+        size: r.try_get(6)?,
+        blob_key: r.try_get(7)?,
+        source_url: r.try_get(8)?,
+        created_at_ms: r.try_get(9)?,
+    })
+}
+
+/// Inserts an attachment, bound to `message_id` when it arrives with a message.
 pub(super) async fn create(
     conn: &mut PgConnection,
     company_id: i64,
@@ -14,22 +32,75 @@ pub(super) async fn create(
     message_id: Option<i64>,
     now_ms: i64,
 ) -> StoreResult<Attachment> {
-    todo!("postgres")
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attachments
+           (company_id, conversation_id, message_id, file_name, mime_type, size, blob_key,
+            source_url, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING id",
+    )
+    .bind(company_id)
+    .bind(new.conversation_id)
+    .bind(message_id)
+    .bind(&new.file_name)
+    .bind(&new.mime_type)
+    .bind(new.size)
+    .bind(&new.blob_key)
+    .bind(&new.source_url)
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Attachment {
+        id,
+        company_id,
+        conversation_id: new.conversation_id,
+        message_id,
+        file_name: new.file_name.clone(),
+        mime_type: new.mime_type.clone(),
+        size: new.size,
+        blob_key: new.blob_key.clone(),
+        source_url: new.source_url.clone(),
+        created_at_ms: now_ms,
+    })
 }
 
+/// The company's attachment `id`.
 pub(super) async fn get(
     conn: &mut PgConnection,
     company_id: i64,
     id: i64,
 ) -> StoreResult<Option<Attachment>> {
-    todo!("postgres")
+    let sql = format!("SELECT {COLUMNS} FROM attachments WHERE company_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(company_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
+/// The attachments bound to any of `message_ids` in one conversation, in upload order.
 pub(super) async fn of_messages(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: i64,
     message_ids: &[i64],
 ) -> StoreResult<Vec<Attachment>> {
-    todo!("postgres")
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The ids go as one array parameter, so every page size shares one prepared
+    // statement; the scan is the conversation's range of attachments_by_conversation.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attachments
+         WHERE company_id = $1 AND conversation_id = $2 AND message_id = ANY($3)
+         ORDER BY id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(company_id)
+        .bind(conversation_id)
+        .bind(message_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
 }

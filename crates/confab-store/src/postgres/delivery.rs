@@ -1,21 +1,81 @@
-//! TODO(postgres): port of sqlite/delivery.rs.
+//! Outgoing messages and their delivery jobs: enqueue in the sender's transaction, claim
+//! with `FOR UPDATE SKIP LOCKED` and a lease, finish once.
 
-#![allow(dead_code, unused_variables, unused_imports)]
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
-use serde_json::{Map, Value};
-use sqlx::PgConnection;
+use super::conversations;
+use super::messages::{self, NewMessage};
+use super::outbox;
+use crate::{
+    Channel, Claimed, Job, JobState, Message, NewOutgoing, Outcome, QueueStats, StoreError,
+    StoreResult,
+};
 
-use crate::*;
+/// The columns [`job_from_row`] reads, over `jobs j JOIN channels c`. A macro so every
+/// statement stays one `&'static str`.
+macro_rules! job_columns {
+    () => {
+        "j.id, j.company_id, j.channel_id, c.provider, j.conversation_id, j.message_id, \
+         j.state, j.reason, j.attempts, j.created_at, j.executed_at"
+    };
+}
 
+fn job_from_row(r: &PgRow) -> sqlx::Result<Job> {
+    let state: String = r.try_get("state")?;
+    Ok(Job {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        channel_id: r.try_get("channel_id")?,
+        channel_type: r.try_get("provider")?,
+        conversation_id: r.try_get("conversation_id")?,
+        message_id: r.try_get("message_id")?,
+        state: JobState::from_db(&state),
+        reason: r.try_get("reason")?,
+        attempts: i64::from(r.try_get::<i32, _>("attempts")?),
+        created_at_ms: r.try_get("created_at")?,
+        executed_at_ms: r.try_get("executed_at")?,
+    })
+}
+
+/// A job of the company's channel.
 pub(super) async fn get_job(
     conn: &mut PgConnection,
     company_id: i64,
     channel_id: i64,
     job_id: i64,
 ) -> StoreResult<Option<Job>> {
-    todo!("postgres")
+    Ok(sqlx::query(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs j JOIN channels c ON c.id = j.channel_id
+         WHERE j.company_id = $1 AND j.channel_id = $2 AND j.id = $3"
+    ))
+    .bind(company_id)
+    .bind(channel_id)
+    .bind(job_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| job_from_row(&r))
+    .transpose()?)
 }
 
+async fn job_by_id(conn: &mut PgConnection, job_id: i64) -> StoreResult<Job> {
+    sqlx::query(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs j JOIN channels c ON c.id = j.channel_id WHERE j.id = $1"
+    ))
+    .bind(job_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| job_from_row(&r))
+    .transpose()?
+    .ok_or(StoreError::NotFound("job"))
+}
+
+/// Creates the delivery job of a stored outgoing message. Runs inside the caller's
+/// transaction, so a message is never stored without its job.
 pub(super) async fn enqueue(
     conn: &mut PgConnection,
     channel: &Channel,
@@ -23,36 +83,197 @@ pub(super) async fn enqueue(
     message_id: i64,
     now_ms: i64,
 ) -> StoreResult<Job> {
-    todo!("postgres")
+    let job_id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (company_id, channel_id, conversation_id, message_id, run_after, created_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         RETURNING id",
+    )
+    .bind(channel.company_id)
+    .bind(channel.id)
+    .bind(conversation_id)
+    .bind(message_id)
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE messages SET job_id = $1 WHERE conversation_id = $2 AND id = $3")
+        .bind(job_id)
+        .bind(conversation_id)
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    job_by_id(conn, job_id).await
 }
 
+/// Stores an outgoing message with its attachments and its job.
 pub(super) async fn send(
     conn: &mut PgConnection,
     company_id: i64,
     out: &NewOutgoing,
     now_ms: i64,
 ) -> StoreResult<Job> {
-    todo!("postgres")
+    let conversation = conversations::get(conn, company_id, out.conversation_id)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let channel = super::channels::get(conn, company_id, conversation.channel_id)
+        .await?
+        .ok_or_else(|| StoreError::Invalid {
+            field: "conversation",
+            reason: "its channel has been deleted; messages cannot be sent through it".to_owned(),
+        })?;
+    let interactive = out.interactive.as_ref().map(ToString::to_string);
+    let message_id = messages::insert(
+        conn,
+        &conversation,
+        &NewMessage {
+            income: false,
+            body: &out.body,
+            ack: crate::ACK_PREPARING,
+            send_to_crm: out.send_to_crm,
+            interactive: interactive.as_deref(),
+        },
+        now_ms,
+    )
+    .await?;
+    for attachment_id in &out.attachment_ids {
+        // `message_id IS NULL` is re-checked after waiting for a concurrent sender's row
+        // lock, so two messages racing for one attachment cannot both bind it.
+        let bound = sqlx::query(
+            "UPDATE attachments SET message_id = $1
+             WHERE company_id = $2 AND conversation_id = $3 AND id = $4 AND message_id IS NULL",
+        )
+        .bind(message_id)
+        .bind(company_id)
+        .bind(conversation.id)
+        .bind(attachment_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if bound == 0 {
+            // The whole transaction rolls back: no message, no job, no attachment bound.
+            return Err(StoreError::Invalid {
+                field: "attachments_ids",
+                reason: format!(
+                    "attachment {attachment_id} is not an unsent attachment of this conversation"
+                ),
+            });
+        }
+    }
+    enqueue(conn, &channel, conversation.id, message_id, now_ms).await
 }
 
+/// Claims up to `limit` due jobs until `lease_until`, with what their delivery needs.
+///
+/// Exactly one node wins each job: the candidates are locked `FOR UPDATE SKIP LOCKED`, so
+/// a job another node is claiming right now is passed over rather than waited for, and a
+/// row whose claimer committed while this statement waited for it is re-checked against
+/// the conditions on its new version (READ COMMITTED), which its fresh lease now fails.
 pub(super) async fn claim(
     conn: &mut PgConnection,
     now_ms: i64,
     lease_until: i64,
     limit: u32,
 ) -> StoreResult<Vec<Claimed>> {
-    todo!("postgres")
+    // A MATERIALIZED CTE rather than `WHERE id IN (SELECT ... LIMIT)`: the planner may
+    // re-run an IN subquery per outer row, and each run would lock (and lease) a further
+    // `limit` jobs.
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "WITH due AS MATERIALIZED (
+             SELECT id FROM jobs
+             WHERE state = 'trying_deliver' AND run_after <= $2
+               AND (lease_until IS NULL OR lease_until <= $2)
+             ORDER BY id LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+         UPDATE jobs SET lease_until = $1, attempts = attempts + 1
+         FROM due WHERE jobs.id = due.id
+         RETURNING jobs.id",
+    )
+    .bind(lease_until)
+    .bind(now_ms)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    ids.sort_unstable();
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let job = job_by_id(conn, id).await?;
+        let channel = channel_any_state(conn, job.channel_id).await?;
+        let conversation = conversations::get(conn, job.company_id, job.conversation_id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        let contact_unreachable: bool = sqlx::query_scalar(
+            "SELECT unreachable FROM sandbox_contacts
+             WHERE channel_id = $1 AND sender_external_id = $2",
+        )
+        .bind(job.channel_id)
+        .bind(&conversation.sender_external_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(false);
+        claimed.push(Claimed {
+            job,
+            lease_until,
+            channel,
+            conversation,
+            message,
+            contact_unreachable,
+        });
+    }
+    Ok(claimed)
 }
 
+/// The channel of a job, deleted or not (a job of a deleted channel fails with a reason).
+async fn channel_any_state(
+    conn: &mut PgConnection,
+    channel_id: i64,
+) -> StoreResult<(Channel, bool)> {
+    let row = sqlx::query(
+        "SELECT id, company_id, provider, connector, settings, created_at, state,
+                deleted_at IS NOT NULL AS deleted
+         FROM channels WHERE id = $1",
+    )
+    .bind(channel_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("channel"))?;
+    let settings: String = row.try_get("settings")?;
+    let channel = Channel {
+        id: row.try_get("id")?,
+        company_id: row.try_get("company_id")?,
+        provider: row.try_get("provider")?,
+        connector: row.try_get("connector")?,
+        // As on SQLite: settings that no longer parse read as empty.
+        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        created_at_ms: row.try_get("created_at")?,
+        state: row.try_get("state")?,
+    };
+    Ok((channel, row.try_get("deleted")?))
+}
+
+/// Extends the lease of a job still being delivered, if the caller still holds it.
 pub(super) async fn renew(
     conn: &mut PgConnection,
     job_id: i64,
     lease_until: i64,
     new_lease_until: i64,
 ) -> StoreResult<bool> {
-    todo!("postgres")
+    let changed = sqlx::query(
+        "UPDATE jobs SET lease_until = $1
+         WHERE id = $2 AND state = 'trying_deliver' AND lease_until = $3",
+    )
+    .bind(new_lease_until)
+    .bind(job_id)
+    .bind(lease_until)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
 }
 
+/// Records a job's outcome, if the caller still holds its lease. Returns the job as it is
+/// now and the message, or `None` when the lease was lost (another worker took over).
 pub(super) async fn finish(
     conn: &mut PgConnection,
     job_id: i64,
@@ -60,10 +281,98 @@ pub(super) async fn finish(
     outcome: &Outcome,
     now_ms: i64,
 ) -> StoreResult<Option<(Job, Message)>> {
-    todo!("postgres")
+    let (state, reason, run_after) = match outcome {
+        Outcome::Sent { .. } => (JobState::Delivered, None, None),
+        Outcome::Failed { reason } => (JobState::NotDelivered, Some(reason.as_str()), None),
+        Outcome::Retry { reason, at_ms } => {
+            (JobState::TryingDeliver, Some(reason.as_str()), Some(*at_ms))
+        }
+    };
+    let executed_at = (state != JobState::TryingDeliver).then_some(now_ms);
+    // The lease check runs on the newest row version, so a worker whose lease expired
+    // and was taken over by another node cannot finish the job a second time.
+    let changed = sqlx::query(
+        "UPDATE jobs SET state = $1, reason = $2, executed_at = $3, lease_until = NULL,
+                run_after = COALESCE($4, run_after)
+         WHERE id = $5 AND state = 'trying_deliver' AND lease_until = $6",
+    )
+    .bind(state.as_db())
+    .bind(reason)
+    .bind(executed_at)
+    .bind(run_after)
+    .bind(job_id)
+    .bind(lease_until)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(None);
+    }
+    let job = job_by_id(conn, job_id).await?;
+    if let Outcome::Sent { external_public_id } = outcome {
+        sqlx::query(
+            "UPDATE messages SET ack = GREATEST(ack, 1), external_public_id = $1
+             WHERE conversation_id = $2 AND id = $3",
+        )
+        .bind(external_public_id)
+        .bind(job.conversation_id)
+        .bind(job.message_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+    // An outgoing message is announced once it is sent, then the job's result.
+    if matches!(outcome, Outcome::Sent { .. })
+        && let Some(conversation) =
+            conversations::get(conn, job.company_id, job.conversation_id).await?
+    {
+        let event = crate::Event::MessageNew {
+            conversation,
+            message: message.clone(),
+        };
+        outbox::record(
+            conn,
+            job.company_id,
+            Some(job.conversation_id),
+            &event,
+            now_ms,
+        )
+        .await?;
+    }
+    if job.state != JobState::TryingDeliver {
+        let event = crate::Event::JobExecuted { job: job.clone() };
+        outbox::record(
+            conn,
+            job.company_id,
+            Some(job.conversation_id),
+            &event,
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(Some((job, message)))
 }
 
 /// Queue figures for `/metrics` (`db_connections_idle` is filled in by the caller).
 pub(super) async fn queue_stats(conn: &mut PgConnection, now_ms: i64) -> StoreResult<QueueStats> {
-    todo!("postgres")
+    // One round trip; the pending counts are ranges of the partial indexes.
+    let row = sqlx::query(
+        "SELECT
+             (SELECT COUNT(*) FROM jobs WHERE state = 'trying_deliver') AS jobs_pending,
+             (SELECT MIN(created_at) FROM jobs WHERE state = 'trying_deliver') AS oldest,
+             (SELECT COUNT(*) FROM webhook_events WHERE state = 'pending') AS events_pending,
+             (SELECT COUNT(*) FROM webhook_events WHERE state = 'failed') AS events_failed",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let oldest: Option<i64> = row.try_get("oldest")?;
+    Ok(QueueStats {
+        jobs_pending: row.try_get("jobs_pending")?,
+        oldest_job_age_ms: oldest.map_or(0, |t| (now_ms - t).max(0)),
+        webhook_events_pending: row.try_get("events_pending")?,
+        webhook_events_failed: row.try_get("events_failed")?,
+        db_connections_idle: 0,
+    })
 }

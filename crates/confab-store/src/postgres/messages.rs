@@ -1,47 +1,207 @@
-//! TODO(postgres): port of sqlite/messages.rs.
+//! Message rows: insert, read one, pages by (created_at, id), acks.
 
-#![allow(dead_code, unused_variables, unused_imports)]
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
-use serde_json::{Map, Value};
-use sqlx::PgConnection;
+use super::attachments;
+use crate::{Conversation, Message, MessagePageRequest, StoreResult};
 
-use crate::*;
+/// The columns [`from_row`] reads. A macro rather than a `const`, so every statement is
+/// one `&'static str` (sqlx takes those without `AssertSqlSafe` and caches them).
+macro_rules! columns {
+    () => {
+        "id, conversation_id, channel_id, income, body, ack, send_to_crm, created_at, job_id, \
+         external_public_id, interactive"
+    };
+}
 
+fn from_row(r: &PgRow) -> sqlx::Result<Message> {
+    let interactive: Option<String> = r.try_get("interactive")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        conversation_id: r.try_get("conversation_id")?,
+        channel_id: r.try_get("channel_id")?,
+        income: r.try_get("income")?,
+        body: r.try_get("body")?,
+        ack: r.try_get("ack")?,
+        send_to_crm: r.try_get("send_to_crm")?,
+        created_at_ms: r.try_get("created_at")?,
+        job_id: r.try_get("job_id")?,
+        external_public_id: r.try_get("external_public_id")?,
+        // As on SQLite: a value that no longer parses reads as absent rather than failing
+        // the whole conversation.
+        interactive: interactive.and_then(|text| serde_json::from_str(&text).ok()),
+        attachments: Vec::new(),
+    })
+}
+
+/// A message to store with [`insert`].
+pub(super) struct NewMessage<'a> {
+    pub income: bool,
+    pub body: &'a str,
+    pub ack: i32,
+    pub send_to_crm: bool,
+    pub interactive: Option<&'a str>,
+}
+
+/// Stores a message in the conversation and moves its last-message times. Runs inside the
+/// caller's transaction.
 pub(super) async fn insert(
     conn: &mut PgConnection,
     conversation: &Conversation,
     message: &NewMessage<'_>,
     now_ms: i64,
 ) -> StoreResult<i64> {
-    todo!("postgres")
+    // The sequence is shared by every node, so ids never collide across the cluster.
+    let id: i64 = sqlx::query_scalar("SELECT nextval('messages_id_seq')")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO messages
+           (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm,
+            interactive, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(conversation.id)
+    .bind(id)
+    .bind(conversation.company_id)
+    .bind(conversation.channel_id)
+    .bind(message.income)
+    .bind(message.body)
+    .bind(message.ack)
+    .bind(message.send_to_crm)
+    .bind(message.interactive)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    let income_time = message.income.then_some(now_ms);
+    sqlx::query(
+        "UPDATE conversations SET last_message_at = $1,
+             last_income_message_at = COALESCE($2, last_income_message_at)
+         WHERE company_id = $3 AND id = $4",
+    )
+    .bind(now_ms)
+    .bind(income_time)
+    .bind(conversation.company_id)
+    .bind(conversation.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
 }
 
+/// Fills in the attachments of a batch of messages of one conversation with one query.
+async fn with_attachments(
+    conn: &mut PgConnection,
+    company_id: i64,
+    conversation_id: i64,
+    mut messages: Vec<Message>,
+) -> StoreResult<Vec<Message>> {
+    if messages.is_empty() {
+        return Ok(messages);
+    }
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    for attachment in attachments::of_messages(conn, company_id, conversation_id, &ids).await? {
+        if let Some(m) = messages
+            .iter_mut()
+            .find(|m| Some(m.id) == attachment.message_id)
+        {
+            m.attachments.push(attachment);
+        }
+    }
+    Ok(messages)
+}
+
+/// One message of the company's conversation, with its attachments.
 pub(super) async fn get(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: i64,
     id: i64,
 ) -> StoreResult<Option<Message>> {
-    todo!("postgres")
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM messages WHERE conversation_id = $1 AND id = $2 AND company_id = $3"
+    ))
+    .bind(conversation_id)
+    .bind(id)
+    .bind(company_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| from_row(&r))
+    .transpose()?;
+    Ok(with_attachments(
+        conn,
+        company_id,
+        conversation_id,
+        found.into_iter().collect(),
+    )
+    .await?
+    .pop())
 }
 
+/// Every message of the conversation, oldest first.
 pub(super) async fn all(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: i64,
 ) -> StoreResult<Vec<Message>> {
-    todo!("postgres")
+    let page = MessagePageRequest {
+        after: None,
+        descending: false,
+        limit: u32::MAX,
+    };
+    list(conn, company_id, conversation_id, page).await
 }
 
+/// One page of the conversation's messages, keyed on (created_at, id): one range of the
+/// `messages_by_time` index in either direction.
 pub(super) async fn list(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: i64,
     page: MessagePageRequest,
 ) -> StoreResult<Vec<Message>> {
-    todo!("postgres")
+    // Two fixed statements rather than one with pasted-in operators, so both stay
+    // `&'static str` and prepared once per connection.
+    let (sql, (after_time, after_id)) = if page.descending {
+        (
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM messages
+                 WHERE conversation_id = $1 AND company_id = $2 AND (created_at, id) < ($3, $4)
+                 ORDER BY created_at DESC, id DESC LIMIT $5"
+            ),
+            page.after.unwrap_or((i64::MAX, i64::MAX)),
+        )
+    } else {
+        (
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM messages
+                 WHERE conversation_id = $1 AND company_id = $2 AND (created_at, id) > ($3, $4)
+                 ORDER BY created_at ASC, id ASC LIMIT $5"
+            ),
+            page.after.unwrap_or((i64::MIN, i64::MIN)),
+        )
+    };
+    let rows = sqlx::query(sql)
+        .bind(conversation_id)
+        .bind(company_id)
+        .bind(after_time)
+        .bind(after_id)
+        .bind(i64::from(page.limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    with_attachments(conn, company_id, conversation_id, rows).await
 }
 
+/// Moves the ack forward; returns the message and whether it changed.
 pub(super) async fn advance_ack(
     conn: &mut PgConnection,
     company_id: i64,
@@ -50,13 +210,33 @@ pub(super) async fn advance_ack(
     ack: i32,
     now_ms: i64,
 ) -> StoreResult<Option<(Message, bool)>> {
-    todo!("postgres")
-}
-
-pub(super) struct NewMessage<'a> {
-    pub income: bool,
-    pub body: &'a str,
-    pub ack: i32,
-    pub send_to_crm: bool,
-    pub interactive: Option<&'a str>,
+    // `ack < $1` is re-checked on the newest row version when two nodes race on the same
+    // message, so only one of them sees a change and announces it.
+    let changed = sqlx::query(
+        "UPDATE messages SET ack = $1
+         WHERE conversation_id = $2 AND id = $3 AND company_id = $4 AND ack < $1",
+    )
+    .bind(ack)
+    .bind(conversation_id)
+    .bind(id)
+    .bind(company_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    let Some(message) = get(conn, company_id, conversation_id, id).await? else {
+        return Ok(None);
+    };
+    if changed
+        && let Some(conversation) =
+            super::conversations::get(conn, company_id, conversation_id).await?
+    {
+        let event = crate::Event::MessageAck {
+            conversation,
+            message_id: id,
+            ack,
+        };
+        super::outbox::record(conn, company_id, Some(conversation_id), &event, now_ms).await?;
+    }
+    Ok(Some((message, changed)))
 }

@@ -1,40 +1,83 @@
-//! TODO(postgres): port of sqlite/users.rs.
+//! Users and company membership.
 
-#![allow(dead_code, unused_variables, unused_imports)]
+use sqlx::{PgConnection, Row};
 
-use serde_json::{Map, Value};
-use sqlx::PgConnection;
+use crate::{StoreResult, TokenHash, User};
 
-use crate::*;
-
+/// Creates a user who signs in with the token hashing to `hash`.
 pub(super) async fn create(
     conn: &mut PgConnection,
     name: &str,
     hash: &TokenHash,
     now_ms: i64,
 ) -> StoreResult<User> {
-    todo!("postgres")
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(&hash[..])
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(User {
+        id,
+        name: name.to_owned(),
+    })
 }
 
+/// The user whose token hashes to `hash`.
 pub(super) async fn by_token_hash(
     conn: &mut PgConnection,
     hash: &TokenHash,
 ) -> StoreResult<Option<User>> {
-    todo!("postgres")
+    let Some(row) = sqlx::query("SELECT id, name, token_hash FROM users WHERE token_hash = $1")
+        .bind(&hash[..])
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = User {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+    };
+    let stored: Vec<u8> = row.try_get(2)?;
+    // The lookup is by hash already; comparing again in constant time means no branch
+    // here depends on how much of a guessed hash matched.
+    Ok(bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])).then_some(user))
 }
 
+/// Whether the user is a member of the company.
 pub(super) async fn is_member(
     conn: &mut PgConnection,
     company_id: i64,
     user_id: i64,
 ) -> StoreResult<bool> {
-    todo!("postgres")
+    let found = sqlx::query("SELECT 1 FROM memberships WHERE user_id = $1 AND company_id = $2")
+        .bind(user_id)
+        .bind(company_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
 }
 
+/// Gives the user a new token, so the old one stops working; `None` when there is no
+/// such user.
 pub(super) async fn replace_token(
     conn: &mut PgConnection,
     user_id: i64,
     hash: &TokenHash,
 ) -> StoreResult<Option<User>> {
-    todo!("postgres")
+    let row = sqlx::query("UPDATE users SET token_hash = $1 WHERE id = $2 RETURNING id, name")
+        .bind(&hash[..])
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        Ok(User {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+        })
+    })
+    .transpose()
 }

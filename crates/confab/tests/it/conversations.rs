@@ -828,9 +828,17 @@ async fn note_is_stored_and_read_back() {
         srv.conversation_details(company, id).await["note"],
         "from query"
     );
-    let utf8 = "Заметка ✓ 😀\nвторая строка & = + % \u{0} \t end";
+    let utf8 = "Заметка ✓ 😀\nвторая строка & = + % \u{1} \t end";
     let (s, _) = srv.form(Method::PUT, &path, &[("note", utf8)]).await;
     assert_eq!(s, 200);
+    assert_eq!(srv.conversation_details(company, id).await["note"], utf8);
+    // NUL is refused by name on every store (PostgreSQL text cannot hold it); the note stays.
+    let (s, b) = srv.form(Method::PUT, &path, &[("note", "a\u{0}b")]).await;
+    assert_param_error(s, &b, 400, "note");
+    let (s, b) = srv
+        .json(Method::PUT, &path, json!({"note": "a\u{0}b"}))
+        .await;
+    assert_param_error(s, &b, 400, "note");
     assert_eq!(srv.conversation_details(company, id).await["note"], utf8);
     let max = "n".repeat(65_536);
     let (s, _) = srv.json(Method::PUT, &path, json!({"note": max})).await;

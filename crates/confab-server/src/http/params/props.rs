@@ -183,7 +183,14 @@ proptest! {
     #[test]
     fn strings_round_trip_through_forms(s in any::<String>()) {
         let text = encode([("k".to_owned(), s.clone())]);
-        prop_assert_eq!(form(&text).optional_str("k").ok(), Some(Some(s)), "{}", text);
+        match form(&text).optional_str("k") {
+            Ok(got) => prop_assert_eq!(got, Some(s), "{}", text),
+            Err(ApiError::InvalidParam { name, code, .. }) => {
+                prop_assert!(s.contains('\0'), "{}", text);
+                prop_assert_eq!((name.as_str(), code), ("k", "nul_character"));
+            }
+            Err(other) => prop_assert!(false, "{}: {:?}", text, other),
+        }
     }
 
     #[test]
@@ -193,6 +200,10 @@ proptest! {
             Ok(got) => {
                 prop_assert!(s.chars().count() <= max);
                 prop_assert_eq!(got, Some(s));
+            }
+            Err(ApiError::InvalidParam { name, code: "nul_character", .. }) => {
+                prop_assert!(s.contains('\0'));
+                prop_assert_eq!(name.as_str(), "s");
             }
             Err(ApiError::InvalidParam { name, code, .. }) => {
                 prop_assert!(s.chars().count() > max);
