@@ -1,0 +1,216 @@
+//! The one writer connection, on a thread of its own, committing writes in groups.
+//!
+//! A durable commit costs one fsync of the WAL, and an fsync costs the same for one write
+//! as for a hundred. So the writer takes every write waiting in its queue, runs each in a
+//! savepoint of one `BEGIN IMMEDIATE` transaction (a failing write rolls back only its
+//! own changes), commits once, and only then answers them all. Nothing is acknowledged
+//! before it is on disk; under load, many writes share one fsync.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{StoreError, StoreResult};
+
+/// Most writes one transaction takes, so a long queue still gets answers in steady steps.
+const MAX_GROUP: usize = 512;
+
+/// A write waiting for the writer: run inside the group's transaction, then told whether
+/// the group committed.
+trait Job: Send {
+    /// Runs the write in a savepoint of `tx`, keeping its result for `finish`; false when
+    /// its changes could not be rolled back, so the whole group must be.
+    fn run(&mut self, tx: &Transaction<'_>) -> bool;
+    /// Answers the caller: its own result if the group committed, else the commit's error.
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Write<R, F> {
+    work: Option<F>,
+    result: Option<StoreResult<R>>,
+    reply: oneshot::Sender<StoreResult<R>>,
+}
+
+impl<R, F> Job for Write<R, F>
+where
+    R: Send,
+    F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send,
+{
+    fn run(&mut self, tx: &Transaction<'_>) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        let (result, sound) = in_savepoint(tx, work);
+        self.result = Some(result);
+        sound
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let answer = match (committed, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Ok(()), None) => Err(StoreError::Database("the write did not run".to_owned())),
+            (Err(e), _) => Err(StoreError::Database(e)),
+        };
+        // The caller may have gone away (client disconnected); the write stands anyway.
+        self.reply.send(answer).ok();
+    }
+}
+
+/// Runs `work` between `SAVEPOINT` and `RELEASE`, rolling back to the savepoint when it
+/// fails or panics, so the other writes of the group are unaffected. The flag is false
+/// when the rollback itself failed and the transaction can no longer be trusted.
+fn in_savepoint<R>(
+    tx: &Transaction<'_>,
+    work: impl FnOnce(&Transaction<'_>) -> StoreResult<R>,
+) -> (StoreResult<R>, bool) {
+    if let Err(e) = tx.execute_batch("SAVEPOINT write") {
+        return (Err(e.into()), false);
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| work(tx)))
+        .unwrap_or_else(|_| Err(StoreError::Database("a store write panicked".to_owned())));
+    let undo = match &outcome {
+        Ok(_) => "RELEASE write",
+        Err(_) => "ROLLBACK TO write; RELEASE write",
+    };
+    match tx.execute_batch(undo) {
+        Ok(()) => (outcome, true),
+        Err(e) => (Err(e.into()), false),
+    }
+}
+
+/// The handle writes are sent through; the writer thread stops when every handle is gone.
+#[derive(Clone)]
+pub(super) struct Writer {
+    queue: mpsc::UnboundedSender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Moves `conn` to a new writer thread.
+    pub(super) fn start(conn: Connection) -> StoreResult<Self> {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("confab-sqlite-writer".to_owned())
+            .spawn(move || run(conn, jobs))
+            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { queue })
+    }
+
+    /// Runs `f` in the next group's transaction; answers once that group is on disk.
+    pub(super) async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Write {
+            work: Some(f),
+            result: None,
+            reply,
+        };
+        self.queue
+            .send(Box::new(job))
+            .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?
+    }
+}
+
+/// The writer thread: waits for a write, takes whatever else is queued, commits the group.
+fn run(mut conn: Connection, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+    let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = jobs.blocking_recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = commit_group(&mut conn, &mut group);
+        for job in group.drain(..) {
+            job.finish(committed.clone());
+        }
+    }
+}
+
+fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Job>]) -> Result<(), String> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| format!("cannot begin a write: {e}"))?;
+    for job in group.iter_mut() {
+        if !job.run(&tx) {
+            // Dropping the transaction rolls every write of the group back.
+            return Err("a write could not be rolled back alone; the group was undone".to_owned());
+        }
+    }
+    tx.commit().map_err(|e| format!("cannot commit: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, Writer, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE)")
+            .expect("schema");
+        (dir, Writer::start(conn).expect("start"), path)
+    }
+
+    fn stored(path: &std::path::Path) -> Vec<i64> {
+        let conn = Connection::open(path).expect("open");
+        let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failing_or_panicking_write_is_undone_alone() {
+        let (_dir, writer, path) = writer();
+        let writes = (0..200_i64).map(|i| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .write(move |tx| {
+                        tx.execute("INSERT INTO t (x) VALUES (?1)", [i])?;
+                        match i % 50 {
+                            // Changed something, then failed: the change must go.
+                            7 => {
+                                tx.execute("INSERT INTO t (x) VALUES (?1)", [1000 + i])?;
+                                Err(StoreError::NotFound("x"))
+                            }
+                            // A broken rule of the database, after a change.
+                            8 => tx
+                                .execute("INSERT INTO t (x) VALUES (?1)", [i])
+                                .map(|_| ())
+                                .map_err(StoreError::from),
+                            9 => panic!("write {i} panics"),
+                            _ => Ok(()),
+                        }
+                    })
+                    .await
+            })
+        });
+        let mut ok = Vec::new();
+        for (i, handle) in (0..200_i64).zip(writes.collect::<Vec<_>>()) {
+            match handle.await.expect("task") {
+                Ok(()) => ok.push(i),
+                Err(_) => assert!(matches!(i % 50, 7..=9), "write {i} failed"),
+            }
+        }
+        assert_eq!(ok.len(), 200 - 12);
+        assert_eq!(stored(&path), ok, "exactly the answered writes are stored");
+        // The writer goes on after all that.
+        writer
+            .write(|tx| Ok(tx.execute("INSERT INTO t (x) VALUES (5000)", [])?))
+            .await
+            .expect("write after failures");
+        assert!(stored(&path).contains(&5000));
+    }
+}
