@@ -26,9 +26,21 @@ pub mod webhooks;
 
 pub use config::Config;
 
-/// What every request handler can reach.
+/// What every request handler can reach: one shared allocation, so the many clones a
+/// request's extractors and layers make are each one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The server's shared parts, reached through [`AppState`].
+pub struct Shared {
     /// The database.
     pub store: Arc<dyn Store>,
     /// The configuration the server runs with.
@@ -101,7 +113,7 @@ impl AppState {
             config.fetch_timeout,
             config.webhook_timeout,
         )?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             store,
             blobs,
             fetcher,
@@ -111,7 +123,7 @@ impl AppState {
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
             config: Arc::new(config),
-        })
+        })))
     }
 }
 

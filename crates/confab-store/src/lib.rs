@@ -128,6 +128,21 @@ pub trait Store: Send + Sync + 'static {
     /// The company, if `user_id` is a member of it. This is the one tenancy check.
     async fn member_company(&self, user_id: i64, company_id: i64) -> StoreResult<Option<Company>>;
 
+    /// The user whose API token hashes to `token_hash` (`None`: no such user), with
+    /// company `company_id` if they are a member of it: the check behind every
+    /// company-addressed request, which a backend may answer in one query.
+    async fn authorize(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+    ) -> StoreResult<Option<(User, Option<Company>)>> {
+        let Some(user) = self.user_by_token_hash(token_hash).await? else {
+            return Ok(None);
+        };
+        let company = self.member_company(user.id, company_id).await?;
+        Ok(Some((user, company)))
+    }
+
     /// Whether `user_id` is a member of `company_id`.
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool>;
 

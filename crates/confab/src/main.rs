@@ -10,6 +10,12 @@ use tracing_subscriber::EnvFilter;
 
 mod client_cmd;
 
+/// A request allocates and frees many small strings on both worker threads; mimalloc's
+/// per-thread pages make that several times cheaper than glibc's arenas (profiled: glibc
+/// malloc and free were 30 % of a conversations list's CPU).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted conversations server speaking the Pact.im Private API v1.
 #[derive(Debug, Parser)]
 #[command(name = "confab", version, about)]

@@ -70,17 +70,32 @@ impl FromRequestParts<AppState> for CompanyScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Caller(user) = Caller::from_request_parts(parts, state).await?;
         let not_found = || ApiError::NotFound("company".to_owned());
-        let path = RawPathParams::from_request_parts(parts, state)
+        let company_id = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| not_found())?;
-        let company_id = path
-            .iter()
-            .find(|(k, _)| *k == "company_id")
-            .and_then(|(_, v)| v.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .ok_or_else(not_found)?;
+            .ok()
+            .and_then(|path| {
+                path.iter()
+                    .find(|(k, _)| *k == "company_id")
+                    .and_then(|(_, v)| v.parse::<i64>().ok())
+            })
+            .filter(|id| *id > 0);
+        let token = presented_token(parts).filter(|t| !t.is_empty());
+        // The common case, caller and membership in one store read.
+        if let (Some(company_id), Some(token), None) =
+            (company_id, &token, parts.extensions.get::<Caller>())
+        {
+            let (user, company) = state
+                .store
+                .authorize(token::hash(token), company_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            parts.extensions.insert(Caller(user.clone()));
+            let company = company.ok_or_else(not_found)?;
+            return Ok(CompanyScope { user, company });
+        }
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        let company_id = company_id.ok_or_else(not_found)?;
         let company = state
             .store
             .member_company(user.id, company_id)

@@ -79,10 +79,12 @@ pub fn router(state: AppState) -> Router {
                         .extensions()
                         .get::<MatchedPath>()
                         .map_or("unmatched", MatchedPath::as_str);
-                    tracing::info_span!("request", method = %req.method(), route)
+                    tracing::debug_span!("request", method = %req.method(), route)
                 })
+                // One line per request at debug (as tower-http does by default): at
+                // info it cost a formatted write to stderr on every request.
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::info!(status = res.status().as_u16(), ?latency, "answered");
+                    tracing::debug!(status = res.status().as_u16(), ?latency, "answered");
                 }),
         )
         .with_state(state)

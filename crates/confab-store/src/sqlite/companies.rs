@@ -8,16 +8,24 @@ use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
 const COLUMNS: &str =
     "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at, c.webhook_secret";
 
+/// The columns, in `from_row_at` order.
+pub(super) const COLUMNS_LIST: &str = COLUMNS;
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Company> {
+    from_row_at(r, 0)
+}
+
+/// A company from the `COLUMNS` starting at column `base`.
+pub(super) fn from_row_at(r: &Row<'_>, base: usize) -> rusqlite::Result<Company> {
     Ok(Company {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        phone: r.get(2)?,
-        description: r.get(3)?,
-        webhook_url: r.get(4)?,
-        hidden: r.get(5)?,
-        created_at_ms: r.get(6)?,
-        webhook_secret: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        id: r.get(base)?,
+        name: r.get(base + 1)?,
+        phone: r.get(base + 2)?,
+        description: r.get(base + 3)?,
+        webhook_url: r.get(base + 4)?,
+        hidden: r.get(base + 5)?,
+        created_at_ms: r.get(base + 6)?,
+        webhook_secret: r.get::<_, Option<String>>(base + 7)?.unwrap_or_default(),
     })
 }
 

@@ -149,6 +149,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn authorize(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+    ) -> StoreResult<Option<(User, Option<Company>)>> {
+        self.read(move |c| users::authorize(c, &token_hash, company_id))
+            .await
+    }
+
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
         self.read(move |c| users::is_member(c, company_id, user_id))
             .await

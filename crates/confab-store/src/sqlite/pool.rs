@@ -10,6 +10,8 @@ use crate::StoreResult;
 /// Opens a connection with the settings every confab connection shares.
 pub(super) fn open_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
+    // Every query confab makes fits, so none is parsed again after its first use.
+    conn.set_prepared_statement_cache_capacity(64);
     // WAL lets readers run beside the one writer; FULL makes an answered write survive a
     // power cut, not only a crash; the size limit keeps the WAL from growing without bound.
     conn.execute_batch(

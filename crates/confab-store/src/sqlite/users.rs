@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{StoreResult, TokenHash, User};
+use crate::{Company, StoreResult, TokenHash, User};
 
 pub(super) fn create(
     conn: &Connection,
@@ -37,6 +37,42 @@ pub(super) fn by_token_hash(conn: &Connection, hash: &TokenHash) -> StoreResult<
     // here depends on how much of a guessed hash matched.
     Ok(found.and_then(|(user, stored)| {
         bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])).then_some(user)
+    }))
+}
+
+/// The user of `hash` and, if they are a member of it, company `company_id`, in one
+/// statement (one read transaction, so one round of SQLite's file locks).
+pub(super) fn authorize(
+    conn: &Connection,
+    hash: &TokenHash,
+    company_id: i64,
+) -> StoreResult<Option<(User, Option<Company>)>> {
+    let sql = format!(
+        "SELECT u.id, u.name, u.token_hash, {}
+         FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = ?2
+         LEFT JOIN companies c ON c.id = m.company_id
+         WHERE u.token_hash = ?1",
+        super::companies::COLUMNS_LIST
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row(params![&hash[..], company_id], |r| {
+            let user = User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            };
+            let stored: Vec<u8> = r.get(2)?;
+            let company = match r.get::<_, Option<i64>>(3)? {
+                Some(_) => Some(super::companies::from_row_at(r, 3)?),
+                None => None,
+            };
+            Ok((user, stored, company))
+        })
+        .optional()?;
+    // As in `by_token_hash`: the final comparison runs in constant time.
+    Ok(found.and_then(|(user, stored, company)| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])).then_some((user, company))
     }))
 }
 

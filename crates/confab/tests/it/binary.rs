@@ -736,7 +736,8 @@ async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
         ])
         .arg(&data)
         .envs(crate::backend::env_for(&data).await)
-        .env("RUST_LOG", "info")
+        // Info, plus the per-request lines (debug) of the HTTP layer.
+        .env("RUST_LOG", "info,confab_server::http=debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
