@@ -9,17 +9,27 @@ use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
 const COLUMNS: &str =
     "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at, c.webhook_secret";
 
+/// The columns, in `from_row_at` order.
+pub(super) const COLUMNS_LIST: &str = COLUMNS;
+
 /// A company from a row of [`COLUMNS`].
 fn from_row(r: &PgRow) -> StoreResult<Company> {
+    from_row_at(r, 0)
+}
+
+/// A company from the [`COLUMNS`] starting at column `base`.
+pub(super) fn from_row_at(r: &PgRow, base: usize) -> StoreResult<Company> {
     Ok(Company {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        phone: r.try_get(2)?,
-        description: r.try_get(3)?,
-        webhook_url: r.try_get(4)?,
-        hidden: r.try_get(5)?,
-        created_at_ms: r.try_get(6)?,
-        webhook_secret: r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
+        id: r.try_get(base)?,
+        name: r.try_get(base + 1)?,
+        phone: r.try_get(base + 2)?,
+        description: r.try_get(base + 3)?,
+        webhook_url: r.try_get(base + 4)?,
+        hidden: r.try_get(base + 5)?,
+        created_at_ms: r.try_get(base + 6)?,
+        webhook_secret: r
+            .try_get::<Option<String>, _>(base + 7)?
+            .unwrap_or_default(),
     })
 }
 

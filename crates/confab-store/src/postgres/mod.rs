@@ -127,6 +127,15 @@ impl Store for PgStore {
         companies::for_member(&mut c, user_id, company_id).await
     }
 
+    async fn authorize(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+    ) -> StoreResult<Option<(User, Option<Company>)>> {
+        let mut c = self.conn().await?;
+        users::authorize(&mut c, &token_hash, company_id).await
+    }
+
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
         let mut c = self.conn().await?;
         users::is_member(&mut c, company_id, user_id).await

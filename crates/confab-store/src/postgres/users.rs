@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, Row};
 
-use crate::{StoreResult, TokenHash, User};
+use crate::{Company, StoreResult, TokenHash, User};
 
 /// Creates a user who signs in with the token hashing to `hash`.
 pub(super) async fn create(
@@ -45,6 +45,45 @@ pub(super) async fn by_token_hash(
     // The lookup is by hash already; comparing again in constant time means no branch
     // here depends on how much of a guessed hash matched.
     Ok(bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])).then_some(user))
+}
+
+/// The user of `hash` and, if they are a member of it, company `company_id`, in one
+/// round trip.
+pub(super) async fn authorize(
+    conn: &mut PgConnection,
+    hash: &TokenHash,
+    company_id: i64,
+) -> StoreResult<Option<(User, Option<Company>)>> {
+    let sql = format!(
+        "SELECT u.id, u.name, u.token_hash, {}
+         FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = $2
+         LEFT JOIN companies c ON c.id = m.company_id
+         WHERE u.token_hash = $1",
+        super::companies::COLUMNS_LIST
+    );
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&hash[..])
+        .bind(company_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = User {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+    };
+    let stored: Vec<u8> = row.try_get(2)?;
+    let company = match row.try_get::<Option<i64>, _>(3)? {
+        Some(_) => Some(super::companies::from_row_at(&row, 3)?),
+        None => None,
+    };
+    // As in `by_token_hash`: the final comparison runs in constant time.
+    Ok(
+        bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..]))
+            .then_some((user, company)),
+    )
 }
 
 /// Whether the user is a member of the company.
