@@ -42,22 +42,23 @@ pub fn attachment_url(company_id: i64, conversation_id: i64, attachment_id: i64)
 }
 
 /// The wire form of a message of `conversation`.
-pub fn message_json(company_id: i64, conversation: &Conversation, m: &Message) -> wire::Message {
+pub fn message_json(company_id: i64, conversation: &Conversation, m: Message) -> wire::Message {
+    // By value: a page of 50 moves its bodies instead of copying them.
     wire::Message {
         external_id: m.id,
         channel_id: m.channel_id,
         channel_type: conversation.channel_type.clone(),
-        message: m.body.clone(),
+        message: m.body,
         income: m.income,
         created_at: iso_millis(m.created_at_ms),
         created_at_timestamp: unix_seconds(m.created_at_ms),
         attachments: m
             .attachments
-            .iter()
+            .into_iter()
             .map(|a| wire::MessageAttachment {
                 external_id: a.id,
-                file_name: a.file_name.clone(),
-                mime_type: a.mime_type.clone(),
+                file_name: a.file_name,
+                mime_type: a.mime_type,
                 size: a.size,
                 attachment_url: attachment_url(company_id, a.conversation_id, a.id),
             })
@@ -65,8 +66,8 @@ pub fn message_json(company_id: i64, conversation: &Conversation, m: &Message) -
         ack: m.ack,
         send_to_crm: m.send_to_crm,
         job_id: m.job_id,
-        external_public_id: m.external_public_id.clone(),
-        interactive: m.interactive.clone(),
+        external_public_id: m.external_public_id,
+        interactive: m.interactive,
     }
 }
 
@@ -93,7 +94,7 @@ async fn list(
     let (rows, next_page) = page.finish_keyed(rows, |m| vec![m.created_at_ms, m.id]);
     Ok(reply::ok(wire::MessageList {
         messages: rows
-            .iter()
+            .into_iter()
             .map(|m| message_json(scope.id(), &conversation, m))
             .collect(),
         next_page,

@@ -345,6 +345,6 @@ async fn read(
         .await?
         .ok_or_else(|| ApiError::NotFound("message".to_owned()))?;
     Ok(reply::ok(MessageData {
-        message: message_json(scope.id(), &conversation, &message),
+        message: message_json(scope.id(), &conversation, message),
     }))
 }

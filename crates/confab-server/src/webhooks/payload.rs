@@ -26,7 +26,7 @@ fn conversation_data(c: &Conversation) -> Value {
 }
 
 fn message_data(company_id: i64, c: &Conversation, m: &Message) -> Value {
-    let rest = message_json(company_id, c, m);
+    let rest = message_json(company_id, c, m.clone());
     let mut data = json!({
         "external_id": m.id,
         "external_public_id": m.external_public_id,
