@@ -1,0 +1,158 @@
+//! Each endpoint under load beside its ceiling: the same request shape, and the ceiling
+//! answering confab's own body for it.
+
+use anyhow::Context as _;
+use rand::Rng as _;
+
+use super::{Ctx, Subject};
+use crate::api;
+use crate::ceiling::Ceiling;
+use crate::dataset::Dataset;
+use crate::endpoints::{self, Endpoint, Target};
+use crate::procfs;
+use crate::report::{Measurement, RunFigures};
+use crate::server::Server;
+
+/// How far through the measured company's list the deep page is.
+const DEEP_FRACTION: f64 = 0.9;
+
+/// Conversations of the measured company (the first takes the remainder, as the loader
+/// lays them out).
+fn measured_company_conversations(dataset: &Dataset) -> u64 {
+    let spec = dataset.spec;
+    spec.conversations.div_ceil(spec.companies.max(1))
+}
+
+/// Measures the reads, then the writes (so the writes' new rows cannot change the pages
+/// the reads walk). Returns the measurements and the deep page token used.
+pub async fn measure(
+    ctx: &Ctx,
+    dataset: &Dataset,
+    server: &Server,
+) -> anyhow::Result<(Vec<Measurement>, Option<String>)> {
+    let base = server.base();
+    let pages = measured_company_conversations(dataset).div_ceil(50);
+    let pages_in = (pages as f64 * DEEP_FRACTION).floor() as u64;
+    let deep = api::deep_page_token(
+        &ctx.client,
+        &base,
+        &dataset.token,
+        dataset.company_id,
+        pages_in,
+    )
+    .await
+    .context("walking the conversations list to a deep page")?;
+    if deep.is_none() {
+        eprintln!("the list has no page {pages_in} of 50: no deep-page run");
+    }
+    let sender = api::conversation_sender(
+        &ctx.client,
+        &base,
+        &dataset.token,
+        dataset.company_id,
+        dataset.conversation_id,
+    )
+    .await?;
+    // "8" and three random digits: new contacts of this run never meet an earlier run's.
+    let run_digits = format!("8{:03}", rand::rng().random_range(0..1000));
+    let target = Target {
+        dataset,
+        deep_page_token: deep.as_deref(),
+        sender_external_id: &sender,
+        run_digits: &run_digits,
+    };
+    let mut list = endpoints::reads(&target);
+    list.extend(endpoints::writes(&target, &ctx.work)?);
+    let mut out = Vec::new();
+    for endpoint in &list {
+        eprintln!("-- {}", endpoint.label);
+        let m = measure_one(ctx, dataset, server, endpoint)
+            .await
+            .with_context(|| format!("measuring {}", endpoint.label))?;
+        eprintln!(
+            "   {:.0} req/s (ceiling {:.0}, ratio {:.2}), p99 {:.2} ms, {:.1} µs CPU/req, {} errors",
+            m.confab.outcome.requests_per_sec,
+            m.ceiling.outcome.requests_per_sec,
+            m.ratio,
+            m.confab.outcome.p99_ms,
+            m.confab.cpu_us_per_request,
+            m.confab.outcome.errors()
+        );
+        out.push(m);
+    }
+    Ok((out, deep))
+}
+
+/// One endpoint: a probe request, the confab run, then the ceiling run on confab's body.
+async fn measure_one(
+    ctx: &Ctx,
+    dataset: &Dataset,
+    server: &Server,
+    endpoint: &Endpoint,
+) -> anyhow::Result<Measurement> {
+    let request = &endpoint.request;
+    let mut m = Measurement {
+        key: endpoint.key,
+        label: endpoint.label,
+        request: format!("{} {}", request.method, request.path),
+        probe_status: 0,
+        failure: None,
+        body_bytes: 0,
+        confab: RunFigures::default(),
+        ceiling: RunFigures::default(),
+        ratio: 0.0,
+        fdatasync_per_sec: None,
+        memory_after: procfs::Memory::default(),
+    };
+    let (status, body) = api::probe(&ctx.client, &server.base(), request).await?;
+    m.probe_status = status;
+    m.body_bytes = body.len();
+    if !(200..300).contains(&status) {
+        // Measuring errors would only measure the error path: report it instead.
+        let text = String::from_utf8_lossy(&body);
+        let why = format!(
+            "probe answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        );
+        eprintln!("   {why}");
+        m.failure = Some(why);
+        return Ok(m);
+    }
+    let body_file = ctx.work.join(format!("ceiling-{}.json", endpoint.key));
+    std::fs::write(&body_file, &body)
+        .with_context(|| format!("writing {}", body_file.display()))?;
+    let fsync_dir = endpoint.durable.then_some(dataset.data_dir.as_path());
+    let (confab, fsync) = ctx
+        .measured_run(
+            &Subject::confab(server, dataset),
+            request,
+            ctx.settings.load,
+            fsync_dir,
+        )
+        .await?;
+    m.confab = confab;
+    m.fdatasync_per_sec = fsync;
+    m.memory_after = procfs::memory(server.pid)?;
+    let ceiling = Ceiling::start(&body_file).await?;
+    let result = ctx
+        .measured_run(
+            &Subject {
+                base: ceiling.base(),
+                pid: ceiling.pid,
+                db_processes: None,
+                servers: vec![ceiling.pid, server.pid],
+            },
+            request,
+            ctx.settings.load,
+            None,
+        )
+        .await;
+    ceiling.stop().await?;
+    m.ceiling = result?.0;
+    m.ratio = if m.ceiling.outcome.requests_per_sec > 0.0 {
+        m.confab.outcome.requests_per_sec / m.ceiling.outcome.requests_per_sec
+    } else {
+        0.0
+    };
+    Ok(m)
+}
