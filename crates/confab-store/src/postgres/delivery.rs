@@ -173,6 +173,8 @@ pub(super) async fn claim(
     lease_until: i64,
     limit: u32,
 ) -> StoreResult<Vec<Claimed>> {
+    // Ordered as the `jobs_pending` index is, (run_after, id), so the scan stops after
+    // `limit` due jobs instead of sorting the whole backlog.
     // A MATERIALIZED CTE rather than `WHERE id IN (SELECT ... LIMIT)`: the planner may
     // re-run an IN subquery per outer row, and each run would lock (and lease) a further
     // `limit` jobs.
@@ -181,7 +183,7 @@ pub(super) async fn claim(
              SELECT id FROM jobs
              WHERE state = 'trying_deliver' AND run_after <= $2
                AND (lease_until IS NULL OR lease_until <= $2)
-             ORDER BY id LIMIT $3
+             ORDER BY run_after, id LIMIT $3
              FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET lease_until = $1, attempts = attempts + 1
          FROM due WHERE jobs.id = due.id

@@ -134,13 +134,15 @@ pub(super) fn claim(
     lease_until: i64,
     limit: u32,
 ) -> StoreResult<Vec<Claimed>> {
+    // Ordered as the `jobs_pending` index is, (run_after, id), so the scan stops after
+    // `limit` due jobs: ordered by id alone, every claim sorted the whole backlog.
     let mut stmt = conn.prepare_cached(
         "UPDATE jobs SET lease_until = ?1, attempts = attempts + 1
          WHERE id IN (
              SELECT id FROM jobs
              WHERE state = 'trying_deliver' AND run_after <= ?2
                AND (lease_until IS NULL OR lease_until <= ?2)
-             ORDER BY id LIMIT ?3)
+             ORDER BY run_after, id LIMIT ?3)
          RETURNING id",
     )?;
     let ids = super::paging::returned_ids(stmt.query(params![lease_until, now_ms, limit])?)?;
