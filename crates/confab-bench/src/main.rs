@@ -63,6 +63,11 @@ pub struct Cli {
     #[arg(long, default_value = "info")]
     pub server_log: String,
 
+    /// Measure only these endpoints (keys as in the JSON: details, list_first, list_deep,
+    /// messages, send, create_conversation, upload, inbound); all when absent.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+
     /// Internal: the file whose bytes the ceiling server answers (with `ceiling`).
     #[arg(long, hide = true)]
     pub body_file: Option<PathBuf>,

@@ -43,6 +43,8 @@ pub struct Settings {
     pub server_log: String,
     /// Where kept data sets live.
     pub keep: Option<PathBuf>,
+    /// The endpoints measured (keys); all when empty.
+    pub only: Vec<String>,
 }
 
 impl Settings {
@@ -80,6 +82,7 @@ impl Settings {
             startup_runs: 3,
             server_log: cli.server_log.clone(),
             keep: cli.keep.clone(),
+            only: cli.only.clone(),
         }
     }
 

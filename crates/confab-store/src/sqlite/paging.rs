@@ -71,3 +71,45 @@ pub(super) fn returned_ids(mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<i64>
     ids.sort_unstable();
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+
+    /// After an `ANALYZE` (STAT4 samples in the file), paging to new bounds must reuse the
+    /// cached plan instead of parsing and planning the query again for every page.
+    #[test]
+    fn pages_reuse_their_plan_after_analyze() {
+        let dir = tempfile::tempdir().expect("dir");
+        let conn = super::super::pool::open_connection(&dir.path().join("t.db")).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, scope INTEGER NOT NULL);
+             CREATE INDEX t_scope ON t (scope, id);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+             INSERT INTO t (id, scope) SELECT i, i % 4 FROM n;
+             ANALYZE;",
+        )
+        .expect("schema and statistics");
+        let select = "SELECT id FROM t WHERE scope = ?1";
+        let ids = |r: &Row<'_>| r.get::<_, i64>(0);
+        let mut after = None;
+        for _ in 0..20 {
+            let request = PageRequest {
+                after,
+                limit: 50,
+                descending: true,
+            };
+            let rows = page(&conn, select, "id", 1, request, ids).expect("page");
+            assert_eq!(rows.len(), 50);
+            after = rows.last().copied();
+        }
+        let sql = format!("{select} AND id < ?2 ORDER BY id DESC LIMIT ?3");
+        let reprepared = conn
+            .prepare_cached(&sql)
+            .expect("cached")
+            .get_status(StatementStatus::RePrepare);
+        assert_eq!(reprepared, 0, "the page query was planned again per page");
+    }
+}
