@@ -10,7 +10,11 @@ const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external
      created_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
-    let meta: String = r.get(7)?;
+    // Nearly every conversation's meta is `{}`: read it in place and skip the parser then.
+    let meta = match r.get_ref(7)?.as_str()? {
+        "{}" => serde_json::Map::new(),
+        text => serde_json::from_str(text).unwrap_or_default(),
+    };
     Ok(Conversation {
         company_id: r.get(0)?,
         id: r.get(1)?,
@@ -19,7 +23,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         sender_external_id: r.get(4)?,
         name: r.get(5)?,
         avatar: r.get(6)?,
-        meta: serde_json::from_str(&meta).unwrap_or_default(),
+        meta,
         note: r.get(8)?,
         assignee_id: r.get(9)?,
         bitrix_block_openlines: r.get(10)?,
