@@ -1,10 +1,13 @@
 //! Operations: Prometheus metrics and liveness of the background workers.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -56,19 +59,85 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
+/// The metric handles of one route on one worker thread.
+struct RouteMetrics {
+    duration: metrics::Histogram,
+    /// Request counters by method and status; a route sees only a few of each.
+    requests: Vec<(&'static str, u16, metrics::Counter)>,
+}
+
+thread_local! {
+    /// Handles by route, so an answered request neither builds label strings nor looks
+    /// its series up in the recorder's registry. Routes, methods and statuses are all
+    /// bounded, so this stays small.
+    static ROUTES: RefCell<HashMap<String, RouteMetrics>> = RefCell::default();
+}
+
+/// The method as a label: the standard ones by name, any other as `other`, so a client
+/// inventing methods cannot grow the number of series without bound.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .iter()
+        .position(|m| m == method)
+        .map_or("other", |i| NAMES[i])
+}
+
 /// Counts every request by route and status, and times it.
 pub async fn record(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("confab_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("confab_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    ROUTES.with_borrow_mut(|routes| {
+        if !routes.contains_key(route) {
+            let duration = metrics::histogram!(
+                "confab_http_request_duration_seconds", "route" => route.to_owned()
+            );
+            routes.insert(
+                route.to_owned(),
+                RouteMetrics {
+                    duration,
+                    requests: Vec::new(),
+                },
+            );
+        }
+        let Some(metrics) = routes.get_mut(route) else {
+            return;
+        };
+        metrics.duration.record(started.elapsed().as_secs_f64());
+        match metrics
+            .requests
+            .iter()
+            .find(|(m, s, _)| *m == method && *s == status)
+        {
+            Some((_, _, counter)) => counter.increment(1),
+            None => {
+                let counter = metrics::counter!(
+                    "confab_http_requests_total",
+                    "method" => method,
+                    "route" => route.to_owned(),
+                    "status" => status.to_string()
+                );
+                counter.increment(1);
+                metrics.requests.push((method, status, counter));
+            }
+        }
+    });
     response
 }

@@ -260,3 +260,63 @@ async fn oversized_headers_are_refused() {
     }
     assert_eq!(srv.get("/p1/companies").await.0, 200);
 }
+
+/// The value of the `confab_http_requests_total` series with all of `labels`, 0 if absent.
+async fn requests_total(srv: &TestServer, labels: &[&str]) -> f64 {
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|l| l.starts_with("confab_http_requests_total{"))
+        .filter(|l| labels.iter().all(|label| l.contains(label)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn request_counters_count_every_request_and_bound_the_method_label() {
+    let srv = TestServer::start().await;
+    let (company, _, _) = srv.fixture().await;
+    // Unique to this test: the recorder is shared by every server in the process.
+    let route = r#"route="/p1/companies/{company_id}/channels""#;
+    let labels = [route, r#"method="GET""#, r#"status="200""#];
+    let before = requests_total(&srv, &labels).await;
+    for _ in 0..3 {
+        let (status, _) = srv.get(&format!("/p1/companies/{company}/channels")).await;
+        assert_eq!(status, 200);
+    }
+    let after = requests_total(&srv, &labels).await;
+    assert!(after - before >= 3.0, "counted {before} then {after}");
+
+    let brew = reqwest::Method::from_bytes(b"BREWCOFFEE").expect("method");
+    let response = srv
+        .http
+        .request(brew, srv.url("/no-such-route"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 404);
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    assert!(!text.contains("BREWCOFFEE"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("confab_http_requests_total")
+                && l.contains(r#"method="other""#)
+                && l.contains(r#"route="unmatched""#)),
+        "{text}"
+    );
+}
