@@ -143,6 +143,25 @@ pub trait Store: Send + Sync + 'static {
         Ok(Some((user, company)))
     }
 
+    /// `authorize`, and when the caller is a member, the company's conversation
+    /// `conversation_id` too: the details request, the most frequent read, which a
+    /// backend may answer from one snapshot instead of two.
+    async fn authorize_conversation(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Option<(User, Option<(Company, Option<Conversation>)>)>> {
+        let Some((user, company)) = self.authorize(token_hash, company_id).await? else {
+            return Ok(None);
+        };
+        let Some(company) = company else {
+            return Ok(Some((user, None)));
+        };
+        let conversation = self.get_conversation(company.id, conversation_id).await?;
+        Ok(Some((user, Some((company, conversation)))))
+    }
+
     /// Whether `user_id` is a member of `company_id`.
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool>;
 

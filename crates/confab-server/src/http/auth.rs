@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use confab_store::{Company, User};
+use confab_store::{Company, Conversation, User};
 
 use super::error::ApiError;
 use crate::AppState;
@@ -66,20 +66,25 @@ impl CompanyScope {
     }
 }
 
+/// The positive id in path segment `name`, if the route has one and it is well formed.
+async fn path_id(parts: &mut Parts, state: &AppState, name: &str) -> Option<i64> {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|path| {
+            path.iter()
+                .find(|(k, _)| *k == name)
+                .and_then(|(_, v)| v.parse::<i64>().ok())
+        })
+        .filter(|id| *id > 0)
+}
+
 impl FromRequestParts<AppState> for CompanyScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let not_found = || ApiError::NotFound("company".to_owned());
-        let company_id = RawPathParams::from_request_parts(parts, state)
-            .await
-            .ok()
-            .and_then(|path| {
-                path.iter()
-                    .find(|(k, _)| *k == "company_id")
-                    .and_then(|(_, v)| v.parse::<i64>().ok())
-            })
-            .filter(|id| *id > 0);
+        let company_id = path_id(parts, state, "company_id").await;
         let token = presented_token(parts).filter(|t| !t.is_empty());
         // The common case, caller and membership in one store read.
         if let (Some(company_id), Some(token), None) =
@@ -102,5 +107,59 @@ impl FromRequestParts<AppState> for CompanyScope {
             .await?
             .ok_or_else(not_found)?;
         Ok(CompanyScope { user, company })
+    }
+}
+
+/// A company scope and its conversation `{conversation_id}`, read together: the details
+/// request, the most frequent read, takes one store snapshot instead of two. Answers as
+/// `CompanyScope` followed by a lookup of the conversation would (401, 404 company, 404
+/// conversation).
+#[derive(Debug, Clone)]
+pub struct ScopedConversation {
+    /// The caller and the company.
+    pub scope: CompanyScope,
+    /// The conversation, as stored.
+    pub conversation: Conversation,
+}
+
+impl FromRequestParts<AppState> for ScopedConversation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let no_conversation = || ApiError::NotFound("conversation".to_owned());
+        let company_id = path_id(parts, state, "company_id").await;
+        let conversation_id = path_id(parts, state, "conversation_id").await;
+        let token = presented_token(parts).filter(|t| !t.is_empty());
+        if let (Some(company_id), Some(conversation_id), Some(token), None) = (
+            company_id,
+            conversation_id,
+            &token,
+            parts.extensions.get::<Caller>(),
+        ) {
+            let (user, found) = state
+                .store
+                .authorize_conversation(token::hash(token), company_id, conversation_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            parts.extensions.insert(Caller(user.clone()));
+            let (company, conversation) =
+                found.ok_or_else(|| ApiError::NotFound("company".to_owned()))?;
+            return Ok(ScopedConversation {
+                scope: CompanyScope { user, company },
+                conversation: conversation.ok_or_else(no_conversation)?,
+            });
+        }
+        // Anything unusual (no token, a malformed id) takes the general path.
+        let scope = CompanyScope::from_request_parts(parts, state).await?;
+        let conversation_id = conversation_id.ok_or_else(no_conversation)?;
+        let conversation = state
+            .store
+            .get_conversation(scope.id(), conversation_id)
+            .await?
+            .ok_or_else(no_conversation)?;
+        Ok(ScopedConversation {
+            scope,
+            conversation,
+        })
     }
 }

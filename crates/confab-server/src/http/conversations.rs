@@ -7,7 +7,7 @@ use axum::routing::{get, put};
 use confab_store::{Contact, Conversation, OutgoingText};
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
-use super::auth::CompanyScope;
+use super::auth::{CompanyScope, ScopedConversation};
 use super::channels::provider_param;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
@@ -140,13 +140,8 @@ async fn list(
     params(ConversationPath),
     responses((status = 200, description = "The conversation", body = OkEnvelope<ConversationData>)),
 )]
-async fn show(
-    State(state): State<AppState>,
-    scope: CompanyScope,
-    params: Params,
-) -> ApiResult<Response> {
-    let conversation = scoped_conversation(&state, &scope, &params).await?;
-    Ok(conversation_reply(&conversation))
+async fn show(scoped: ScopedConversation, _query: Params) -> ApiResult<Response> {
+    Ok(conversation_reply(&scoped.conversation))
 }
 
 /// A `phone` parameter in the documented form, normalised to digits.

@@ -158,6 +158,28 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn authorize_conversation(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+        conversation_id: i64,
+    ) -> StoreResult<Option<(User, Option<(Company, Option<Conversation>)>)>> {
+        self.read(move |c| {
+            // One read transaction for both statements: each statement on its own would
+            // take and drop the WAL read lock, a process-wide mutex and `fcntl` calls.
+            let tx = c.unchecked_transaction()?;
+            let Some((user, company)) = users::authorize(&tx, &token_hash, company_id)? else {
+                return Ok(None);
+            };
+            let Some(company) = company else {
+                return Ok(Some((user, None)));
+            };
+            let conversation = conversations::get(&tx, company.id, conversation_id)?;
+            Ok(Some((user, Some((company, conversation)))))
+        })
+        .await
+    }
+
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
         self.read(move |c| users::is_member(c, company_id, user_id))
             .await

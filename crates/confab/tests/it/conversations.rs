@@ -1216,3 +1216,91 @@ async fn success_answers_are_json_200() {
         }
     }
 }
+
+/// Details answer who-may-see-what in the same order whichever way the request comes:
+/// the caller (401), then the company (404), then the conversation (404).
+#[tokio::test]
+async fn details_check_caller_then_company_then_conversation() {
+    let srv = TestServer::start().await;
+    let (company, _, conversation) = srv.fixture().await;
+    let (_, stranger) = srv.new_user("Stranger").await;
+    let other_company = {
+        let (status, body) = call(
+            srv.req_as(&stranger, Method::POST, "/p1/companies")
+                .form(&[("name", "Elsewhere")]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["external_id"].as_i64().expect("id")
+    };
+    let path = |c: i64, v: &str| format!("/p1/companies/{c}/conversations/{v}");
+    let own = conversation.to_string();
+
+    let (status, body) = srv.get(&path(company, &own)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["conversation"]["external_id"],
+        json!(conversation)
+    );
+    let by_query = format!("{}?private_api_token={}", path(company, &own), srv.token);
+    let (status, _) = call(srv.http.get(srv.url(&by_query))).await;
+    assert_eq!(status, 200);
+
+    let cases = [
+        // (token, company, conversation id, status, what the 404 names)
+        (Some("cfb_wrong"), company, own.clone(), 401, ""),
+        (None, company, own.clone(), 401, ""),
+        (Some("cfb_wrong"), other_company, "abc".to_owned(), 401, ""),
+        (
+            Some(srv.token.as_str()),
+            other_company,
+            own.clone(),
+            404,
+            "company",
+        ),
+        (
+            Some(srv.token.as_str()),
+            other_company,
+            "abc".to_owned(),
+            404,
+            "company",
+        ),
+        (
+            Some(stranger.as_str()),
+            company,
+            own.clone(),
+            404,
+            "company",
+        ),
+        (
+            Some(srv.token.as_str()),
+            company,
+            "999".to_owned(),
+            404,
+            "conversation",
+        ),
+        (
+            Some(srv.token.as_str()),
+            company,
+            "abc".to_owned(),
+            404,
+            "conversation",
+        ),
+        (
+            Some(srv.token.as_str()),
+            company,
+            "0".to_owned(),
+            404,
+            "conversation",
+        ),
+    ];
+    for (token, c, v, want, what) in cases {
+        let mut request = srv.http.get(srv.url(&path(c, &v)));
+        if let Some(token) = token {
+            request = request.header("X-Private-Api-Token", token);
+        }
+        let (status, body) = call(request).await;
+        assert_eq!(status, want, "{c}/{v} with {token:?}: {body}");
+        assert!(body.to_string().contains(what), "{c}/{v}: {body}");
+    }
+}
