@@ -1,5 +1,7 @@
 //! Conversations and the messages that find or create them.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::paging;
@@ -64,9 +66,12 @@ pub(super) fn get(
     company_id: i64,
     id: i64,
 ) -> StoreResult<Option<Conversation>> {
-    let sql = format!("SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id = ?2");
+    // Built once: the details request runs it every time.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {COLUMNS} FROM conversations WHERE company_id = ?1 AND id = ?2")
+    });
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&SQL)?
         .query_row(params![company_id, id], from_row)
         .optional()?)
 }

@@ -1,5 +1,7 @@
 //! Users and company membership.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Company, StoreResult, TokenHash, User};
@@ -47,16 +49,19 @@ pub(super) fn authorize(
     hash: &TokenHash,
     company_id: i64,
 ) -> StoreResult<Option<(User, Option<Company>)>> {
-    let sql = format!(
-        "SELECT u.id, u.name, u.token_hash, {}
-         FROM users u
-         LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = ?2
-         LEFT JOIN companies c ON c.id = m.company_id
-         WHERE u.token_hash = ?1",
-        super::companies::COLUMNS_LIST
-    );
+    // Built once: this runs on every company-addressed request.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT u.id, u.name, u.token_hash, {}
+             FROM users u
+             LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = ?2
+             LEFT JOIN companies c ON c.id = m.company_id
+             WHERE u.token_hash = ?1",
+            super::companies::COLUMNS_LIST
+        )
+    });
     let found = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&SQL)?
         .query_row(params![&hash[..], company_id], |r| {
             let user = User {
                 id: r.get(0)?,
