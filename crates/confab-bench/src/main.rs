@@ -43,6 +43,11 @@ pub struct Cli {
     #[arg(long, value_parser = humantime_secs)]
     pub duration: Option<Duration>,
 
+    /// Pairs of runs (confab, then the ceiling) per endpoint; the median pair by ratio is
+    /// reported (default 3; 1 at `--scale tiny`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: Option<u32>,
+
     /// Open connections of the load generator.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub connections: u32,

@@ -114,14 +114,14 @@ fn figures(run: &RunFigures) -> String {
 fn endpoints_table(md: &mut String, store: &StoreReport) {
     let _ = writeln!(
         md,
-        "| Endpoint | req/s | p50 ms | p99 ms | CPU µs/req | errors | body B | ceiling req/s | ceiling p50 ms | ceiling p99 ms | ceiling CPU µs/req | ratio | fdatasync/s | idle before (server) |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| Endpoint | req/s | p50 ms | p99 ms | CPU µs/req | errors | body B | ceiling req/s | ceiling p50 ms | ceiling p99 ms | ceiling CPU µs/req | ratio | rounds | fdatasync/s | idle before (server) |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for m in &store.endpoints {
         if let Some(why) = &m.failure {
             let _ = writeln!(
                 md,
-                "| {} | **not measured: {}** | | | | | | | | | | | | |",
+                "| {} | **not measured: {}** | | | | | | | | | | | | | |",
                 m.label,
                 why.replace('|', "\\|").replace('\n', " ")
             );
@@ -130,7 +130,7 @@ fn endpoints_table(md: &mut String, store: &StoreReport) {
         let errors = m.confab.outcome.errors() + m.ceiling.outcome.errors();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {:.2} | {} | {:.0}% ({:.0}%) |",
+            "| {} | {} | {} | {} | {} | {:.2} | {} | {} | {:.0}% ({:.0}%) |",
             m.label,
             figures(&m.confab),
             if errors > 0 {
@@ -141,6 +141,11 @@ fn endpoints_table(md: &mut String, store: &StoreReport) {
             m.body_bytes,
             figures(&m.ceiling),
             m.ratio,
+            m.round_ratios
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             m.fdatasync_per_sec
                 .map_or(String::new(), |f| format!("{f:.0}")),
             m.confab.idle_before * 100.0,
@@ -151,7 +156,8 @@ fn endpoints_table(md: &mut String, store: &StoreReport) {
         md,
         "\nCPU µs/req: the server process's user + system time per request, from /proc \
          (on PostgreSQL, + its processes'). Ratio: confab's req/s over the ceiling's (a bare \
-         axum route answering confab's body). fdatasync/s: 4 KiB write + fdatasync rounds \
+         axum route answering confab's body). Rounds: the ratio of each pair of runs (confab, \
+         then the ceiling), lowest first; the row shows the median pair. fdatasync/s: 4 KiB write + fdatasync rounds \
          on the data dir's disk just before the run. Idle before: the machine's idle share \
          just before the confab run; in brackets the server's own CPU then (% of a core: \
          leftover work that its CPU figure includes). Errors: non-2xx and socket errors of \

@@ -120,6 +120,8 @@ pub struct Measurement {
     pub fdatasync_per_sec: Option<f64>,
     /// confab's memory right after its run.
     pub memory_after: Memory,
+    /// The ratio of every round, lowest first; the figures above are the median round's.
+    pub round_ratios: Vec<f64>,
 }
 
 /// Start-up times on the main data set.

@@ -45,6 +45,8 @@ pub struct Settings {
     pub keep: Option<PathBuf>,
     /// The endpoints measured (keys); all when empty.
     pub only: Vec<String>,
+    /// Pairs of runs per endpoint.
+    pub rounds: u32,
 }
 
 impl Settings {
@@ -83,6 +85,7 @@ impl Settings {
             server_log: cli.server_log.clone(),
             keep: cli.keep.clone(),
             only: cli.only.clone(),
+            rounds: cli.rounds.unwrap_or(if tiny { 1 } else { 3 }),
         }
     }
 

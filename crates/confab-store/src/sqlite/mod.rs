@@ -167,15 +167,16 @@ impl Store for SqliteStore {
         self.read(move |c| {
             // One read transaction for both statements: each statement on its own would
             // take and drop the WAL read lock, a process-wide mutex and `fcntl` calls.
-            let tx = c.unchecked_transaction()?;
-            let Some((user, company)) = users::authorize(&tx, &token_hash, company_id)? else {
-                return Ok(None);
-            };
-            let Some(company) = company else {
-                return Ok(Some((user, None)));
-            };
-            let conversation = conversations::get(&tx, company.id, conversation_id)?;
-            Ok(Some((user, Some((company, conversation)))))
+            pool::in_snapshot(c, |c| {
+                let Some((user, company)) = users::authorize(c, &token_hash, company_id)? else {
+                    return Ok(None);
+                };
+                let Some(company) = company else {
+                    return Ok(Some((user, None)));
+                };
+                let conversation = conversations::get(c, company.id, conversation_id)?;
+                Ok(Some((user, Some((company, conversation)))))
+            })
         })
         .await
     }

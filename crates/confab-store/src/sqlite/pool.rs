@@ -95,11 +95,72 @@ impl std::ops::Deref for Reader {
 impl Drop for Reader {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
+            // A connection still inside a transaction would answer later reads from an old
+            // snapshot: it is closed instead of kept.
+            if !conn.is_autocommit() {
+                return;
+            }
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             // A burst may open many readers; keep a handful.
             if idle.len() < 16 {
                 idle.push(conn);
             }
         }
+    }
+}
+
+/// Runs `f` inside one read transaction, so all its statements see one snapshot and take
+/// the WAL read lock once. BEGIN and ROLLBACK are cached statements: `execute_batch` would
+/// parse them on every call.
+pub(super) fn in_snapshot<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> StoreResult<R>,
+) -> StoreResult<R> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let result = f(conn);
+    // Nothing was written, so ROLLBACK just ends it; SQLite may have ended it already
+    // after some errors.
+    if !conn.is_autocommit() {
+        conn.prepare_cached("ROLLBACK")?.execute([])?;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(conn: &Connection) -> StoreResult<i64> {
+        Ok(conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+    }
+
+    #[test]
+    fn a_snapshot_spans_its_statements_and_ends_with_them() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db");
+        let writer = open_connection(&path).expect("writer");
+        writer
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+            .expect("schema");
+        let pool = ReaderPool::new(path);
+        let reader = pool.get().expect("reader");
+        let (inside_before, inside_after) = in_snapshot(&reader, |c| {
+            let before = count(c)?;
+            writer.execute("INSERT INTO t VALUES (2)", [])?;
+            Ok((before, count(c)?))
+        })
+        .expect("snapshot");
+        // Both statements saw the snapshot of the first; the next read sees the write.
+        assert_eq!((inside_before, inside_after), (1, 1));
+        assert!(reader.is_autocommit());
+        assert_eq!(count(&reader).expect("count"), 2);
+
+        // A reader given back inside a transaction is closed, not pooled.
+        drop(reader);
+        assert_eq!(pool.idle(), 1);
+        let reader = pool.get().expect("reader");
+        reader.execute_batch("BEGIN").expect("begin");
+        drop(reader);
+        assert_eq!(pool.idle(), 0);
     }
 }
