@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -96,12 +95,16 @@ fn method_label(method: &Method) -> &'static str {
         .map_or("other", |i| NAMES[i])
 }
 
-/// Counts every request by route and status, and times it.
-pub async fn record(req: Request, next: Next) -> Response {
+/// Counts every request by route and status, and times it; `inner` answers it.
+pub async fn record<F, Fut>(req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     let started = Instant::now();
-    let response = next.run(req).await;
+    let response = inner(req).await;
     let status = response.status().as_u16();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     ROUTES.with_borrow_mut(|routes| {

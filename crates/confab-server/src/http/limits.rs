@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
@@ -38,8 +37,13 @@ fn busy(message: String) -> Response {
 }
 
 /// Refuses a request when too many run, and cuts one that takes too long. Multipart
-/// uploads are not timed: a large file on a slow link may rightly take long.
-pub async fn enforce(State(limits): State<Limits>, req: Request, next: Next) -> Response {
+/// uploads are not timed: a large file on a slow link may rightly take long. `inner`
+/// answers the request.
+pub async fn enforce<F, Fut>(limits: &Limits, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
         return busy("the server is handling as many requests as it may; retry shortly".to_owned());
     };
@@ -53,9 +57,9 @@ pub async fn enforce(State(limits): State<Limits>, req: Request, next: Next) -> 
                 .starts_with("multipart/")
         });
     if upload {
-        return next.run(req).await;
+        return inner(req).await;
     }
-    match tokio::time::timeout(limits.timeout, next.run(req)).await {
+    match tokio::time::timeout(limits.timeout, inner(req)).await {
         Ok(response) => response,
         Err(_) => busy(format!(
             "the request took longer than {} s (--request-timeout)",

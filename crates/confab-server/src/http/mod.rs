@@ -59,17 +59,15 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            wake_after_writes,
+            Around {
+                limits: limits::Limits::new(
+                    state.config.max_concurrent_requests,
+                    state.config.request_timeout,
+                ),
+                state: state.clone(),
+            },
+            around,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            limits::Limits::new(
-                state.config.max_concurrent_requests,
-                state.config.request_timeout,
-            ),
-            limits::enforce,
-        ))
-        .layer(axum::middleware::from_fn(crate::ops::record))
         .layer(
             // The span names the matched route, never the raw URI: a query string may
             // carry `private_api_token`.
@@ -90,19 +88,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Wakes the webhook dispatcher after every write request: whatever it changed may have
-/// recorded events, and this way no handler has to remember to.
-async fn wake_after_writes(
-    axum::extract::State(state): axum::extract::State<AppState>,
+/// What the middleware around every request needs.
+#[derive(Clone)]
+struct Around {
+    limits: limits::Limits,
+    state: AppState,
+}
+
+/// Around every request, outermost first: metrics, the limits, and a wake-up of the
+/// webhook dispatcher after a write (whatever it changed may have recorded events, and
+/// this way no handler has to remember to). One middleware rather than three, because
+/// each layer clones the boxed router and boxes a future per request.
+async fn around(
+    axum::extract::State(around): axum::extract::State<Around>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let write = req.method() != axum::http::Method::GET;
-    let response = next.run(req).await;
-    if write {
-        state.webhook_wakeup.wake();
-    }
-    response
+    crate::ops::record(req, |req| {
+        limits::enforce(&around.limits, req, |req| async {
+            let write = req.method() != axum::http::Method::GET;
+            let response = next.run(req).await;
+            if write {
+                around.state.webhook_wakeup.wake();
+            }
+            response
+        })
+    })
+    .await
 }
 
 /// A 1x1 transparent PNG, so the placeholder `avatar` of every conversation resolves.
