@@ -69,6 +69,15 @@ pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Op
         .optional()?)
 }
 
+fn of_messages_sql(company_id: i64, conversation_id: i64, messages: usize) -> String {
+    let marks = vec!["?"; messages].join(", ");
+    format!(
+        "SELECT {COLUMNS} FROM attachments
+         WHERE company_id = {company_id} AND conversation_id = {conversation_id}
+           AND message_id IN ({marks})"
+    )
+}
+
 /// The attachments bound to any of `message_ids` in one conversation, in upload order.
 pub(super) fn of_messages(
     conn: &Connection,
@@ -79,16 +88,39 @@ pub(super) fn of_messages(
     if message_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; message_ids.len()].join(", ");
-    let sql = format!(
-        "SELECT {COLUMNS} FROM attachments
-         WHERE company_id = {company_id} AND conversation_id = {conversation_id}
-           AND message_id IN ({marks})
-         ORDER BY id"
-    );
-    let rows = conn
+    let sql = of_messages_sql(company_id, conversation_id, message_ids.len());
+    // Sorted here, not by ORDER BY id: the planner would then walk the conversation's
+    // index in id order, over every attachment it has, to skip a sort of a few rows.
+    let mut rows = conn
         .prepare(&sql)?
         .query_map(params_from_iter(message_ids), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.sort_unstable_by_key(|a: &Attachment| a.id);
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading a page's attachments must look the messages up, not walk every attachment
+    /// of the conversation (which grows without bound in a long-lived conversation).
+    #[test]
+    fn attachments_of_messages_are_looked_up_by_message() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = super::super::pool::open_connection(&dir.path().join("t.db")).expect("open");
+        super::super::migrate::run(&mut conn).expect("migrate");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", of_messages_sql(1, 2, 3)))
+            .expect("explain")
+            .query_map([1, 2, 3], |r| r.get::<_, String>(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("attachments_by_message")),
+            "{plan:?}"
+        );
+    }
 }

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_delivery.sql"),
     include_str!("../../migrations/sqlite/0003_webhooks.sql"),
+    include_str!("../../migrations/sqlite/0004_attachments_by_message.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
