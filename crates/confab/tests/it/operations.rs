@@ -261,18 +261,23 @@ async fn oversized_headers_are_refused() {
     assert_eq!(srv.get("/p1/companies").await.0, 200);
 }
 
-/// The value of the `confab_http_requests_total` series with all of `labels`, 0 if absent.
-async fn requests_total(srv: &TestServer, labels: &[&str]) -> f64 {
-    let text = srv
-        .http
+/// The Prometheus text of `/metrics`.
+async fn metrics_text(srv: &TestServer) -> String {
+    srv.http
         .get(srv.url("/metrics"))
         .send()
         .await
         .expect("send")
         .text()
         .await
-        .expect("text");
-    text.lines()
+        .expect("text")
+}
+
+/// The value of the `confab_http_requests_total` series with all of `labels`, 0 if absent.
+async fn requests_total(srv: &TestServer, labels: &[&str]) -> f64 {
+    metrics_text(srv)
+        .await
+        .lines()
         .filter(|l| l.starts_with("confab_http_requests_total{"))
         .filter(|l| labels.iter().all(|label| l.contains(label)))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -302,15 +307,7 @@ async fn request_counters_count_every_request_and_bound_the_method_label() {
         .await
         .expect("send");
     assert_eq!(response.status(), 404);
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("text");
+    let text = metrics_text(&srv).await;
     assert!(!text.contains("BREWCOFFEE"), "{text}");
     assert!(
         text.lines()
