@@ -1,5 +1,6 @@
 //! Users and company membership.
 
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::{Company, StoreResult, TokenHash, User};
@@ -37,14 +38,21 @@ pub(super) async fn by_token_hash(
     else {
         return Ok(None);
     };
-    let user = User {
+    verified_user(&row, hash)
+}
+
+/// The user in columns 0–2 (id, name, token hash) of `row`, if the stored hash is `hash`.
+/// The lookup is by hash already; comparing again in constant time means no branch here
+/// depends on how much of a guessed hash matched.
+fn verified_user(row: &PgRow, hash: &TokenHash) -> StoreResult<Option<User>> {
+    let stored: Vec<u8> = row.try_get(2)?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])) {
+        return Ok(None);
+    }
+    Ok(Some(User {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
-    };
-    let stored: Vec<u8> = row.try_get(2)?;
-    // The lookup is by hash already; comparing again in constant time means no branch
-    // here depends on how much of a guessed hash matched.
-    Ok(bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..])).then_some(user))
+    }))
 }
 
 /// The user of `hash` and, if they are a member of it, company `company_id`, in one
@@ -70,20 +78,14 @@ pub(super) async fn authorize(
     else {
         return Ok(None);
     };
-    let user = User {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
+    let Some(user) = verified_user(&row, hash)? else {
+        return Ok(None);
     };
-    let stored: Vec<u8> = row.try_get(2)?;
     let company = match row.try_get::<Option<i64>, _>(3)? {
         Some(_) => Some(super::companies::from_row_at(&row, 3)?),
         None => None,
     };
-    // As in `by_token_hash`: the final comparison runs in constant time.
-    Ok(
-        bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &hash[..]))
-            .then_some((user, company)),
-    )
+    Ok(Some((user, company)))
 }
 
 /// Whether the user is a member of the company.
