@@ -67,14 +67,25 @@ async fn get_data(
         .send()
         .await
         .with_context(|| format!("GET {path}"))?;
-    let status = response.status();
-    let text = response.text().await?;
-    anyhow::ensure!(status.is_success(), "GET {path}: {status}: {text}");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("GET {path} is not JSON"))?;
+    let (mut json, text) = success_json(response, "GET", path).await?;
     json.get_mut("data")
         .map(serde_json::Value::take)
         .ok_or_else(|| anyhow::anyhow!("GET {path} has no data: {text}"))
+}
+
+/// The JSON body of a 2xx answer to `method path` (and its text, for messages); any other
+/// status is an error that quotes the body.
+async fn success_json(
+    response: reqwest::Response,
+    method: &str,
+    path: &str,
+) -> anyhow::Result<(serde_json::Value, String)> {
+    let status = response.status();
+    let text = response.text().await?;
+    anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
+    let json = serde_json::from_str(&text)
+        .with_context(|| format!("{method} {path} is not JSON: {text}"))?;
+    Ok((json, text))
 }
 
 /// The `from` token of the conversations page `pages_in` pages (of 50) into `company`'s
@@ -139,10 +150,7 @@ pub async fn upload(
         .send()
         .await
         .with_context(|| format!("POST {path}"))?;
-    let status = response.status();
-    let text = response.text().await?;
-    anyhow::ensure!(status.is_success(), "POST {path}: {status}: {text}");
-    let json: serde_json::Value = serde_json::from_str(&text)?;
+    let (json, text) = success_json(response, "POST", &path).await?;
     json.pointer("/data/external_id")
         .and_then(serde_json::Value::as_i64)
         .ok_or_else(|| anyhow::anyhow!("POST {path} answered no data.external_id: {text}"))
