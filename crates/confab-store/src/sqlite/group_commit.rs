@@ -7,6 +7,7 @@
 //! before it is on disk; under load, many writes share one fsync.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
@@ -82,18 +83,45 @@ fn in_savepoint<R>(
 /// The handle writes are sent through; the writer thread stops when every handle is gone.
 #[derive(Clone)]
 pub(super) struct Writer {
-    queue: mpsc::UnboundedSender<Box<dyn Job>>,
+    thread: Arc<WriterThread>,
+}
+
+/// The queue and the thread behind it. Dropping the last handle closes the queue and waits
+/// for the thread to finish what is queued and close its connection: whoever opens the
+/// database next (the bench loader switching the journal mode, a restarted store) must
+/// not race a connection that is still going away.
+struct WriterThread {
+    queue: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            // A handle dropped by the writer itself cannot wait for itself.
+            if thread.thread().id() != std::thread::current().id() {
+                // A panic of the writer was already reported to every waiting write.
+                thread.join().ok();
+            }
+        }
+    }
 }
 
 impl Writer {
     /// Moves `conn` to a new writer thread.
     pub(super) fn start(conn: Connection) -> StoreResult<Self> {
         let (queue, jobs) = mpsc::unbounded_channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("confab-sqlite-writer".to_owned())
             .spawn(move || run(conn, jobs))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { queue })
+        Ok(Self {
+            thread: Arc::new(WriterThread {
+                queue: Some(queue),
+                thread: Some(thread),
+            }),
+        })
     }
 
     /// Runs `f` in the next group's transaction; answers once that group is on disk.
@@ -108,7 +136,10 @@ impl Writer {
             result: None,
             reply,
         };
-        self.queue
+        self.thread
+            .queue
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("the writer thread has stopped".to_owned()))?
             .send(Box::new(job))
             .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?;
         answer
@@ -212,5 +243,36 @@ mod tests {
             .await
             .expect("write after failures");
         assert!(stored(&path).contains(&5000));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_last_handle_dropped_releases_the_database() {
+        for round in 0..5 {
+            let (_dir, writer, path) = writer();
+            let copy = writer.clone();
+            // Megabytes in the WAL, so closing the connection (which checkpoints them into
+            // the file) takes long enough for a racing open to see it.
+            writer
+                .write(|tx| {
+                    Ok(tx.execute_batch(
+                        "ALTER TABLE t ADD COLUMN pad BLOB;
+                         INSERT INTO t (x, pad)
+                           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+                                                   WHERE i < 4000)
+                           SELECT i, randomblob(1000) FROM n",
+                    )?)
+                })
+                .await
+                .expect("write");
+            drop(writer);
+            drop(copy);
+            // Leaving WAL mode needs the database to itself, and there is no busy timeout:
+            // the writer's connection must already be closed.
+            let conn = Connection::open(&path).expect("open");
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("round {round}: the database is still held: {e}"));
+            assert_eq!(mode, "delete", "round {round}");
+        }
     }
 }
