@@ -83,22 +83,21 @@ fn in_savepoint<R>(
 /// The handle writes are sent through; the writer thread stops when every handle is gone.
 #[derive(Clone)]
 pub(super) struct Writer {
-    thread: Arc<WriterThread>,
+    // Declared (so dropped) before `_thread`, which is held for its drop only: when the
+    // last handle goes, every sender is gone before the thread is waited for.
+    queue: mpsc::UnboundedSender<Box<dyn Job>>,
+    _thread: Arc<WriterThread>,
 }
 
-/// The queue and the thread behind it. Dropping the last handle closes the queue and waits
-/// for the thread to finish what is queued and close its connection: whoever opens the
-/// database next (the bench loader switching the journal mode, a restarted store) must
-/// not race a connection that is still going away.
-struct WriterThread {
-    queue: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// The writer thread, joined when the last handle is dropped: it finishes what is queued
+/// and closes its connection first, so whoever opens the database next (the bench loader
+/// switching the journal mode, a restarted store) does not race a connection that is
+/// still going away.
+struct WriterThread(Option<std::thread::JoinHandle<()>>);
 
 impl Drop for WriterThread {
     fn drop(&mut self) {
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
+        if let Some(thread) = self.0.take() {
             // A handle dropped by the writer itself cannot wait for itself.
             if thread.thread().id() != std::thread::current().id() {
                 // A panic of the writer was already reported to every waiting write.
@@ -117,10 +116,8 @@ impl Writer {
             .spawn(move || run(conn, jobs))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
-            thread: Arc::new(WriterThread {
-                queue: Some(queue),
-                thread: Some(thread),
-            }),
+            queue,
+            _thread: Arc::new(WriterThread(Some(thread))),
         })
     }
 
@@ -136,10 +133,7 @@ impl Writer {
             result: None,
             reply,
         };
-        self.thread
-            .queue
-            .as_ref()
-            .ok_or_else(|| StoreError::Database("the writer thread has stopped".to_owned()))?
+        self.queue
             .send(Box::new(job))
             .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?;
         answer
