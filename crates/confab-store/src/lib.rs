@@ -8,11 +8,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-mod model;
+mod codec;
 mod postgres;
 mod sqlite;
 
-pub use model::*;
+pub use confab_domain::model::*;
+pub use confab_domain::rules;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -31,19 +32,29 @@ pub enum StoreError {
     /// A value breaks a rule only the database can check (an attachment already sent).
     #[error("{field}: {reason}")]
     Invalid {
-        /// The parameter the value came from.
+        /// The domain field whose value breaks it (`attachment`, `conversation`).
         field: &'static str,
         /// What is wrong, for people.
         reason: String,
     },
-    /// The database failed.
+    /// The database failed; the underlying error is kept as the source.
     #[error("database error: {0}")]
-    Database(String),
+    Database(#[source] BoxError),
+}
+
+/// Any error a backend's driver reports, kept whole for logs.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl StoreError {
+    /// A database failure described in words (no driver error behind it).
+    pub fn database(what: impl Into<String>) -> Self {
+        StoreError::Database(what.into().into())
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        StoreError::Database(Box::new(e))
     }
 }
 
@@ -76,14 +87,14 @@ pub async fn open(
             let data_dir = data_dir.to_owned();
             tokio::task::spawn_blocking(move || open_data_dir(&data_dir))
                 .await
-                .map_err(|e| StoreError::Database(format!("opening the store failed: {e}")))?
+                .map_err(|e| StoreError::database(format!("opening the store failed: {e}")))?
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PgStore::connect(url, max_connections).await?))
         }
         Some(url) => {
             let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
-            Err(StoreError::Database(format!(
+            Err(StoreError::database(format!(
                 "--database-url: unsupported scheme {scheme:?}; use postgres://user:password@host/database, \
                  or leave it unset for the embedded SQLite database"
             )))
@@ -189,7 +200,7 @@ pub trait Store: Send + Sync + 'static {
     async fn channel_by_provider(
         &self,
         company_id: i64,
-        provider: String,
+        provider: Provider,
     ) -> StoreResult<Option<Channel>>;
 
     /// Merges `settings` into the live channel's settings; false when there is no such channel.
@@ -270,13 +281,6 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- messages ----
 
-    /// All messages of a conversation in creation order.
-    async fn conversation_messages(
-        &self,
-        company_id: i64,
-        conversation_id: i64,
-    ) -> StoreResult<Vec<Message>>;
-
     /// One page of a conversation's messages, by (created_at, id).
     async fn list_messages(
         &self,
@@ -309,7 +313,7 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         conversation_id: i64,
         message_id: i64,
-        ack: i32,
+        ack: Ack,
         now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>>;
 
@@ -366,7 +370,7 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         channel_id: i64,
         event: String,
-        state: String,
+        state: ChannelState,
         now_ms: i64,
     ) -> StoreResult<bool>;
 

@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 mod provider;
+mod states;
 
 pub use provider::{Provider, UnknownProvider};
+pub use states::{Ack, ChannelState, JobState};
 
 /// The success envelope every p1 endpoint answers with: `{"status": WORD, "data": {...}}`.
 ///

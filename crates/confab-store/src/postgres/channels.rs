@@ -4,8 +4,9 @@ use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
+use super::columns::typed;
 use super::paging;
-use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
+use crate::{Channel, ChannelState, NewChannel, PageRequest, Provider, StoreError, StoreResult};
 
 /// The columns [`from_row`] reads, in its order.
 pub(super) const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
@@ -16,18 +17,18 @@ pub(super) fn from_row(r: &PgRow) -> StoreResult<Channel> {
     Ok(Channel {
         id: r.try_get(0)?,
         company_id: r.try_get(1)?,
-        provider: r.try_get(2)?,
+        provider: typed(r, 2)?,
         connector: r.try_get(3)?,
         // Settings were written by this server as a JSON object; anything else reads as
         // empty, as on SQLite.
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.try_get(5)?,
-        state: r.try_get(6)?,
+        state: typed(r, 6)?,
     })
 }
 
 fn settings_text(settings: &Map<String, Value>) -> StoreResult<String> {
-    serde_json::to_string(settings).map_err(|e| StoreError::Database(e.to_string()))
+    serde_json::to_string(settings).map_err(|e| StoreError::Database(Box::new(e)))
 }
 
 /// Whether `e` is the live-provider unique index refusing a second live channel.
@@ -47,10 +48,7 @@ pub(super) async fn create(
 ) -> StoreResult<Channel> {
     // The check gives the common case its answer without a failed statement; the unique
     // index decides when two nodes create the same provider at once.
-    if by_provider(conn, company_id, &new.provider)
-        .await?
-        .is_some()
-    {
+    if by_provider(conn, company_id, new.provider).await?.is_some() {
         return Err(StoreError::Conflict { what: "provider" });
     }
     let id: i64 = sqlx::query_scalar(
@@ -59,7 +57,7 @@ pub(super) async fn create(
          RETURNING id",
     )
     .bind(company_id)
-    .bind(&new.provider)
+    .bind(new.provider.as_str())
     .bind(&new.connector)
     .bind(settings_text(&new.settings)?)
     .bind(now_ms)
@@ -75,11 +73,11 @@ pub(super) async fn create(
     Ok(Channel {
         id,
         company_id,
-        provider: new.provider.clone(),
+        provider: new.provider,
         connector: new.connector.clone(),
         settings: new.settings.clone(),
         created_at_ms: now_ms,
-        state: "enabled".to_owned(),
+        state: ChannelState::Enabled,
     })
 }
 
@@ -115,7 +113,7 @@ pub(super) async fn get(
 pub(super) async fn by_provider(
     conn: &mut PgConnection,
     company_id: i64,
-    provider: &str,
+    provider: Provider,
 ) -> StoreResult<Option<Channel>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM channels
@@ -123,7 +121,7 @@ pub(super) async fn by_provider(
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(company_id)
-        .bind(provider)
+        .bind(provider.as_str())
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(from_row).transpose()
@@ -188,12 +186,12 @@ pub(super) async fn set_state(
     conn: &mut PgConnection,
     company_id: i64,
     channel_id: i64,
-    state: &str,
+    state: ChannelState,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE channels SET state = $1 WHERE company_id = $2 AND id = $3 AND deleted_at IS NULL",
     )
-    .bind(state)
+    .bind(state.as_str())
     .bind(company_id)
     .bind(channel_id)
     .execute(&mut *conn)

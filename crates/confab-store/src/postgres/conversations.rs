@@ -3,8 +3,10 @@
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
+use super::columns::typed;
 use super::paging;
-use crate::{Channel, Contact, Conversation, Event, PageRequest, StoreError, StoreResult};
+use crate::rules::Found;
+use crate::{Channel, Contact, Conversation, PageRequest, StoreError, StoreResult};
 
 const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
      meta, note, assignee_id, bitrix_block_openlines, last_message_at, last_income_message_at, \
@@ -17,7 +19,7 @@ fn from_row(r: &PgRow) -> StoreResult<Conversation> {
         company_id: r.try_get(0)?,
         id: r.try_get(1)?,
         channel_id: r.try_get(2)?,
-        channel_type: r.try_get(3)?,
+        channel_type: typed(r, 3)?,
         sender_external_id: r.try_get(4)?,
         name: r.try_get(5)?,
         avatar: r.try_get(6)?,
@@ -42,7 +44,7 @@ pub(super) async fn next_id(conn: &mut PgConnection, sequence: &str) -> StoreRes
         "conversations" => "SELECT nextval('conversations_id_seq')",
         "messages" => "SELECT nextval('messages_id_seq')",
         _ => {
-            return Err(StoreError::Database(format!(
+            return Err(StoreError::database(format!(
                 "sequence {sequence} is missing"
             )));
         }
@@ -94,19 +96,18 @@ async fn by_contact(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Finds the contact's conversation on the channel (updating a changed name) or creates it.
-/// Runs inside the caller's write transaction; says whether it created one.
+/// Finds the contact's conversation on the channel (updating a changed name) or creates it,
+/// and says which. Runs inside the caller's write transaction.
 pub(super) async fn find_or_create(
     conn: &mut PgConnection,
     channel: &Channel,
     contact: &Contact,
     now_ms: i64,
-) -> StoreResult<(Conversation, bool)> {
+) -> StoreResult<(Conversation, Found)> {
     // Look first: nearly every message belongs to a conversation that exists, and this
     // way those do not use up a sequence value.
     if let Some(found) = by_contact(conn, channel, &contact.sender_external_id).await? {
-        let conversation = rename(conn, found, contact, now_ms).await?;
-        return Ok((conversation, false));
+        return rename(conn, found, contact).await;
     }
     let id = next_id(conn, "conversations").await?;
     let name = contact
@@ -127,7 +128,7 @@ pub(super) async fn find_or_create(
         .bind(channel.company_id)
         .bind(id)
         .bind(channel.id)
-        .bind(&channel.provider)
+        .bind(channel.provider.as_str())
         .bind(&contact.sender_external_id)
         .bind(name)
         .bind(now_ms)
@@ -138,27 +139,19 @@ pub(super) async fn find_or_create(
         let found = by_contact(conn, channel, &contact.sender_external_id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        let conversation = rename(conn, found, contact, now_ms).await?;
-        return Ok((conversation, false));
+        return rename(conn, found, contact).await;
     };
-    let conversation = from_row(&row)?;
-    let event = Event::ConversationNew {
-        conversation: conversation.clone(),
-    };
-    super::outbox::record(conn, channel.company_id, Some(id), &event, now_ms).await?;
-    Ok((conversation, true))
+    Ok((from_row(&row)?, Found::Created))
 }
 
-/// Gives an existing conversation the contact's name when it brings a different one, and
-/// announces the change.
+/// Gives an existing conversation the contact's name when it brings a different one.
 async fn rename(
     conn: &mut PgConnection,
     conversation: Conversation,
     contact: &Contact,
-    now_ms: i64,
-) -> StoreResult<Conversation> {
+) -> StoreResult<(Conversation, Found)> {
     let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) else {
-        return Ok(conversation);
+        return Ok((conversation, Found::Unchanged));
     };
     // The name test is repeated in the UPDATE: when two nodes bring the same new name at
     // once, the second waits for the first's row lock, then finds nothing to change, so
@@ -175,23 +168,12 @@ async fn rename(
         .fetch_optional(&mut *conn)
         .await?;
     let Some(row) = updated else {
-        return get(conn, conversation.company_id, conversation.id)
+        let current = get(conn, conversation.company_id, conversation.id)
             .await?
-            .ok_or(StoreError::NotFound("conversation"));
+            .ok_or(StoreError::NotFound("conversation"))?;
+        return Ok((current, Found::Unchanged));
     };
-    let conversation = from_row(&row)?;
-    let event = Event::ConversationUpdate {
-        conversation: conversation.clone(),
-    };
-    super::outbox::record(
-        conn,
-        conversation.company_id,
-        Some(conversation.id),
-        &event,
-        now_ms,
-    )
-    .await?;
-    Ok(conversation)
+    Ok((from_row(&row)?, Found::Renamed))
 }
 
 /// Sets the conversation's note; false when the company has no such conversation.

@@ -4,12 +4,13 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use super::columns::typed;
 use super::conversations;
 use super::messages::{self, NewMessage};
 use super::outbox;
 use crate::{
-    Channel, Claimed, Job, JobState, Message, NewOutgoing, Outcome, QueueStats, StoreError,
-    StoreResult,
+    Channel, Claimed, Job, Message, NewOutgoing, Outcome, QueueStats, StoreError, StoreResult,
+    rules,
 };
 
 /// The columns [`job_from_row`] reads, over `jobs j JOIN channels c`. A macro so every
@@ -22,15 +23,14 @@ macro_rules! job_columns {
 }
 
 fn job_from_row(r: &PgRow) -> sqlx::Result<Job> {
-    let state: String = r.try_get("state")?;
     Ok(Job {
         id: r.try_get("id")?,
         company_id: r.try_get("company_id")?,
         channel_id: r.try_get("channel_id")?,
-        channel_type: r.try_get("provider")?,
+        channel_type: typed(r, "provider")?,
         conversation_id: r.try_get("conversation_id")?,
         message_id: r.try_get("message_id")?,
-        state: JobState::from_db(&state),
+        state: typed(r, "state")?,
         reason: r.try_get("reason")?,
         attempts: i64::from(r.try_get::<i32, _>("attempts")?),
         created_at_ms: r.try_get("created_at")?,
@@ -127,7 +127,7 @@ pub(super) async fn send(
         &NewMessage {
             income: false,
             body: &out.body,
-            ack: crate::ACK_PREPARING,
+            ack: rules::OUTGOING_ACK,
             send_to_crm: out.send_to_crm,
             interactive: interactive.as_deref(),
         },
@@ -151,7 +151,7 @@ pub(super) async fn send(
         if bound == 0 {
             // The whole transaction rolls back: no message, no job, no attachment bound.
             return Err(StoreError::Invalid {
-                field: "attachments_ids",
+                field: "attachment",
                 reason: format!(
                     "attachment {attachment_id} is not an unsent attachment of this conversation"
                 ),
@@ -244,12 +244,12 @@ async fn channel_any_state(
     let channel = Channel {
         id: row.try_get("id")?,
         company_id: row.try_get("company_id")?,
-        provider: row.try_get("provider")?,
+        provider: typed(&row, "provider")?,
         connector: row.try_get("connector")?,
         // As on SQLite: settings that no longer parse read as empty.
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: row.try_get("created_at")?,
-        state: row.try_get("state")?,
+        state: typed(&row, "state")?,
     };
     Ok((channel, row.try_get("deleted")?))
 }
@@ -274,8 +274,9 @@ pub(super) async fn renew(
     Ok(changed > 0)
 }
 
-/// Records a job's outcome, if the caller still holds its lease. Returns the job as it is
-/// now and the message, or `None` when the lease was lost (another worker took over).
+/// Records a job's outcome, if the caller still holds its lease, with what the rules say
+/// it causes. Returns the job as it is now and the message, or `None` when the lease was
+/// lost (another worker took over).
 pub(super) async fn finish(
     conn: &mut PgConnection,
     job_id: i64,
@@ -283,14 +284,7 @@ pub(super) async fn finish(
     outcome: &Outcome,
     now_ms: i64,
 ) -> StoreResult<Option<(Job, Message)>> {
-    let (state, reason, run_after) = match outcome {
-        Outcome::Sent { .. } => (JobState::Delivered, None, None),
-        Outcome::Failed { reason } => (JobState::NotDelivered, Some(reason.as_str()), None),
-        Outcome::Retry { reason, at_ms } => {
-            (JobState::TryingDeliver, Some(reason.as_str()), Some(*at_ms))
-        }
-    };
-    let executed_at = (state != JobState::TryingDeliver).then_some(now_ms);
+    let update = rules::job_after(outcome, now_ms);
     // The lease check runs on the newest row version, so a worker whose lease expired
     // and was taken over by another node cannot finish the job a second time.
     let changed = sqlx::query(
@@ -298,10 +292,10 @@ pub(super) async fn finish(
                 run_after = COALESCE($4, run_after)
          WHERE id = $5 AND state = 'trying_deliver' AND lease_until = $6",
     )
-    .bind(state.as_db())
-    .bind(reason)
-    .bind(executed_at)
-    .bind(run_after)
+    .bind(update.state.as_str())
+    .bind(update.reason)
+    .bind(update.executed_at)
+    .bind(update.run_after)
     .bind(job_id)
     .bind(lease_until)
     .execute(&mut *conn)
@@ -313,9 +307,10 @@ pub(super) async fn finish(
     let job = job_by_id(conn, job_id).await?;
     if let Outcome::Sent { external_public_id } = outcome {
         sqlx::query(
-            "UPDATE messages SET ack = GREATEST(ack, 1), external_public_id = $1
-             WHERE conversation_id = $2 AND id = $3",
+            "UPDATE messages SET ack = GREATEST(ack, $1), external_public_id = $2
+             WHERE conversation_id = $3 AND id = $4",
         )
+        .bind(rules::SENT_ACK.as_i32())
         .bind(external_public_id)
         .bind(job.conversation_id)
         .bind(job.message_id)
@@ -325,35 +320,16 @@ pub(super) async fn finish(
     let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-    // An outgoing message is announced once it is sent, then the job's result.
-    if matches!(outcome, Outcome::Sent { .. })
-        && let Some(conversation) =
-            conversations::get(conn, job.company_id, job.conversation_id).await?
-    {
-        let event = crate::Event::MessageNew {
-            conversation,
-            message: message.clone(),
-        };
-        outbox::record(
-            conn,
-            job.company_id,
-            Some(job.conversation_id),
-            &event,
-            now_ms,
-        )
-        .await?;
-    }
-    if job.state != JobState::TryingDeliver {
-        let event = crate::Event::JobExecuted { job: job.clone() };
-        outbox::record(
-            conn,
-            job.company_id,
-            Some(job.conversation_id),
-            &event,
-            now_ms,
-        )
-        .await?;
-    }
+    let conversation = conversations::get(conn, job.company_id, job.conversation_id).await?;
+    let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
+    outbox::record(
+        conn,
+        job.company_id,
+        Some(job.conversation_id),
+        &events,
+        now_ms,
+    )
+    .await?;
     Ok(Some((job, message)))
 }
 

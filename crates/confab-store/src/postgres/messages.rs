@@ -4,7 +4,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::attachments;
-use crate::{Conversation, Message, MessagePageRequest, StoreResult};
+use crate::{Ack, Conversation, Message, MessagePageRequest, StoreResult, rules};
 
 /// The columns [`from_row`] reads. A macro rather than a `const`, so every statement is
 /// one `&'static str` (sqlx takes those without `AssertSqlSafe` and caches them).
@@ -23,7 +23,7 @@ fn from_row(r: &PgRow) -> sqlx::Result<Message> {
         channel_id: r.try_get("channel_id")?,
         income: r.try_get("income")?,
         body: r.try_get("body")?,
-        ack: r.try_get("ack")?,
+        ack: super::columns::ack(r, "ack")?,
         send_to_crm: r.try_get("send_to_crm")?,
         created_at_ms: r.try_get("created_at")?,
         job_id: r.try_get("job_id")?,
@@ -39,7 +39,7 @@ fn from_row(r: &PgRow) -> sqlx::Result<Message> {
 pub(super) struct NewMessage<'a> {
     pub income: bool,
     pub body: &'a str,
-    pub ack: i32,
+    pub ack: Ack,
     pub send_to_crm: bool,
     pub interactive: Option<&'a str>,
 }
@@ -68,7 +68,7 @@ pub(super) async fn insert(
     .bind(conversation.channel_id)
     .bind(message.income)
     .bind(message.body)
-    .bind(message.ack)
+    .bind(message.ack.as_i32())
     .bind(message.send_to_crm)
     .bind(message.interactive)
     .bind(now_ms)
@@ -140,20 +140,6 @@ pub(super) async fn get(
     .pop())
 }
 
-/// Every message of the conversation, oldest first.
-pub(super) async fn all(
-    conn: &mut PgConnection,
-    company_id: i64,
-    conversation_id: i64,
-) -> StoreResult<Vec<Message>> {
-    let page = MessagePageRequest {
-        after: None,
-        descending: false,
-        limit: u32::MAX,
-    };
-    list(conn, company_id, conversation_id, page).await
-}
-
 /// One page of the conversation's messages, keyed on (created_at, id): one range of the
 /// `messages_by_time` index in either direction.
 pub(super) async fn list(
@@ -201,22 +187,30 @@ pub(super) async fn list(
     with_attachments(conn, company_id, conversation_id, rows).await
 }
 
-/// Moves the ack forward; returns the message and whether it changed.
+/// Moves the ack forward (never back) and records what that causes; returns the message
+/// and whether the ack moved.
 pub(super) async fn advance_ack(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: i64,
     id: i64,
-    ack: i32,
+    ack: Ack,
     now_ms: i64,
 ) -> StoreResult<Option<(Message, bool)>> {
-    // `ack < $1` is re-checked on the newest row version when two nodes race on the same
-    // message, so only one of them sees a change and announces it.
-    let changed = sqlx::query(
+    let Some(before) = get(conn, company_id, conversation_id, id).await? else {
+        return Ok(None);
+    };
+    if !rules::ack_advances(before.ack, ack) {
+        return Ok(Some((before, false)));
+    }
+    // The guard repeats the rule in the statement: it is re-checked on the newest row
+    // version when two nodes race on the same message, so only one of them moves it and
+    // announces it.
+    let moved = sqlx::query(
         "UPDATE messages SET ack = $1
          WHERE conversation_id = $2 AND id = $3 AND company_id = $4 AND ack < $1",
     )
-    .bind(ack)
+    .bind(ack.as_i32())
     .bind(conversation_id)
     .bind(id)
     .bind(company_id)
@@ -224,19 +218,15 @@ pub(super) async fn advance_ack(
     .await?
     .rows_affected()
         > 0;
-    let Some(message) = get(conn, company_id, conversation_id, id).await? else {
-        return Ok(None);
-    };
-    if changed
-        && let Some(conversation) =
-            super::conversations::get(conn, company_id, conversation_id).await?
-    {
-        let event = crate::Event::MessageAck {
-            conversation,
-            message_id: id,
-            ack,
-        };
-        super::outbox::record(conn, company_id, Some(conversation_id), &event, now_ms).await?;
+    if !moved {
+        let current = get(conn, company_id, conversation_id, id).await?;
+        return Ok(current.map(|m| (m, false)));
     }
-    Ok(Some((message, changed)))
+    let message = Message { ack, ..before };
+    if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id).await?
+    {
+        let events = rules::on_receipt(&conversation, id, ack, moved);
+        super::outbox::record(conn, company_id, Some(conversation_id), &events, now_ms).await?;
+    }
+    Ok(Some((message, true)))
 }

@@ -8,14 +8,15 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::{
-    ACK_DELIVERED, ACK_PREPARING, Attachment, Attempt, Channel, Claimed, ClaimedEvent, Company,
-    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
-    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
-    PageRequest, Posted, Store, StoreError, StoreResult, TokenHash, User,
+    Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company, CompanyPatch,
+    Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
+    NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText, PageRequest, Posted, Provider,
+    Store, StoreError, StoreResult, TokenHash, User, rules,
 };
 
 mod attachments;
 mod channels;
+mod columns;
 mod companies;
 mod conversations;
 mod delivery;
@@ -32,7 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(e.to_string())
+        StoreError::Database(Box::new(e))
     }
 }
 
@@ -51,7 +52,7 @@ impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         let options: PgConnectOptions = url
             .parse()
-            .map_err(|e| StoreError::Database(format!("database URL: {e}")))?;
+            .map_err(|e| StoreError::database(format!("database URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
@@ -59,7 +60,7 @@ impl PgStore {
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Database(format!("migrating the schema: {e}")))?;
+            .map_err(|e| StoreError::database(format!("migrating the schema: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -173,10 +174,10 @@ impl Store for PgStore {
     async fn channel_by_provider(
         &self,
         company_id: i64,
-        provider: String,
+        provider: Provider,
     ) -> StoreResult<Option<Channel>> {
         let mut c = self.conn().await?;
-        channels::by_provider(&mut c, company_id, &provider).await
+        channels::by_provider(&mut c, company_id, provider).await
     }
 
     async fn update_channel_settings(
@@ -229,12 +230,22 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         let mut tx = self.begin().await?;
-        let (conversation, created) =
+        let (conversation, found) =
             conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
+        let mut events = rules::on_conversation_found(found, &conversation);
+        events.extend(rules::on_outgoing_queued());
+        outbox::record(
+            &mut tx,
+            channel.company_id,
+            Some(conversation.id),
+            &events,
+            now_ms,
+        )
+        .await?;
         let message = NewMessage {
             income: false,
             body: &text.body,
-            ack: ACK_PREPARING,
+            ack: rules::OUTGOING_ACK,
             send_to_crm: text.send_to_crm,
             interactive: None,
         };
@@ -246,7 +257,7 @@ impl Store for PgStore {
         tx.commit().await?;
         Ok(Posted {
             conversation,
-            created,
+            created: found == rules::Found::Created,
             message_id,
             job: Some(job),
         })
@@ -260,12 +271,13 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         let mut tx = self.begin().await?;
-        let (conversation, created) =
+        let (conversation, found) =
             conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
+        let mut events = rules::on_conversation_found(found, &conversation);
         let message = NewMessage {
             income: true,
             body: &incoming.body,
-            ack: ACK_DELIVERED,
+            ack: rules::INBOUND_ACK,
             send_to_crm: true,
             interactive: None,
         };
@@ -290,22 +302,19 @@ impl Store for PgStore {
         let message = messages::get(&mut tx, channel.company_id, conversation.id, message_id)
             .await?
             .ok_or(StoreError::NotFound("message"))?;
-        let event = crate::Event::MessageNew {
-            conversation: conversation.clone(),
-            message,
-        };
+        events.extend(rules::on_inbound(&conversation, &message));
         outbox::record(
             &mut tx,
             channel.company_id,
             Some(conversation.id),
-            &event,
+            &events,
             now_ms,
         )
         .await?;
         tx.commit().await?;
         Ok(Posted {
             conversation,
-            created,
+            created: found == rules::Found::Created,
             message_id,
             job: None,
         })
@@ -348,15 +357,6 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn conversation_messages(
-        &self,
-        company_id: i64,
-        conversation_id: i64,
-    ) -> StoreResult<Vec<Message>> {
-        let mut c = self.conn().await?;
-        messages::all(&mut c, company_id, conversation_id).await
-    }
-
     async fn list_messages(
         &self,
         company_id: i64,
@@ -394,7 +394,7 @@ impl Store for PgStore {
         company_id: i64,
         conversation_id: i64,
         message_id: i64,
-        ack: i32,
+        ack: Ack,
         now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>> {
         let mut tx = self.begin().await?;
@@ -477,19 +477,15 @@ impl Store for PgStore {
         company_id: i64,
         channel_id: i64,
         event: String,
-        state: String,
+        state: ChannelState,
         now_ms: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        if !channels::set_state(&mut tx, company_id, channel_id, &state).await? {
+        if !channels::set_state(&mut tx, company_id, channel_id, state).await? {
             return Ok(false);
         }
-        let announce = crate::Event::System {
-            channel_id,
-            event,
-            at_ms: now_ms,
-        };
-        outbox::record(&mut tx, company_id, None, &announce, now_ms).await?;
+        let events = rules::on_channel_event(channel_id, &event, now_ms);
+        outbox::record(&mut tx, company_id, None, &events, now_ms).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -503,7 +499,14 @@ impl Store for PgStore {
 
     async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let out = outbox::record(&mut tx, company_id, None, &event, now_ms).await?;
+        let out = outbox::record(
+            &mut tx,
+            company_id,
+            None,
+            std::slice::from_ref(&event),
+            now_ms,
+        )
+        .await?;
         tx.commit().await?;
         Ok(out)
     }

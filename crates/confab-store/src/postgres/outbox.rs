@@ -70,7 +70,7 @@ async fn lock_company(
 }
 
 fn snapshot_of(event: &Event) -> StoreResult<String> {
-    serde_json::to_string(event).map_err(|e| StoreError::Database(e.to_string()))
+    serde_json::to_string(event).map_err(|e| StoreError::Database(Box::new(e)))
 }
 
 /// Inserts an event row; the caller holds the company's lock (see [`lock_company`]).
@@ -97,28 +97,44 @@ async fn insert(
     .await?)
 }
 
-/// Records `event` for the company, if it has a webhook URL (with none there is nobody to
-/// tell, and no lock is taken). Runs inside the caller's transaction.
+/// Records the events a change caused (as [`rules`](crate::rules) decided them), in order,
+/// if the rules record the company's events at all. Runs inside the caller's transaction;
+/// the company's lock is taken only when something is recorded.
 pub(super) async fn record(
     conn: &mut PgConnection,
     company_id: i64,
     conversation_id: Option<i64>,
-    event: &Event,
+    events: &[Event],
     now_ms: i64,
 ) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let has_url: Option<bool> =
+        sqlx::query_scalar("SELECT webhook_url IS NOT NULL FROM companies WHERE id = $1")
+            .bind(company_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if !crate::rules::records_events(has_url.unwrap_or(false)) {
+        return Ok(());
+    }
+    // The lock re-reads the URL on the newest row version: a URL cleared meanwhile means
+    // there is nobody to tell after all.
     if !lock_company(conn, company_id, true).await? {
         return Ok(());
     }
-    let snapshot = snapshot_of(event)?;
-    insert(
-        conn,
-        company_id,
-        conversation_id,
-        event.label(),
-        &snapshot,
-        now_ms,
-    )
-    .await?;
+    for event in events {
+        let snapshot = snapshot_of(event)?;
+        insert(
+            conn,
+            company_id,
+            conversation_id,
+            event.label(),
+            &snapshot,
+            now_ms,
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
+use super::columns::typed;
 use super::paging;
-use crate::{Channel, NewChannel, PageRequest, StoreError, StoreResult};
+use crate::{Channel, ChannelState, NewChannel, PageRequest, Provider, StoreError, StoreResult};
 
 pub(super) const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
 
@@ -13,16 +14,16 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
     Ok(Channel {
         id: r.get(0)?,
         company_id: r.get(1)?,
-        provider: r.get(2)?,
+        provider: typed(r, 2)?,
         connector: r.get(3)?,
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.get(5)?,
-        state: r.get(6)?,
+        state: typed(r, 6)?,
     })
 }
 
 fn settings_text(settings: &Map<String, Value>) -> StoreResult<String> {
-    serde_json::to_string(settings).map_err(|e| StoreError::Database(e.to_string()))
+    serde_json::to_string(settings).map_err(|e| StoreError::Database(Box::new(e)))
 }
 
 pub(super) fn create(
@@ -31,7 +32,7 @@ pub(super) fn create(
     new: &NewChannel,
     now_ms: i64,
 ) -> StoreResult<Channel> {
-    if by_provider(conn, company_id, &new.provider)?.is_some() {
+    if by_provider(conn, company_id, new.provider)?.is_some() {
         return Err(StoreError::Conflict { what: "provider" });
     }
     conn.execute(
@@ -39,7 +40,7 @@ pub(super) fn create(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             company_id,
-            new.provider,
+            new.provider.as_str(),
             new.connector,
             settings_text(&new.settings)?,
             now_ms
@@ -48,11 +49,11 @@ pub(super) fn create(
     Ok(Channel {
         id: conn.last_insert_rowid(),
         company_id,
-        provider: new.provider.clone(),
+        provider: new.provider,
         connector: new.connector.clone(),
         settings: new.settings.clone(),
         created_at_ms: now_ms,
-        state: "enabled".to_owned(),
+        state: ChannelState::Enabled,
     })
 }
 
@@ -83,7 +84,7 @@ pub(super) fn get(
 pub(super) fn by_provider(
     conn: &Connection,
     company_id: i64,
-    provider: &str,
+    provider: Provider,
 ) -> StoreResult<Option<Channel>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM channels
@@ -91,7 +92,7 @@ pub(super) fn by_provider(
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(params![company_id, provider], from_row)
+        .query_row(params![company_id, provider.as_str()], from_row)
         .optional()?)
 }
 
@@ -130,11 +131,11 @@ pub(super) fn set_state(
     conn: &Connection,
     company_id: i64,
     channel_id: i64,
-    state: &str,
+    state: ChannelState,
 ) -> StoreResult<bool> {
     let changed = conn.execute(
         "UPDATE channels SET state = ?1 WHERE company_id = ?2 AND id = ?3 AND deleted_at IS NULL",
-        params![state, company_id, channel_id],
+        params![state.as_str(), company_id, channel_id],
     )?;
     Ok(changed > 0)
 }

@@ -4,7 +4,9 @@ use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::columns::typed;
 use super::paging;
+use crate::rules::Found;
 use crate::{Channel, Contact, Conversation, PageRequest, StoreResult};
 
 const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
@@ -21,7 +23,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         company_id: r.get(0)?,
         id: r.get(1)?,
         channel_id: r.get(2)?,
-        channel_type: r.get(3)?,
+        channel_type: typed(r, 3)?,
         sender_external_id: r.get(4)?,
         name: r.get(5)?,
         avatar: r.get(6)?,
@@ -47,7 +49,7 @@ pub(super) fn next_id(conn: &Connection, sequence: &str) -> StoreResult<i64> {
     while let Some(row) = rows.next()? {
         id = Some(row.get(0)?);
     }
-    id.ok_or(crate::StoreError::Database(format!(
+    id.ok_or(crate::StoreError::database(format!(
         "sequence {sequence} is missing"
     )))
 }
@@ -90,40 +92,25 @@ fn by_contact(
         .optional()?)
 }
 
-/// Finds the contact's conversation on the channel (updating a changed name) or creates it.
-/// Runs inside the caller's write transaction; says whether it created one.
+/// Finds the contact's conversation on the channel (updating a changed name) or creates it,
+/// and says which. Runs inside the caller's write transaction.
 pub(super) fn find_or_create(
     conn: &Connection,
     channel: &Channel,
     contact: &Contact,
     now_ms: i64,
-) -> StoreResult<(Conversation, bool)> {
+) -> StoreResult<(Conversation, Found)> {
     if let Some(conversation) = by_contact(conn, channel.id, &contact.sender_external_id)? {
-        if let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) {
-            conn.execute(
-                "UPDATE conversations SET name = ?1 WHERE company_id = ?2 AND id = ?3",
-                params![name, conversation.company_id, conversation.id],
-            )?;
-        }
-        let renamed = contact
-            .name
-            .as_deref()
-            .is_some_and(|n| n != conversation.name);
+        let Some(name) = contact.name.as_deref().filter(|n| *n != conversation.name) else {
+            return Ok((conversation, Found::Unchanged));
+        };
+        conn.execute(
+            "UPDATE conversations SET name = ?1 WHERE company_id = ?2 AND id = ?3",
+            params![name, conversation.company_id, conversation.id],
+        )?;
         let conversation = get(conn, channel.company_id, conversation.id)?
             .ok_or(crate::StoreError::NotFound("conversation"))?;
-        if renamed {
-            let event = crate::Event::ConversationUpdate {
-                conversation: conversation.clone(),
-            };
-            super::outbox::record(
-                conn,
-                channel.company_id,
-                Some(conversation.id),
-                &event,
-                now_ms,
-            )?;
-        }
-        return Ok((conversation, false));
+        return Ok((conversation, Found::Renamed));
     }
     let id = next_id(conn, "conversations")?;
     let name = contact
@@ -138,7 +125,7 @@ pub(super) fn find_or_create(
             channel.company_id,
             id,
             channel.id,
-            channel.provider,
+            channel.provider.as_str(),
             contact.sender_external_id,
             name,
             now_ms
@@ -146,11 +133,7 @@ pub(super) fn find_or_create(
     )?;
     let conversation =
         get(conn, channel.company_id, id)?.ok_or(crate::StoreError::NotFound("conversation"))?;
-    let event = crate::Event::ConversationNew {
-        conversation: conversation.clone(),
-    };
-    super::outbox::record(conn, channel.company_id, Some(id), &event, now_ms)?;
-    Ok((conversation, true))
+    Ok((conversation, Found::Created))
 }
 
 pub(super) fn set_note(

@@ -3,26 +3,24 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::columns::typed;
 use super::conversations;
 use super::messages::{self, NewMessage};
 use super::outbox;
-use crate::{
-    Channel, Claimed, Job, JobState, Message, NewOutgoing, Outcome, StoreError, StoreResult,
-};
+use crate::{Channel, Claimed, Job, Message, NewOutgoing, Outcome, StoreError, StoreResult, rules};
 
 const JOB_COLUMNS: &str = "j.id, j.company_id, j.channel_id, c.provider, j.conversation_id, \
      j.message_id, j.state, j.reason, j.attempts, j.created_at, j.executed_at";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
-    let state: String = r.get(6)?;
     Ok(Job {
         id: r.get(0)?,
         company_id: r.get(1)?,
         channel_id: r.get(2)?,
-        channel_type: r.get(3)?,
+        channel_type: typed(r, 3)?,
         conversation_id: r.get(4)?,
         message_id: r.get(5)?,
-        state: JobState::from_db(&state),
+        state: typed(r, 6)?,
         reason: r.get(7)?,
         attempts: r.get(8)?,
         created_at_ms: r.get(9)?,
@@ -102,7 +100,7 @@ pub(super) fn send(
         &NewMessage {
             income: false,
             body: &out.body,
-            ack: crate::ACK_PREPARING,
+            ack: rules::OUTGOING_ACK,
             send_to_crm: out.send_to_crm,
             interactive: interactive.as_deref(),
         },
@@ -117,7 +115,7 @@ pub(super) fn send(
         if bound == 0 {
             // The whole transaction rolls back: no message, no job, no attachment bound.
             return Err(StoreError::Invalid {
-                field: "attachments_ids",
+                field: "attachment",
                 reason: format!(
                     "attachment {attachment_id} is not an unsent attachment of this conversation"
                 ),
@@ -206,8 +204,9 @@ pub(super) fn renew(
     Ok(changed > 0)
 }
 
-/// Records a job's outcome, if the caller still holds its lease. Returns the job as it is
-/// now and the message, or `None` when the lease was lost (another worker took over).
+/// Records a job's outcome, if the caller still holds its lease, with what the rules say
+/// it causes. Returns the job as it is now and the message, or `None` when the lease was
+/// lost (another worker took over).
 pub(super) fn finish(
     conn: &Connection,
     job_id: i64,
@@ -215,23 +214,16 @@ pub(super) fn finish(
     outcome: &Outcome,
     now_ms: i64,
 ) -> StoreResult<Option<(Job, Message)>> {
-    let (state, reason, run_after) = match outcome {
-        Outcome::Sent { .. } => (JobState::Delivered, None, None),
-        Outcome::Failed { reason } => (JobState::NotDelivered, Some(reason.as_str()), None),
-        Outcome::Retry { reason, at_ms } => {
-            (JobState::TryingDeliver, Some(reason.as_str()), Some(*at_ms))
-        }
-    };
-    let executed_at = (state != JobState::TryingDeliver).then_some(now_ms);
+    let update = rules::job_after(outcome, now_ms);
     let changed = conn.execute(
         "UPDATE jobs SET state = ?1, reason = ?2, executed_at = ?3, lease_until = NULL,
                 run_after = COALESCE(?4, run_after)
          WHERE id = ?5 AND state = 'trying_deliver' AND lease_until = ?6",
         params![
-            state.as_db(),
-            reason,
-            executed_at,
-            run_after,
+            update.state.as_str(),
+            update.reason,
+            update.executed_at,
+            update.run_after,
             job_id,
             lease_until
         ],
@@ -242,38 +234,26 @@ pub(super) fn finish(
     let job = job_by_id(conn, job_id)?;
     if let Outcome::Sent { external_public_id } = outcome {
         conn.execute(
-            "UPDATE messages SET ack = MAX(ack, 1), external_public_id = ?1
-             WHERE conversation_id = ?2 AND id = ?3",
-            params![external_public_id, job.conversation_id, job.message_id],
+            "UPDATE messages SET ack = MAX(ack, ?1), external_public_id = ?2
+             WHERE conversation_id = ?3 AND id = ?4",
+            params![
+                rules::SENT_ACK.as_i32(),
+                external_public_id,
+                job.conversation_id,
+                job.message_id
+            ],
         )?;
     }
     let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)?
         .ok_or(StoreError::NotFound("message"))?;
-    // An outgoing message is announced once it is sent, then the job's result.
-    if matches!(outcome, Outcome::Sent { .. })
-        && let Some(conversation) = conversations::get(conn, job.company_id, job.conversation_id)?
-    {
-        let event = crate::Event::MessageNew {
-            conversation,
-            message: message.clone(),
-        };
-        outbox::record(
-            conn,
-            job.company_id,
-            Some(job.conversation_id),
-            &event,
-            now_ms,
-        )?;
-    }
-    if job.state != JobState::TryingDeliver {
-        let event = crate::Event::JobExecuted { job: job.clone() };
-        outbox::record(
-            conn,
-            job.company_id,
-            Some(job.conversation_id),
-            &event,
-            now_ms,
-        )?;
-    }
+    let conversation = conversations::get(conn, job.company_id, job.conversation_id)?;
+    let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
+    outbox::record(
+        conn,
+        job.company_id,
+        Some(job.conversation_id),
+        &events,
+        now_ms,
+    )?;
     Ok(Some((job, message)))
 }

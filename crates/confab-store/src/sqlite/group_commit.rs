@@ -50,8 +50,8 @@ where
     fn finish(self: Box<Self>, committed: Result<(), String>) {
         let answer = match (committed, self.result) {
             (Ok(()), Some(result)) => result,
-            (Ok(()), None) => Err(StoreError::Database("the write did not run".to_owned())),
-            (Err(e), _) => Err(StoreError::Database(e)),
+            (Ok(()), None) => Err(StoreError::database("the write did not run")),
+            (Err(e), _) => Err(StoreError::database(e)),
         };
         // The caller may have gone away (client disconnected); the write stands anyway.
         self.reply.send(answer).ok();
@@ -69,7 +69,7 @@ fn in_savepoint<R>(
         return (Err(e.into()), false);
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| work(tx)))
-        .unwrap_or_else(|_| Err(StoreError::Database("a store write panicked".to_owned())));
+        .unwrap_or_else(|_| Err(StoreError::database("a store write panicked")));
     let undo = match &outcome {
         Ok(_) => "RELEASE write",
         Err(_) => "ROLLBACK TO write; RELEASE write",
@@ -114,7 +114,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("confab-sqlite-writer".to_owned())
             .spawn(move || run(conn, jobs))
-            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StoreError::database(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             queue,
             _thread: Arc::new(WriterThread(Some(thread))),
@@ -135,10 +135,10 @@ impl Writer {
         };
         self.queue
             .send(Box::new(job))
-            .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?;
+            .map_err(|_| StoreError::database("the writer thread has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Database("the writer thread has stopped".to_owned()))?
+            .map_err(|_| StoreError::database("the writer thread has stopped"))?
     }
 }
 

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::attachments;
 use super::conversations::next_id;
-use crate::{Conversation, Message, MessagePageRequest, StoreResult};
+use crate::{Ack, Conversation, Message, MessagePageRequest, StoreResult, rules};
 
 const COLUMNS: &str = "id, conversation_id, channel_id, income, body, ack, send_to_crm, \
      created_at, job_id, external_public_id, interactive";
@@ -17,7 +17,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         channel_id: r.get(2)?,
         income: r.get(3)?,
         body: r.get(4)?,
-        ack: r.get(5)?,
+        ack: super::columns::ack(r, 5)?,
         send_to_crm: r.get(6)?,
         created_at_ms: r.get(7)?,
         job_id: r.get(8)?,
@@ -31,7 +31,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
 pub(super) struct NewMessage<'a> {
     pub income: bool,
     pub body: &'a str,
-    pub ack: i32,
+    pub ack: Ack,
     pub send_to_crm: bool,
     pub interactive: Option<&'a str>,
 }
@@ -57,7 +57,7 @@ pub(super) fn insert(
             conversation.channel_id,
             message.income,
             message.body,
-            message.ack,
+            message.ack.as_i32(),
             message.send_to_crm,
             message.interactive,
             now_ms
@@ -119,19 +119,6 @@ pub(super) fn get(
     .pop())
 }
 
-pub(super) fn all(
-    conn: &Connection,
-    company_id: i64,
-    conversation_id: i64,
-) -> StoreResult<Vec<Message>> {
-    let page = MessagePageRequest {
-        after: None,
-        descending: false,
-        limit: u32::MAX,
-    };
-    list(conn, company_id, conversation_id, page)
-}
-
 pub(super) fn list(
     conn: &Connection,
     company_id: i64,
@@ -164,32 +151,35 @@ pub(super) fn list(
     with_attachments(conn, company_id, conversation_id, rows)
 }
 
-/// Moves the ack forward; returns the message and whether it changed.
+/// Moves the ack forward (never back) and records what that causes; returns the message
+/// and whether the ack moved.
 pub(super) fn advance_ack(
     conn: &Connection,
     company_id: i64,
     conversation_id: i64,
     id: i64,
-    ack: i32,
+    ack: Ack,
     now_ms: i64,
 ) -> StoreResult<Option<(Message, bool)>> {
-    let changed = conn.execute(
-        "UPDATE messages SET ack = ?1
-         WHERE conversation_id = ?2 AND id = ?3 AND company_id = ?4 AND ack < ?1",
-        params![ack, conversation_id, id, company_id],
-    )?;
-    let Some(message) = get(conn, company_id, conversation_id, id)? else {
+    let Some(before) = get(conn, company_id, conversation_id, id)? else {
         return Ok(None);
     };
-    if changed > 0
-        && let Some(conversation) = super::conversations::get(conn, company_id, conversation_id)?
-    {
-        let event = crate::Event::MessageAck {
-            conversation,
-            message_id: id,
-            ack,
-        };
-        super::outbox::record(conn, company_id, Some(conversation_id), &event, now_ms)?;
+    if !rules::ack_advances(before.ack, ack) {
+        return Ok(Some((before, false)));
     }
-    Ok(Some((message, changed > 0)))
+    // The guard repeats the rule in the statement, so the row can never move back.
+    let moved = conn.execute(
+        "UPDATE messages SET ack = ?1
+         WHERE conversation_id = ?2 AND id = ?3 AND company_id = ?4 AND ack < ?1",
+        params![ack.as_i32(), conversation_id, id, company_id],
+    )? > 0;
+    if !moved {
+        return Ok(Some((before, false)));
+    }
+    let message = Message { ack, ..before };
+    if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id)? {
+        let events = rules::on_receipt(&conversation, id, ack, moved);
+        super::outbox::record(conn, company_id, Some(conversation_id), &events, now_ms)?;
+    }
+    Ok(Some((message, true)))
 }

@@ -22,7 +22,7 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
         let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let applied = usize::try_from(applied).unwrap_or(usize::MAX);
         if applied > MIGRATIONS.len() {
-            return Err(StoreError::Database(format!(
+            return Err(StoreError::database(format!(
                 "the database has schema version {applied}, newer than this confab knows \
                  ({}); use a newer confab",
                 MIGRATIONS.len()

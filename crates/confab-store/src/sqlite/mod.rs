@@ -8,14 +8,15 @@ use rusqlite::{Connection, Transaction};
 use serde_json::{Map, Value};
 
 use crate::{
-    ACK_DELIVERED, ACK_PREPARING, Attachment, Attempt, Channel, Claimed, ClaimedEvent, Company,
-    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
-    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
-    PageRequest, Posted, Store, StoreError, StoreResult, TokenHash, User,
+    Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company, CompanyPatch,
+    Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
+    NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText, PageRequest, Posted, Provider,
+    Store, StoreError, StoreResult, TokenHash, User, rules,
 };
 
 mod attachments;
 mod channels;
+mod columns;
 mod companies;
 mod conversations;
 mod delivery;
@@ -46,7 +47,7 @@ impl SqliteStore {
     /// When the directory or database cannot be created, opened or migrated.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Database(format!(
+            StoreError::database(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()
             ))
@@ -89,7 +90,7 @@ impl SqliteStore {
             f(&conn)
         })
         .await
-        .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
+        .map_err(|e| StoreError::database(format!("store task failed: {e}")))?
     }
 
     /// Runs `f` in the writer's next group transaction (`BEGIN IMMEDIATE`); answers once
@@ -214,9 +215,9 @@ impl Store for SqliteStore {
     async fn channel_by_provider(
         &self,
         company_id: i64,
-        provider: String,
+        provider: Provider,
     ) -> StoreResult<Option<Channel>> {
-        self.read(move |c| channels::by_provider(c, company_id, &provider))
+        self.read(move |c| channels::by_provider(c, company_id, provider))
             .await
     }
 
@@ -266,12 +267,21 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         self.write(move |tx| {
-            let (conversation, created) =
+            let (conversation, found) =
                 conversations::find_or_create(tx, &channel, &contact, now_ms)?;
+            let mut events = rules::on_conversation_found(found, &conversation);
+            events.extend(rules::on_outgoing_queued());
+            outbox::record(
+                tx,
+                channel.company_id,
+                Some(conversation.id),
+                &events,
+                now_ms,
+            )?;
             let message = NewMessage {
                 income: false,
                 body: &text.body,
-                ack: ACK_PREPARING,
+                ack: rules::OUTGOING_ACK,
                 send_to_crm: text.send_to_crm,
                 interactive: None,
             };
@@ -281,7 +291,7 @@ impl Store for SqliteStore {
                 .ok_or(StoreError::NotFound("conversation"))?;
             Ok(Posted {
                 conversation,
-                created,
+                created: found == rules::Found::Created,
                 message_id,
                 job: Some(job),
             })
@@ -297,12 +307,13 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         self.write(move |tx| {
-            let (conversation, created) =
+            let (conversation, found) =
                 conversations::find_or_create(tx, &channel, &contact, now_ms)?;
+            let mut events = rules::on_conversation_found(found, &conversation);
             let message = NewMessage {
                 income: true,
                 body: &incoming.body,
-                ack: ACK_DELIVERED,
+                ack: rules::INBOUND_ACK,
                 send_to_crm: true,
                 interactive: None,
             };
@@ -324,20 +335,17 @@ impl Store for SqliteStore {
                 .ok_or(StoreError::NotFound("conversation"))?;
             let message = messages::get(tx, channel.company_id, conversation.id, message_id)?
                 .ok_or(StoreError::NotFound("message"))?;
-            let event = crate::Event::MessageNew {
-                conversation: conversation.clone(),
-                message,
-            };
+            events.extend(rules::on_inbound(&conversation, &message));
             outbox::record(
                 tx,
                 channel.company_id,
                 Some(conversation.id),
-                &event,
+                &events,
                 now_ms,
             )?;
             Ok(Posted {
                 conversation,
-                created,
+                created: found == rules::Found::Created,
                 message_id,
                 job: None,
             })
@@ -377,15 +385,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn conversation_messages(
-        &self,
-        company_id: i64,
-        conversation_id: i64,
-    ) -> StoreResult<Vec<Message>> {
-        self.read_blocking(move |c| messages::all(c, company_id, conversation_id))
-            .await
-    }
-
     async fn list_messages(
         &self,
         company_id: i64,
@@ -421,7 +420,7 @@ impl Store for SqliteStore {
         company_id: i64,
         conversation_id: i64,
         message_id: i64,
-        ack: i32,
+        ack: Ack,
         now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>> {
         self.write(move |tx| {
@@ -488,19 +487,15 @@ impl Store for SqliteStore {
         company_id: i64,
         channel_id: i64,
         event: String,
-        state: String,
+        state: ChannelState,
         now_ms: i64,
     ) -> StoreResult<bool> {
         self.write(move |tx| {
-            if !channels::set_state(tx, company_id, channel_id, &state)? {
+            if !channels::set_state(tx, company_id, channel_id, state)? {
                 return Ok(false);
             }
-            let announce = crate::Event::System {
-                channel_id,
-                event,
-                at_ms: now_ms,
-            };
-            outbox::record(tx, company_id, None, &announce, now_ms)?;
+            let events = rules::on_channel_event(channel_id, &event, now_ms);
+            outbox::record(tx, company_id, None, &events, now_ms)?;
             Ok(true)
         })
         .await
@@ -533,8 +528,10 @@ impl Store for SqliteStore {
     }
 
     async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
-        self.write(move |tx| outbox::record(tx, company_id, None, &event, now_ms))
-            .await
+        self.write(move |tx| {
+            outbox::record(tx, company_id, None, std::slice::from_ref(&event), now_ms)
+        })
+        .await
     }
 
     async fn claim_webhook_events(

@@ -30,36 +30,43 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
     })
 }
 
-/// Records `event` for the company, if it has a webhook URL (with none there is nobody to
-/// tell). Runs inside the caller's write transaction.
+/// Records the events a change caused (as [`rules`](crate::rules) decided them), in order,
+/// if the rules record the company's events at all. Runs inside the caller's write
+/// transaction.
 pub(super) fn record(
     conn: &Connection,
     company_id: i64,
     conversation_id: Option<i64>,
-    event: &Event,
+    events: &[Event],
     now_ms: i64,
 ) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let has_url: bool = conn
         .prepare_cached("SELECT webhook_url IS NOT NULL FROM companies WHERE id = ?1")?
         .query_row([company_id], |r| r.get(0))
         .optional()?
         .unwrap_or(false);
-    if !has_url {
+    if !crate::rules::records_events(has_url) {
         return Ok(());
     }
-    let snapshot = serde_json::to_string(event).map_err(|e| StoreError::Database(e.to_string()))?;
-    conn.prepare_cached(
+    let mut insert = conn.prepare_cached(
         "INSERT INTO webhook_events
            (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    )?
-    .execute(params![
-        company_id,
-        conversation_id,
-        event.label(),
-        snapshot,
-        now_ms
-    ])?;
+    )?;
+    for event in events {
+        let snapshot =
+            serde_json::to_string(event).map_err(|e| StoreError::Database(Box::new(e)))?;
+        insert.execute(params![
+            company_id,
+            conversation_id,
+            event.label(),
+            snapshot,
+            now_ms
+        ])?;
+    }
     Ok(())
 }
 
@@ -170,7 +177,7 @@ pub(super) fn resend(
         return Ok(None);
     };
     let snapshot =
-        serde_json::to_string(&original.event).map_err(|e| StoreError::Database(e.to_string()))?;
+        serde_json::to_string(&original.event).map_err(|e| StoreError::Database(Box::new(e)))?;
     conn.execute(
         "INSERT INTO webhook_events
            (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use confab_wire::{Ack, ChannelState, JobState, Provider};
+
 /// SHA-256 of an API token: the only form in which tokens are stored.
 pub type TokenHash = [u8; 32];
 
@@ -74,23 +76,23 @@ pub struct Channel {
     pub id: i64,
     /// Owning company.
     pub company_id: i64,
-    /// Provider wire name.
-    pub provider: String,
+    /// The messenger.
+    pub provider: Provider,
     /// The connector that delivers for it (`sandbox`).
     pub connector: String,
     /// Provider credentials and options, as given.
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Creation time, unix ms.
     pub created_at_ms: i64,
-    /// Connection state: `enabled`, `phone_offline`, `unavailable` or `disabled`.
-    pub state: String,
+    /// Connection state, as the last system event left it.
+    pub state: ChannelState,
 }
 
 /// The fields of a new channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewChannel {
-    /// Provider wire name.
-    pub provider: String,
+    /// The messenger.
+    pub provider: Provider,
     /// Connector name.
     pub connector: String,
     /// Provider credentials and options.
@@ -107,7 +109,7 @@ pub struct Conversation {
     /// Channel of the conversation.
     pub channel_id: i64,
     /// Provider of that channel.
-    pub channel_type: String,
+    pub channel_type: Provider,
     /// The contact's id on the messenger.
     pub sender_external_id: String,
     /// Contact display name.
@@ -170,15 +172,6 @@ pub struct Posted {
     pub job: Option<Job>,
 }
 
-/// Ack of an outgoing message stored but not yet sent; it may never be.
-pub const ACK_PREPARING: i32 = -1;
-/// Ack of a message the messenger has accepted (sent).
-pub const ACK_SENT: i32 = 1;
-/// Ack of a message that reached the recipient's device (and of every incoming message).
-pub const ACK_DELIVERED: i32 = 2;
-/// Ack of a message the recipient has read.
-pub const ACK_READ: i32 = 3;
-
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -192,8 +185,8 @@ pub struct Message {
     pub income: bool,
     /// Text body (`""` when none).
     pub body: String,
-    /// Ack state, -1..3.
-    pub ack: i32,
+    /// How far it has got.
+    pub ack: Ack,
     /// Whether the message is synced to CRM integrations.
     pub send_to_crm: bool,
     /// Creation time, unix ms.
@@ -223,37 +216,6 @@ pub struct NewOutgoing {
     pub interactive: Option<serde_json::Value>,
 }
 
-/// Where a delivery job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JobState {
-    /// Waiting for, or in, delivery.
-    TryingDeliver,
-    /// The messenger accepted the message.
-    Delivered,
-    /// Delivery failed for good; the job's `reason` says why.
-    NotDelivered,
-}
-
-impl JobState {
-    /// The wire and database name.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            JobState::TryingDeliver => "trying_deliver",
-            JobState::Delivered => "delivered",
-            JobState::NotDelivered => "not_delivered",
-        }
-    }
-
-    /// Parses a database name; anything unknown is still pending.
-    pub fn from_db(text: &str) -> Self {
-        match text {
-            "delivered" => JobState::Delivered,
-            "not_delivered" => JobState::NotDelivered,
-            _ => JobState::TryingDeliver,
-        }
-    }
-}
-
 /// A delivery job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
@@ -264,7 +226,7 @@ pub struct Job {
     /// The channel that delivers.
     pub channel_id: i64,
     /// Provider of that channel.
-    pub channel_type: String,
+    pub channel_type: Provider,
     /// The conversation of the message.
     pub conversation_id: i64,
     /// The message being delivered.
@@ -413,7 +375,7 @@ pub enum Event {
         /// The message id.
         message_id: i64,
         /// The new ack.
-        ack: i32,
+        ack: Ack,
     },
     /// A delivery job reached its final state.
     JobExecuted {
