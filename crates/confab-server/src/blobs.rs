@@ -92,6 +92,20 @@ impl Blobs {
         Ok(())
     }
 
+    /// Stores `bytes` as the blob `key` (a file a connector downloaded into memory).
+    ///
+    /// # Errors
+    /// When the store refuses the write.
+    pub async fn put_bytes(&self, key: &str, bytes: bytes::Bytes) -> anyhow::Result<()> {
+        self.store
+            .put(
+                &ObjectPath::from(key),
+                object_store::PutPayload::from(bytes),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Removes a blob; used to undo a write whose database row could not be stored.
     ///
     /// # Errors

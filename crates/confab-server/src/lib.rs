@@ -4,24 +4,27 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::ServiceExt;
-use confab_store::Store;
+use clock::SharedClock;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
+pub mod app;
 pub mod blobs;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod net;
 pub mod ops;
+pub mod render;
 pub mod users;
+pub mod wakeup;
 pub mod webhooks;
 
 pub use config::Config;
@@ -41,20 +44,10 @@ impl std::ops::Deref for AppState {
 
 /// The server's shared parts, reached through [`AppState`].
 pub struct Shared {
-    /// The database.
-    pub store: Arc<dyn Store>,
+    /// The operations, and the store, blobs, clock and wake-ups they work with.
+    pub app: app::App,
     /// The configuration the server runs with.
     pub config: Arc<Config>,
-    /// Attachment bytes.
-    pub blobs: blobs::Blobs,
-    /// The guarded outbound HTTP client.
-    pub fetcher: net::Fetcher,
-    /// Where uploads are spooled before they are stored (inside the data dir).
-    pub tmp_dir: PathBuf,
-    /// Wakes the delivery worker after a job is enqueued.
-    pub wakeup: delivery::Wakeup,
-    /// Wakes the webhook dispatcher after events may have been recorded.
-    pub webhook_wakeup: webhooks::Wakeup,
     /// When the background loops last went round.
     pub heartbeats: ops::SharedHeartbeats,
     /// The per-token rate limiter (`None`: unlimited).
@@ -88,11 +81,12 @@ fn lock_data_dir(config: &Config) -> anyhow::Result<File> {
 }
 
 impl AppState {
-    /// Opens the store, blob storage and spool dir of `config.data_dir`.
+    /// Opens the store, blob storage and spool dir of `config.data_dir`, telling time by
+    /// `clock`.
     ///
     /// # Errors
     /// When any of them cannot be opened.
-    pub async fn open(config: Config) -> anyhow::Result<Self> {
+    pub async fn open(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let store = confab_store::open(
             config.database_url.as_deref(),
             &config.data_dir,
@@ -113,13 +107,18 @@ impl AppState {
             config.fetch_timeout,
             config.webhook_timeout,
         )?;
-        Ok(Self(Arc::new(Shared {
+        let app = app::App {
             store,
             blobs,
             fetcher,
+            clock,
             tmp_dir,
-            wakeup: delivery::Wakeup::default(),
-            webhook_wakeup: webhooks::Wakeup::default(),
+            max_attachment_size: config.max_attachment_size,
+            delivery_wakeup: wakeup::Wakeup::default(),
+            webhook_wakeup: wakeup::Wakeup::default(),
+        };
+        Ok(Self(Arc::new(Shared {
+            app,
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
             config: Arc::new(config),
@@ -137,8 +136,22 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with_clock(config, listener, shutdown, Arc::new(clock::SystemClock)).await
+}
+
+/// [`run`], telling time by `clock` (tests move a [`clock::ManualClock`] instead of
+/// waiting for retry delays and leases).
+///
+/// # Errors
+/// When the data dir is locked by another server, or cannot be opened.
+pub async fn run_with_clock(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: SharedClock,
+) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&config)?;
-    let state = AppState::open(config).await?;
+    let state = AppState::open(config, clock).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     // Bound before any task starts, so a failed bind leaves nothing running.
     let admin_listener = match state.config.admin_listen {

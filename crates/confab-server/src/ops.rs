@@ -11,12 +11,12 @@ use axum::http::Method;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::domain::time::now_ms;
-
 /// A background loop counts as alive when it reported within this long.
 pub const STALE_AFTER_MS: i64 = 30_000;
 
-/// When each background loop last went round, unix ms (0: not yet).
+/// When each background loop last went round, in ms of the process's monotonic time (0:
+/// not yet). Monotonic rather than the server's clock: liveness is about time that really
+/// passed, and a test moving the clock must not make the workers look stalled.
 #[derive(Debug, Default)]
 pub struct Heartbeats {
     /// The delivery worker.
@@ -28,13 +28,23 @@ pub struct Heartbeats {
 impl Heartbeats {
     /// Records a round of a loop.
     pub fn beat(slot: &AtomicI64) {
-        slot.store(now_ms(), Ordering::Relaxed);
+        slot.store(monotonic_ms(), Ordering::Relaxed);
     }
 
     /// Whether the loop behind `slot` went round recently.
     pub fn alive(slot: &AtomicI64) -> bool {
-        now_ms() - slot.load(Ordering::Relaxed) < STALE_AFTER_MS
+        let last = slot.load(Ordering::Relaxed);
+        last > 0 && monotonic_ms() - last < STALE_AFTER_MS
     }
+}
+
+/// Milliseconds since the process first asked, from 1 (so 0 keeps meaning "never").
+fn monotonic_ms() -> i64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    i64::try_from(start.elapsed().as_millis())
+        .unwrap_or(i64::MAX)
+        .saturating_add(1)
 }
 
 /// Shared liveness, cloned into the state.

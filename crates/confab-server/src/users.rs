@@ -4,7 +4,8 @@ use std::path::Path;
 
 use confab_store::User;
 
-use crate::domain::{time::now_ms, token};
+use crate::clock::{Clock, SystemClock};
+use crate::domain::token;
 
 /// Creates a user in the server's database (PostgreSQL at `database_url`, else the data
 /// dir's SQLite file), whether or not a server runs on it, and returns it with its API
@@ -20,7 +21,7 @@ pub async fn create_user(
     let store = confab_store::open(database_url, data_dir, 1).await?;
     let token = token::generate();
     let user = store
-        .create_user(name.to_owned(), token::hash(&token), now_ms())
+        .create_user(name.to_owned(), token::hash(&token), SystemClock.now_ms())
         .await?;
     Ok((user, token))
 }

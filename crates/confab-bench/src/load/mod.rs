@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use confab_store::{ACK_DELIVERED, ACK_READ, NewChannel, NewCompany};
+use confab_store::{Ack, NewChannel, NewCompany, Provider};
 
 use crate::dataset::{Dataset, Spec, Target};
 
@@ -75,7 +75,7 @@ pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Resul
             .create_channel(
                 company.id,
                 NewChannel {
-                    provider: "whatsapp".to_owned(),
+                    provider: Provider::Whatsapp,
                     connector: "sandbox".to_owned(),
                     settings,
                 },
@@ -324,7 +324,7 @@ impl<'a> ConversationRows<'a> {
                     body: text
                         .get(start as usize..(start + len) as usize)
                         .unwrap_or_default(),
-                    ack: if income { ACK_DELIVERED } else { ACK_READ },
+                    ack: if income { Ack::Delivered } else { Ack::Read }.as_i32(),
                     created_at,
                 }
             },

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_store::{Claimed, Outcome};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
-use crate::domain::time::now_ms;
 
 pub mod connector;
 pub mod sandbox;
@@ -21,17 +20,6 @@ pub mod sandbox;
 const POLL: Duration = Duration::from_millis(500);
 /// How long shutdown waits for deliveries in flight.
 const DRAIN: Duration = Duration::from_secs(10);
-
-/// Wakes the worker: called after a commit that enqueued a job.
-#[derive(Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
-
-impl Wakeup {
-    /// Tells the worker there may be work.
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
 
 /// Runs the worker until `cancel` fires, then waits (bounded) for deliveries in flight.
 pub async fn run_worker(state: AppState, cancel: CancellationToken) {
@@ -45,8 +33,9 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
         let free = u32::try_from(permits.available_permits()).unwrap_or(0);
         let mut claimed = Vec::new();
         if free > 0 {
-            let now = now_ms();
+            let now = state.app.now_ms();
             match state
+                .app
                 .store
                 .claim_jobs(now, now.saturating_add(lease), free)
                 .await
@@ -64,7 +53,7 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
             tasks.spawn(async move {
                 deliver(&state, job).await;
                 drop(permit);
-                state.wakeup.wake();
+                state.app.delivery_wakeup.wake();
             });
         }
         if got_work && permits.available_permits() > 0 {
@@ -72,7 +61,7 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
         }
         tokio::select! {
             () = cancel.cancelled() => break,
-            () = state.wakeup.0.notified() => {}
+            () = state.app.delivery_wakeup.woken() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }
@@ -103,8 +92,8 @@ async fn deliver_keeping_lease(
         tokio::select! {
             outcome = &mut delivery => return (outcome, lease_until),
             () = tokio::time::sleep(every) => {
-                let next = now_ms().saturating_add(lease_ms);
-                match state.store.renew_lease(claimed.job.id, lease_until, next).await {
+                let next = state.app.now_ms().saturating_add(lease_ms);
+                match state.app.store.renew_lease(claimed.job.id, lease_until, next).await {
                     Ok(true) => lease_until = next,
                     Ok(false) => tracing::warn!(job = claimed.job.id, "delivery lost its lease"),
                     Err(e) => tracing::error!(job = claimed.job.id, error = %e, "renewing a delivery lease failed"),
@@ -120,16 +109,14 @@ async fn deliver(state: &AppState, claimed: Claimed) {
     let job_id = claimed.job.id;
     let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;
     match state
-        .store
-        .finish_job(job_id, lease_until, outcome.clone(), now_ms())
+        .app
+        .finish_delivery(job_id, lease_until, outcome.clone())
         .await
     {
         Ok(Some((job, message))) => {
-            tracing::info!(job = job.id, state = job.state.as_db(), "delivery finished");
-            state.webhook_wakeup.wake();
+            tracing::info!(job = job.id, state = %job.state, "delivery finished");
             if matches!(outcome, Outcome::Sent { .. }) {
                 connector.after_sent(state, &job, &message).await;
-                state.webhook_wakeup.wake();
             }
         }
         Ok(None) => tracing::warn!(job = job_id, "delivery finished after its lease expired"),

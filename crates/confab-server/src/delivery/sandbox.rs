@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use confab_store::{ACK_DELIVERED, Claimed, Job, Message, Outcome};
+use confab_store::{Ack, ChannelState, Claimed, Job, Message, Outcome};
 
 use super::connector::Connector;
 use crate::AppState;
@@ -22,11 +22,11 @@ pub fn refusal(job: &Claimed) -> Option<String> {
     if *deleted {
         return Some("the channel has been deleted".to_owned());
     }
-    match channel.state.as_str() {
-        "phone_offline" => return Some("phone offline".to_owned()),
-        "unavailable" => return Some("the channel is unavailable".to_owned()),
-        "disabled" => return Some("the channel is disabled".to_owned()),
-        _ => {}
+    match channel.state {
+        ChannelState::PhoneOffline => return Some("phone offline".to_owned()),
+        ChannelState::Unavailable => return Some("the channel is unavailable".to_owned()),
+        ChannelState::Disabled => return Some("the channel is disabled".to_owned()),
+        ChannelState::Enabled => {}
     }
     job.contact_unreachable.then(|| {
         format!(
@@ -50,14 +50,14 @@ impl Connector for SandboxConnector {
 
     async fn after_sent(&self, state: &AppState, job: &Job, message: &Message) {
         tokio::time::sleep(self.latency).await;
+        // The same receipt operation a real messenger's delivery report goes through.
         if let Err(e) = state
-            .store
-            .advance_ack(
+            .app
+            .record_receipt(
                 job.company_id,
                 job.conversation_id,
                 message.id,
-                ACK_DELIVERED,
-                crate::domain::time::now_ms(),
+                Ack::Delivered,
             )
             .await
         {

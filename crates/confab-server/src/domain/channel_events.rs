@@ -1,25 +1,47 @@
 //! The channel system events of the Pact docs and the connection state each leaves behind.
 
+use confab_wire::ChannelState;
+
 /// A channel system event the sandbox can simulate: (parameter value, the `data.message`
 /// text of the Pact webhook, its severity, the channel state afterwards).
-pub const EVENTS: &[(&str, &str, &str, &str)] = &[
-    ("authorized", "authorized", "information", "enabled"),
+pub const EVENTS: &[(&str, &str, &str, ChannelState)] = &[
+    (
+        "authorized",
+        "authorized",
+        "information",
+        ChannelState::Enabled,
+    ),
     (
         "phone_offline",
         "phone offline",
         "critical",
-        "phone_offline",
+        ChannelState::PhoneOffline,
     ),
-    ("phone_online", "phone online", "critical", "enabled"),
-    ("unavailable", "unavailable", "critical", "unavailable"),
-    ("disabled", "disabled", "critical", "disabled"),
+    (
+        "phone_online",
+        "phone online",
+        "critical",
+        ChannelState::Enabled,
+    ),
+    (
+        "unavailable",
+        "unavailable",
+        "critical",
+        ChannelState::Unavailable,
+    ),
+    ("disabled", "disabled", "critical", ChannelState::Disabled),
     (
         "trying_resume_work",
         "trying_resume_work",
         "critical",
-        "unavailable",
+        ChannelState::Unavailable,
     ),
-    ("synchronized", "synchronized", "critical", "enabled"),
+    (
+        "synchronized",
+        "synchronized",
+        "critical",
+        ChannelState::Enabled,
+    ),
 ];
 
 /// A known system event.
@@ -32,7 +54,7 @@ pub struct SystemEvent {
     /// The webhook's `severity`.
     pub severity: &'static str,
     /// The channel's state after it.
-    pub state: &'static str,
+    pub state: ChannelState,
 }
 
 /// Looks an event up by the name clients send (the webhook text with `_` for spaces is
@@ -67,13 +89,16 @@ mod tests {
     fn events_and_states() {
         assert_eq!(
             parse("phone offline").map(|e| e.state),
-            Some("phone_offline")
+            Some(ChannelState::PhoneOffline)
         );
-        assert_eq!(parse("PHONE_ONLINE").map(|e| e.state), Some("enabled"));
+        assert_eq!(
+            parse("PHONE_ONLINE").map(|e| e.state),
+            Some(ChannelState::Enabled)
+        );
         assert_eq!(parse("disabled").map(|e| e.message), Some("disabled"));
         assert_eq!(
             parse("trying_resume_work").map(|e| e.state),
-            Some("unavailable")
+            Some(ChannelState::Unavailable)
         );
         assert!(parse("exploded").is_none());
         assert!(names().contains("synchronized"));

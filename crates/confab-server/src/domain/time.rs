@@ -3,12 +3,6 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// The current time in unix milliseconds.
-pub fn now_ms() -> i64 {
-    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
-}
-
 /// Unix seconds of a unix-ms instant (floor, so it denotes the same second as the ISO form).
 pub fn unix_seconds(ms: i64) -> i64 {
     ms.div_euclid(1000)

@@ -39,6 +39,7 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         let user = state
+            .app
             .store
             .user_by_token_hash(token::hash(&token))
             .await?
@@ -91,6 +92,7 @@ impl FromRequestParts<AppState> for CompanyScope {
             (company_id, &token, parts.extensions.get::<Caller>())
         {
             let (user, company) = state
+                .app
                 .store
                 .authorize(token::hash(token), company_id)
                 .await?
@@ -102,6 +104,7 @@ impl FromRequestParts<AppState> for CompanyScope {
         let Caller(user) = Caller::from_request_parts(parts, state).await?;
         let company_id = company_id.ok_or_else(not_found)?;
         let company = state
+            .app
             .store
             .member_company(user.id, company_id)
             .await?
@@ -137,6 +140,7 @@ impl FromRequestParts<AppState> for ScopedConversation {
             parts.extensions.get::<Caller>(),
         ) {
             let (user, found) = state
+                .app
                 .store
                 .authorize_conversation(token::hash(token), company_id, conversation_id)
                 .await?
@@ -153,6 +157,7 @@ impl FromRequestParts<AppState> for ScopedConversation {
         let scope = CompanyScope::from_request_parts(parts, state).await?;
         let conversation_id = conversation_id.ok_or_else(no_conversation)?;
         let conversation = state
+            .app
             .store
             .get_conversation(scope.id(), conversation_id)
             .await?

@@ -21,7 +21,7 @@ use super::params::Params;
 use super::reply;
 use crate::AppState;
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
-use crate::domain::time::{now_ms, unix_seconds};
+use crate::domain::time::unix_seconds;
 
 const MAX_SETTING: usize = 4096;
 
@@ -60,6 +60,7 @@ pub async fn scoped_channel(
 ) -> ApiResult<Channel> {
     let channel_id = params.path_id("channel_id", "channel")?;
     state
+        .app
         .store
         .get_channel(scope.id(), channel_id)
         .await?
@@ -82,6 +83,7 @@ async fn list(
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("channels:{}", scope.id()))?;
     let rows = state
+        .app
         .store
         .list_channels(scope.id(), page.request())
         .await?;
@@ -91,7 +93,7 @@ async fn list(
             .into_iter()
             .map(|c| wire::Channel {
                 external_id: c.id,
-                provider: c.provider,
+                provider: c.provider.as_str().to_owned(),
             })
             .collect(),
         next_page,
@@ -99,7 +101,7 @@ async fn list(
 }
 
 /// `sync_messages_from`: unix seconds (number or decimal string) or an RFC 3339 time.
-fn sync_messages_from(params: &Params) -> ApiResult<Option<i64>> {
+fn sync_messages_from(params: &Params, now_ms: i64) -> ApiResult<Option<i64>> {
     const NAME: &str = "sync_messages_from";
     let seconds = match params.optional_i64(NAME) {
         Ok(v) => v,
@@ -112,14 +114,14 @@ fn sync_messages_from(params: &Params) -> ApiResult<Option<i64>> {
         }
     };
     if let Some(from) = seconds {
-        channel_settings::check_sync_from(from, unix_seconds(now_ms()))
+        channel_settings::check_sync_from(from, unix_seconds(now_ms))
             .map_err(|why| ApiError::invalid(NAME, why))?;
     }
     Ok(seconds)
 }
 
-/// The provider settings present in the request, typed.
-fn settings(params: &Params) -> ApiResult<Map<String, Value>> {
+/// The provider settings present in the request, typed; `now_ms` bounds the sync start.
+fn settings(params: &Params, now_ms: i64) -> ApiResult<Map<String, Value>> {
     let mut settings = Map::new();
     for name in STRING_SETTINGS {
         if let Some(v) = params.optional_str_max(name, MAX_SETTING)? {
@@ -131,7 +133,7 @@ fn settings(params: &Params) -> ApiResult<Map<String, Value>> {
             settings.insert((*name).to_owned(), Value::Bool(v));
         }
     }
-    if let Some(from) = sync_messages_from(params)? {
+    if let Some(from) = sync_messages_from(params, now_ms)? {
         settings.insert("sync_messages_from".to_owned(), Value::from(from));
     }
     if let Some(data) = params.raw("data") {
@@ -217,7 +219,7 @@ async fn create(
     params: Params,
 ) -> ApiResult<Response> {
     let provider = provider_param(&params)?;
-    let settings = settings(&params)?;
+    let settings = settings(&params, state.app.now_ms())?;
     if !state.config.sandbox {
         return Err(ApiError::invalid(
             "provider",
@@ -228,13 +230,14 @@ async fn create(
         ));
     }
     let channel = NewChannel {
-        provider: provider.as_str().to_owned(),
+        provider,
         connector: "sandbox".to_owned(),
         settings,
     };
     let channel = state
+        .app
         .store
-        .create_channel(scope.id(), channel, now_ms())
+        .create_channel(scope.id(), channel, state.app.now_ms())
         .await
         .map_err(|e| match e {
             confab_store::StoreError::Conflict { .. } => ApiError::invalid_with(
@@ -303,10 +306,7 @@ async fn update(
     params: Params,
 ) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
-    let provider: Provider = channel
-        .provider
-        .parse()
-        .map_err(|e| ApiError::Internal(format!("stored channel: {e}")))?;
+    let provider = channel.provider;
     let keys = channel_settings::credential_keys(provider);
     let mut patch = Map::new();
     for key in keys {
@@ -322,6 +322,7 @@ async fn update(
         )));
     }
     if !state
+        .app
         .store
         .update_channel_settings(scope.id(), channel.id, patch)
         .await?
@@ -352,8 +353,9 @@ async fn delete(
 ) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
     if !state
+        .app
         .store
-        .delete_channel(scope.id(), channel.id, now_ms())
+        .delete_channel(scope.id(), channel.id, state.app.now_ms())
         .await?
     {
         return Err(ApiError::NotFound("channel".to_owned()));

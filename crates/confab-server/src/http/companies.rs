@@ -14,7 +14,7 @@ use super::paging::Page;
 use super::params::Params;
 use super::reply;
 use crate::AppState;
-use crate::domain::time::now_ms;
+
 use crate::net::parse_http_url;
 use crate::webhooks;
 
@@ -59,7 +59,11 @@ async fn list(
     params: Params,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("companies:{}", user.id))?;
-    let rows = state.store.list_companies(user.id, page.request()).await?;
+    let rows = state
+        .app
+        .store
+        .list_companies(user.id, page.request())
+        .await?;
     let (rows, next_page) = page.finish(rows, |c| c.id);
     Ok(reply::ok(wire::CompanyList {
         companies: rows.iter().map(company_json).collect(),
@@ -106,7 +110,7 @@ async fn rotate_secret(State(state): State<AppState>, scope: CompanyScope) -> Ap
         webhook_secret: Some(secret.clone()),
         ..CompanyPatch::default()
     };
-    state.store.update_company(scope.id(), patch).await?;
+    state.app.store.update_company(scope.id(), patch).await?;
     Ok(reply::ok(wire::WebhookSecret {
         webhook_secret: secret,
     }))
@@ -179,8 +183,9 @@ async fn create(
             .map_err(|why| ApiError::invalid("webhook_url", why))?;
     }
     let company = state
+        .app
         .store
-        .create_company(user.id, company, now_ms())
+        .create_company(user.id, company, state.app.now_ms())
         .await?;
     Ok(reply::envelope(
         Status::Created,
@@ -247,7 +252,7 @@ async fn update(
             .await
             .map_err(|why| ApiError::invalid("webhook_url", why))?;
     }
-    state.store.update_company(scope.id(), patch).await?;
+    state.app.store.update_company(scope.id(), patch).await?;
     Ok(reply::envelope(
         Status::Updated,
         ExternalId {

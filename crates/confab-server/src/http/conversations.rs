@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
-use confab_store::{Contact, Conversation, OutgoingText};
+use confab_store::Conversation;
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
 use super::auth::{CompanyScope, ScopedConversation};
@@ -16,10 +16,8 @@ use super::params::Params;
 use super::reply;
 use crate::AppState;
 use crate::domain::contact::{normalize_phone, normalize_username};
-use crate::domain::time::{iso_millis, now_ms, unix_seconds};
+use crate::render;
 
-/// The placeholder avatar of the Pact docs, for contacts without one.
-pub const MISSING_AVATAR: &str = "/avatars/original/missing.png";
 /// The longest message text accepted.
 pub const MAX_TEXT: usize = 65_536;
 /// The longest note accepted.
@@ -39,56 +37,10 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// The wire form of a conversation: every field of the seed's examples, never null.
-pub fn conversation_json(c: Conversation) -> wire::Conversation {
-    // By value: a page of 50 moves its strings instead of copying them.
-    wire::Conversation {
-        external_id: c.id,
-        name: c.name,
-        channel_id: c.channel_id,
-        channel_type: c.channel_type,
-        created_at: iso_millis(c.created_at_ms),
-        created_at_timestamp: unix_seconds(c.created_at_ms),
-        avatar: c.avatar.unwrap_or_else(|| MISSING_AVATAR.to_owned()),
-        sender_external_id: c.sender_external_id,
-        meta: c.meta,
-        last_message_at: c.last_message_at_ms.map_or(0, unix_seconds),
-        last_income_message_at: c.last_income_message_at_ms.map_or(0, unix_seconds),
-        bitrix_block_openlines: c.bitrix_block_openlines,
-        note: c.note,
-        assignee_id: c.assignee_id,
-    }
-}
-
 fn conversation_reply(c: &Conversation) -> Response {
     reply::ok(ConversationData {
-        conversation: conversation_json(c.clone()),
+        conversation: render::conversation(c.clone()),
     })
-}
-
-/// Finds or creates the conversation with `sender` on `channel` and queues `text` to it
-/// (stored with its delivery job in one transaction), then wakes the delivery worker.
-pub async fn start(
-    state: &AppState,
-    channel: confab_store::Channel,
-    sender: String,
-    text: String,
-    send_to_crm: bool,
-) -> ApiResult<confab_store::Posted> {
-    let contact = Contact {
-        sender_external_id: sender,
-        name: None,
-    };
-    let text = OutgoingText {
-        body: text,
-        send_to_crm,
-    };
-    let posted = state
-        .store
-        .start_conversation(channel, contact, text, now_ms())
-        .await?;
-    state.wakeup.wake();
-    Ok(posted)
 }
 
 /// The conversation `{conversation_id}` of the scoped company, or a 404.
@@ -99,6 +51,7 @@ pub async fn scoped_conversation(
 ) -> ApiResult<Conversation> {
     let id = params.path_id("conversation_id", "conversation")?;
     state
+        .app
         .store
         .get_conversation(scope.id(), id)
         .await?
@@ -121,12 +74,13 @@ async fn list(
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("conversations:{}", scope.id()))?;
     let rows = state
+        .app
         .store
         .list_conversations(scope.id(), page.request())
         .await?;
     let (rows, next_page) = page.finish(rows, |c| c.id);
     Ok(reply::ok(wire::ConversationList {
-        conversations: rows.into_iter().map(conversation_json).collect(),
+        conversations: rows.into_iter().map(render::conversation).collect(),
         next_page,
     }))
 }
@@ -238,8 +192,9 @@ async fn create(
     let text = params.required_text("text", MAX_TEXT)?;
     let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
     let channel = state
+        .app
         .store
-        .channel_by_provider(scope.id(), provider.as_str().to_owned())
+        .channel_by_provider(scope.id(), provider)
         .await?
         .ok_or_else(|| {
             ApiError::invalid(
@@ -247,7 +202,10 @@ async fn create(
                 format!("the company has no {provider} channel; create one first"),
             )
         })?;
-    let posted = start(&state, channel, sender, text, send_to_crm).await?;
+    let posted = state
+        .app
+        .start_conversation(channel, sender, text, send_to_crm)
+        .await?;
     Ok(conversation_reply(&posted.conversation))
 }
 
@@ -279,13 +237,10 @@ async fn note(
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let note = params.required_str_max("note", MAX_NOTE)?;
-    if !state
-        .store
+    state
+        .app
         .set_note(scope.id(), conversation.id, note)
-        .await?
-    {
-        return Err(ApiError::NotFound("conversation".to_owned()));
-    }
+        .await?;
     Ok(reply::status_only(Status::Updated))
 }
 
@@ -317,22 +272,10 @@ async fn assign(
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let assignee = params.optional_i64("assignee_id")?;
-    if let Some(user_id) = assignee {
-        let is_member = user_id > 0 && state.store.is_member(scope.id(), user_id).await?;
-        if !is_member {
-            return Err(ApiError::invalid(
-                "assignee_id",
-                "must be the id of a user who is a member of this company",
-            ));
-        }
-    }
-    if !state
-        .store
-        .set_assignee(scope.id(), conversation.id, assignee)
-        .await?
-    {
-        return Err(ApiError::NotFound("conversation".to_owned()));
-    }
+    state
+        .app
+        .assign(scope.id(), conversation.id, assignee)
+        .await?;
     Ok(reply::ok(ConversationRef {
         conversation: ExternalId {
             external_id: conversation.id,
@@ -369,9 +312,8 @@ async fn toggle_bitrix(
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let enabled = params.optional_bool("enabled")?;
     let updated = state
-        .store
-        .set_bitrix_block_openlines(scope.id(), conversation.id, enabled)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))?;
+        .app
+        .toggle_bitrix_block_openlines(scope.id(), conversation.id, enabled)
+        .await?;
     Ok(conversation_reply(&updated))
 }

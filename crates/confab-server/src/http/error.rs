@@ -84,6 +84,18 @@ impl ApiError {
     }
 }
 
+/// An error and its sources in one line, for the log.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -94,7 +106,7 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
-            StoreError::Database(cause) => ApiError::Internal(cause),
+            StoreError::Database(cause) => ApiError::Internal(error_chain(&*cause)),
         }
     }
 }
@@ -143,6 +155,20 @@ impl ApiError {
                 detail: detail.into(),
             },
             other => other,
+        }
+    }
+}
+
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match e {
+            AppError::Missing { field, detail } => ApiError::missing(field).with_detail(detail),
+            AppError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            AppError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            AppError::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            AppError::Store(e) => e.into(),
+            AppError::Internal(why) => ApiError::Internal(why),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::error::ApiError;
 use super::reply;
 use crate::AppState;
-use crate::domain::time::now_ms;
+
 use crate::ops::{self, Heartbeats};
 
 /// `/healthz` alone: the process answers.
@@ -88,7 +88,12 @@ async fn healthz() -> Response {
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = state.store.queue_stats(now_ms()).await.is_ok();
+    let database = state
+        .app
+        .store
+        .queue_stats(state.app.now_ms())
+        .await
+        .is_ok();
     let delivery = Heartbeats::alive(&state.heartbeats.delivery);
     let webhooks = Heartbeats::alive(&state.heartbeats.webhooks);
     let body = Readiness {
@@ -121,7 +126,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     )),
 )]
 async fn metrics(State(state): State<AppState>) -> Response {
-    match state.store.queue_stats(now_ms()).await {
+    match state.app.store.queue_stats(state.app.now_ms()).await {
         Ok(stats) => {
             // Gauges are set at scrape time, so they always show the database's truth.
             #[allow(clippy::cast_precision_loss)]

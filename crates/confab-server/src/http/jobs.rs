@@ -4,7 +4,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use confab_store::{Job, JobState};
 use confab_wire as wire;
 
 use super::auth::CompanyScope;
@@ -13,7 +12,7 @@ use super::openapi::{JobPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
-use crate::domain::time::unix_seconds;
+use crate::render;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -21,35 +20,6 @@ pub fn router() -> Router<AppState> {
         "/p1/companies/{company_id}/channels/{channel_id}/jobs/{job_id}",
         get(show),
     )
-}
-
-/// The documented job object. `message_id` stays `null` until the message is delivered,
-/// which tells clients the delivery is asynchronous.
-pub fn job_json(job: &Job) -> wire::Job {
-    let details = match job.state {
-        JobState::TryingDeliver => None,
-        JobState::Delivered => Some(wire::JobDetails {
-            result: "DELIVERED".to_owned(),
-            reason: None,
-        }),
-        JobState::NotDelivered => Some(wire::JobDetails {
-            result: "NOT DELIVERED".to_owned(),
-            reason: Some(job.reason.clone().unwrap_or_default()),
-        }),
-    };
-    wire::Job {
-        id: job.id,
-        company_id: job.company_id,
-        channel: wire::JobChannel {
-            id: job.channel_id,
-            kind: job.channel_type.clone(),
-        },
-        conversation_id: job.conversation_id,
-        state: job.state.as_db().to_owned(),
-        message_id: (job.state == JobState::Delivered).then_some(job.message_id),
-        details,
-        created_at: unix_seconds(job.created_at_ms),
-    }
 }
 
 /// A delivery job: `trying_deliver`, `delivered` (`message_id` set) or `not_delivered`
@@ -71,9 +41,10 @@ async fn show(
     let channel_id = params.path_id("channel_id", "job")?;
     let job_id = params.path_id("job_id", "job")?;
     let job = state
+        .app
         .store
         .get_job(scope.id(), channel_id, job_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("job".to_owned()))?;
-    Ok(reply::ok(job_json(&job)))
+    Ok(reply::ok(render::job(&job)))
 }

@@ -6,20 +6,18 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use confab_store::{Conversation, Message, NewOutgoing};
-use confab_wire::{self as wire, Provider};
+use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::conversations::{MAX_TEXT, scoped_conversation};
 use super::error::{ApiError, ApiResult};
-use super::jobs::job_json;
 use super::openapi::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
 use crate::AppState;
-use crate::domain::outgoing::{check_interactive, max_attachments};
-use crate::domain::time::{iso_millis, now_ms, unix_seconds};
+use crate::app::OutgoingDraft;
+use crate::render;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -32,43 +30,6 @@ pub fn router() -> Router<AppState> {
             &format!("{conversation}/attachments/{{attachment_id}}"),
             get(download),
         )
-}
-
-/// Where an attachment is downloaded from (with the API token).
-pub fn attachment_url(company_id: i64, conversation_id: i64, attachment_id: i64) -> String {
-    format!(
-        "/p1/companies/{company_id}/conversations/{conversation_id}/attachments/{attachment_id}"
-    )
-}
-
-/// The wire form of a message of `conversation`.
-pub fn message_json(company_id: i64, conversation: &Conversation, m: Message) -> wire::Message {
-    // By value: a page of 50 moves its bodies instead of copying them.
-    wire::Message {
-        external_id: m.id,
-        channel_id: m.channel_id,
-        channel_type: conversation.channel_type.clone(),
-        message: m.body,
-        income: m.income,
-        created_at: iso_millis(m.created_at_ms),
-        created_at_timestamp: unix_seconds(m.created_at_ms),
-        attachments: m
-            .attachments
-            .into_iter()
-            .map(|a| wire::MessageAttachment {
-                external_id: a.id,
-                file_name: a.file_name,
-                mime_type: a.mime_type,
-                size: a.size,
-                attachment_url: attachment_url(company_id, a.conversation_id, a.id),
-            })
-            .collect(),
-        ack: m.ack,
-        send_to_crm: m.send_to_crm,
-        job_id: m.job_id,
-        external_public_id: m.external_public_id,
-        interactive: m.interactive,
-    }
 }
 
 /// The conversation's messages, a page at a time, by creation time.
@@ -88,6 +49,7 @@ async fn list(
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let page = Page::from_params(&params, format!("messages:{}", conversation.id))?;
     let rows = state
+        .app
         .store
         .list_messages(scope.id(), conversation.id, page.message_request())
         .await?;
@@ -95,7 +57,7 @@ async fn list(
     Ok(reply::ok(wire::MessageList {
         messages: rows
             .into_iter()
-            .map(|m| message_json(scope.id(), &conversation, m))
+            .map(|m| render::message(scope.id(), &conversation, m))
             .collect(),
         next_page,
     }))
@@ -149,61 +111,25 @@ async fn send(
     params: Params,
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
-    let provider: Provider = conversation
-        .channel_type
-        .parse()
-        .map_err(|e| ApiError::Internal(format!("stored conversation: {e}")))?;
     let body = params
         .optional_str_max("message", MAX_TEXT)?
         .unwrap_or_default();
-    let mut attachment_ids = params
+    let attachment_ids = params
         .optional_i64_list("attachments_ids")?
         .unwrap_or_default();
-    // The same id twice means the same file once.
-    let mut seen = std::collections::HashSet::new();
-    attachment_ids.retain(|id| seen.insert(*id));
-    if body.trim().is_empty() && attachment_ids.is_empty() {
-        return Err(ApiError::missing("message")
-            .with_detail("is required: give a message text, attachments_ids, or both"));
-    }
-    if attachment_ids.len() > max_attachments(provider) {
-        return Err(ApiError::invalid(
-            "attachments_ids",
-            format!(
-                "{provider} takes at most {} attachment(s) per message",
-                max_attachments(provider)
-            ),
-        ));
-    }
-    let interactive = match params.raw("interactive") {
-        None => None,
-        Some(_) if provider != Provider::WhatsappBusiness => {
-            return Err(ApiError::invalid(
-                "interactive",
-                "is available only on whatsapp_business channels",
-            ));
-        }
-        Some(value) => {
-            Some(check_interactive(value).map_err(|why| ApiError::invalid("interactive", why))?)
-        }
-    };
+    let interactive = params.raw("interactive").cloned();
     let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
+    let draft = OutgoingDraft {
+        body,
+        attachment_ids,
+        interactive,
+        send_to_crm,
+    };
     let job = state
-        .store
-        .send_message(
-            scope.id(),
-            NewOutgoing {
-                conversation_id: conversation.id,
-                body,
-                send_to_crm,
-                attachment_ids,
-                interactive,
-            },
-            now_ms(),
-        )
+        .app
+        .send_message(scope.id(), &conversation, draft)
         .await?;
-    state.wakeup.wake();
-    Ok(reply::ok(job_json(&job)))
+    Ok(reply::ok(render::job(&job)))
 }
 
 /// [`send`] at the singular path the docs' interactive example posts to.
@@ -249,12 +175,14 @@ async fn download(
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let id = params.path_id("attachment_id", "attachment")?;
     let attachment = state
+        .app
         .store
         .get_attachment(scope.id(), id)
         .await?
         .filter(|a| a.conversation_id == conversation.id)
         .ok_or_else(|| ApiError::NotFound("attachment".to_owned()))?;
     let stream = state
+        .app
         .blobs
         .stream(&attachment.blob_key)
         .await

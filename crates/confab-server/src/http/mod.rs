@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(health::liveness())
         .merge(openapi::router())
-        .route(conversations::MISSING_AVATAR, get(missing_avatar))
+        .route(crate::render::MISSING_AVATAR, get(missing_avatar))
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());
@@ -109,7 +109,7 @@ async fn around(
             let write = req.method() != axum::http::Method::GET;
             let response = next.run(req).await;
             if write {
-                around.state.webhook_wakeup.wake();
+                around.state.app.webhook_wakeup.wake();
             }
             response
         })

@@ -211,7 +211,7 @@ async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> Api
         if field.file_name().is_some() || name == "file" {
             let file_name = field.file_name().map(str::to_owned);
             let content_type = field.content_type().map(|m| m.essence_str().to_owned());
-            let (path, size) = spool(&mut field, &state.tmp_dir, file_limit).await?;
+            let (path, size) = spool(&mut field, &state.app.tmp_dir, file_limit).await?;
             files.push((
                 name,
                 UploadedFile {

@@ -6,21 +6,21 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use base64::Engine;
-use confab_store::{ACK_READ, ACK_SENT, Contact, NewIncoming};
+use confab_store::{Ack, Contact};
 use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound};
 
-use super::attachments::{blob_key, incoming_file, store_incoming};
+use super::attachments::incoming_file;
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
 use super::conversations::{MAX_TEXT, scoped_conversation};
 use super::error::{ApiError, ApiResult};
-use super::messages::message_json;
 use super::openapi::{ChannelPath, ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
+use crate::app::InboundMessage;
 use crate::domain::channel_events;
-use crate::domain::time::now_ms;
+use crate::render;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -120,34 +120,16 @@ async fn inbound(
     let body = params
         .optional_str_max("message", MAX_TEXT)?
         .unwrap_or_default();
-    let mut attachments = Vec::new();
-    if let Some(file) = incoming_file(&state, &mut params).await? {
-        let key = blob_key(scope.id(), "inbound");
-        attachments.push(store_incoming(&state, file, key, 0).await?);
-    }
-    let keys: Vec<String> = attachments.iter().map(|a| a.blob_key.clone()).collect();
-    let contact = Contact {
-        sender_external_id: sender,
-        name,
+    let files = incoming_file(&mut params)?.into_iter().collect();
+    let inbound = InboundMessage {
+        contact: Contact {
+            sender_external_id: sender,
+            name,
+        },
+        body,
+        files,
     };
-    let posted = match state
-        .store
-        .receive_message(
-            channel,
-            contact,
-            NewIncoming { body, attachments },
-            now_ms(),
-        )
-        .await
-    {
-        Ok(posted) => posted,
-        Err(e) => {
-            for key in keys {
-                state.blobs.delete(&key).await.ok();
-            }
-            return Err(e.into());
-        }
-    };
+    let posted = state.app.ingest_inbound(channel, inbound).await?;
     Ok(reply::ok(SandboxInbound {
         conversation_id: posted.conversation.id,
         message_id: posted.message_id,
@@ -190,6 +172,7 @@ async fn contact(
         .optional_bool("reachable")?
         .ok_or_else(|| ApiError::missing("reachable"))?;
     state
+        .app
         .store
         .set_contact_reachable(channel.id, sender.clone(), reachable)
         .await?;
@@ -254,15 +237,14 @@ async fn event(
     if name == "qr_code" {
         // The sandbox's QR code is a placeholder image: there is nothing real to scan.
         let image = base64::engine::general_purpose::STANDARD.encode(super::MISSING_AVATAR_PNG);
-        let event = confab_store::Event::QrCode {
-            channel_id: channel.id,
-            image_base64: image,
-        };
-        state.store.announce(scope.id(), event, now_ms()).await?;
+        state
+            .app
+            .announce_qr_code(scope.id(), channel.id, image)
+            .await?;
         return Ok(reply::ok(SandboxEvent {
             channel_id: channel.id,
             event: "qr_code".to_owned(),
-            state: channel.state,
+            state: channel.state.as_str().to_owned(),
         }));
     }
     let event = channel_events::parse(&name).ok_or_else(|| {
@@ -271,23 +253,14 @@ async fn event(
             format!("unknown event; known: qr_code, {}", channel_events::names()),
         )
     })?;
-    if !state
-        .store
-        .set_channel_state(
-            scope.id(),
-            channel.id,
-            event.name.to_owned(),
-            event.state.to_owned(),
-            now_ms(),
-        )
-        .await?
-    {
-        return Err(ApiError::NotFound("channel".to_owned()));
-    }
+    state
+        .app
+        .change_channel_state(scope.id(), channel.id, event.name, event.state)
+        .await?;
     Ok(reply::ok(SandboxEvent {
         channel_id: channel.id,
         event: event.name.to_owned(),
-        state: event.state.to_owned(),
+        state: event.state.as_str().to_owned(),
     }))
 }
 
@@ -323,6 +296,7 @@ async fn read(
         .optional_i64("message_id")?
         .ok_or_else(|| ApiError::missing("message_id"))?;
     let message = state
+        .app
         .store
         .get_message(scope.id(), conversation.id, message_id)
         .await?
@@ -333,18 +307,17 @@ async fn read(
             "is an incoming message; only outgoing messages are read by the contact",
         ));
     }
-    if message.ack < ACK_SENT {
+    if message.ack < Ack::Sent {
         return Err(ApiError::invalid(
             "message_id",
             "has not been sent yet, so the contact cannot have read it",
         ));
     }
     let (message, _) = state
-        .store
-        .advance_ack(scope.id(), conversation.id, message.id, ACK_READ, now_ms())
-        .await?
-        .ok_or_else(|| ApiError::NotFound("message".to_owned()))?;
+        .app
+        .record_receipt(scope.id(), conversation.id, message.id, Ack::Read)
+        .await?;
     Ok(reply::ok(MessageData {
-        message: message_json(scope.id(), &conversation, message),
+        message: render::message(scope.id(), &conversation, message),
     }))
 }

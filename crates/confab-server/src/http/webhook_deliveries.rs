@@ -14,7 +14,7 @@ use super::paging::Page;
 use super::params::Params;
 use super::reply;
 use crate::AppState;
-use crate::domain::time::{iso_millis, now_ms};
+use crate::domain::time::iso_millis;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -58,6 +58,7 @@ async fn list(
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params, format!("webhook_deliveries:{}", scope.id()))?;
     let rows = state
+        .app
         .store
         .list_webhook_events(scope.id(), page.request())
         .await?;
@@ -84,11 +85,12 @@ async fn resend(
 ) -> ApiResult<Response> {
     let id = params.path_id("delivery_id", "webhook delivery")?;
     let copy = state
+        .app
         .store
-        .resend_webhook_event(scope.id(), id, now_ms())
+        .resend_webhook_event(scope.id(), id, state.app.now_ms())
         .await?
         .ok_or_else(|| ApiError::NotFound("webhook delivery".to_owned()))?;
-    state.webhook_wakeup.wake();
+    state.app.webhook_wakeup.wake();
     Ok(reply::ok(wire::WebhookDeliveryData {
         webhook_delivery: delivery_json(&copy),
     }))

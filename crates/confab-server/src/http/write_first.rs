@@ -9,13 +9,13 @@ use confab_wire::{Job, Provider};
 
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
-use super::conversations::{MAX_TEXT, phone_param, start};
+use super::conversations::{MAX_TEXT, phone_param};
 use super::error::{ApiError, ApiResult};
-use super::jobs::job_json;
 use super::openapi::{ChannelPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
 use crate::AppState;
+use crate::render;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -85,11 +85,7 @@ async fn write_first(
 ) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
     let phone = phone_param(&params)?.ok_or_else(|| ApiError::missing("phone"))?;
-    let provider: Provider = channel
-        .provider
-        .parse()
-        .map_err(|e| ApiError::Internal(format!("stored channel: {e}")))?;
-    let text = match provider {
+    let text = match channel.provider {
         Provider::Whatsapp => {
             // The docs' table says `message`, their curl example `text`: both are read.
             let name = if params.has("message") {
@@ -116,11 +112,14 @@ async fn write_first(
         }
     };
     let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
-    let posted = start(&state, channel, phone, text, send_to_crm).await?;
+    let posted = state
+        .app
+        .start_conversation(channel, phone, text, send_to_crm)
+        .await?;
     let job = posted
         .job
         .ok_or_else(|| ApiError::Internal("an outgoing message without a job".to_owned()))?;
-    Ok(reply::ok(job_json(&job)))
+    Ok(reply::ok(render::job(&job)))
 }
 
 /// [`write_first`] at the channel's own path, where the Python SDK posts it.

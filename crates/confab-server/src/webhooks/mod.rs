@@ -5,17 +5,15 @@
 //! retried after `--webhook-retry-delay` until `--webhook-max-attempts`, then the event is
 //! dropped and marked `failed`. Only an exact 200 counts as delivered, as Pact requires.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use confab_store::{Attempt, ClaimedEvent};
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::AppState;
-use crate::domain::time::{now_ms, unix_seconds};
+use crate::domain::time::unix_seconds;
 use crate::net::FetchError;
 
 pub mod payload;
@@ -24,17 +22,6 @@ pub mod payload;
 const POLL: Duration = Duration::from_millis(200);
 /// Events claimed per round (at most one per company).
 const BATCH: u32 = 32;
-
-/// Wakes the dispatcher after a commit that may have recorded events.
-#[derive(Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
-
-impl Wakeup {
-    /// Tells the dispatcher there may be events.
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
 
 /// The Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`)
 /// for `body`, signed with the company's `secret`.
@@ -63,9 +50,9 @@ pub fn signature_headers(
 pub async fn ping(state: &AppState, url: &str, secret: &str) -> Result<(), String> {
     let url = Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     let body = br#"{"source":"pact.im","operation":"test"}"#.to_vec();
-    let id = format!("ping_{}", now_ms());
-    let headers = signature_headers(secret, &id, &body, now_ms());
-    match state.fetcher.post_json(&url, body, &headers).await {
+    let id = format!("ping_{}", state.app.now_ms());
+    let headers = signature_headers(secret, &id, &body, state.app.now_ms());
+    match state.app.fetcher.post_json(&url, body, &headers).await {
         Ok(status) if status == reqwest::StatusCode::OK => Ok(()),
         Ok(status) => Err(format!(
             "the test request {{\"source\":\"pact.im\",\"operation\":\"test\"}} was answered \
@@ -86,8 +73,9 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
         .saturating_add(5_000);
     loop {
         crate::ops::Heartbeats::beat(&state.heartbeats.webhooks);
-        let now = now_ms();
+        let now = state.app.now_ms();
         let claimed = match state
+            .app
             .store
             .claim_webhook_events(now, now.saturating_add(lease), BATCH)
             .await
@@ -110,7 +98,7 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
         }
         tokio::select! {
             () = cancel.cancelled() => break,
-            () = state.webhook_wakeup.0.notified() => {}
+            () = state.app.webhook_wakeup.woken() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }
@@ -123,7 +111,7 @@ async fn deliver(state: &AppState, claimed: ClaimedEvent) {
         None => Err((None, "the company has no webhook_url any more".to_owned())),
         Some(url) => attempt(state, &claimed, url).await,
     };
-    let now = now_ms();
+    let now = state.app.now_ms();
     let record = match result {
         Ok(()) => Attempt {
             status: Some(200),
@@ -147,6 +135,7 @@ async fn deliver(state: &AppState, claimed: ClaimedEvent) {
         }
     };
     match state
+        .app
         .store
         .record_webhook_attempt(event.id, claimed.lease_until, record, now)
         .await
@@ -166,11 +155,11 @@ async fn attempt(
 ) -> Result<(), (Option<u16>, String)> {
     let event = &claimed.outbox;
     let url = Url::parse(url).map_err(|e| (None, format!("webhook_url is not a URL: {e}")))?;
-    let body = payload::render(event.company_id, &event.event, now_ms());
+    let body = payload::render(event.company_id, &event.event, state.app.now_ms());
     let body = serde_json::to_vec(&body).map_err(|e| (None, format!("cannot render: {e}")))?;
     let id = format!("evt_{}", event.id);
-    let headers = signature_headers(&claimed.webhook_secret, &id, &body, now_ms());
-    match state.fetcher.post_json(&url, body, &headers).await {
+    let headers = signature_headers(&claimed.webhook_secret, &id, &body, state.app.now_ms());
+    match state.app.fetcher.post_json(&url, body, &headers).await {
         Ok(status) if status == reqwest::StatusCode::OK => Ok(()),
         Ok(status) => Err((Some(status.as_u16()), format!("answered HTTP {status}"))),
         Err(e) => Err((None, e.to_string())),

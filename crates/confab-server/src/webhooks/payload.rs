@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::domain::channel_events;
 use crate::domain::time::{unix_seconds, utc_words};
-use crate::http::messages::message_json;
+use crate::render;
 
 /// The `data` of the conversation events: unlike REST, `avatar_url` (absolute or null), no
 /// `meta`, `created_at` in the `... UTC` form and `last_*` null when unknown.
@@ -26,7 +26,7 @@ fn conversation_data(c: &Conversation) -> Value {
 }
 
 fn message_data(company_id: i64, c: &Conversation, m: &Message) -> Value {
-    let rest = message_json(company_id, c, m.clone());
+    let rest = render::message(company_id, c, m.clone());
     let mut data = json!({
         "external_id": m.id,
         "external_public_id": m.external_public_id,

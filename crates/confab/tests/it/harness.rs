@@ -442,9 +442,7 @@ impl TestServer {
         company: i64,
         conversation: i64,
     ) -> Vec<confab_store::Message> {
-        self.store()
-            .await
-            .conversation_messages(company, conversation)
+        crate::harness::store_messages(&*self.store().await, company, conversation)
             .await
             .expect("read messages")
     }
@@ -612,11 +610,13 @@ impl TestServer {
     pub async fn settle_deliveries(&self, company: i64, conversation: i64) {
         let store = self.store().await;
         for _ in 0..500 {
-            let messages = store
-                .conversation_messages(company, conversation)
+            let messages = crate::harness::store_messages(&*store, company, conversation)
                 .await
                 .expect("messages");
-            if messages.iter().all(|m| m.income || m.ack >= 2) {
+            if messages
+                .iter()
+                .all(|m| m.income || m.ack >= confab_store::Ack::Delivered)
+            {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -643,4 +643,27 @@ pub fn ids(body: &Value) -> Vec<i64> {
         .iter()
         .map(|c| c["external_id"].as_i64().expect("id"))
         .collect()
+}
+
+/// Every message of a conversation in creation order, read a page at a time through the
+/// store (the store has no "read everything" call: nothing but tests needs one).
+pub async fn store_messages(
+    store: &dyn confab_store::Store,
+    company: i64,
+    conversation: i64,
+) -> confab_store::StoreResult<Vec<confab_store::Message>> {
+    let mut all: Vec<confab_store::Message> = Vec::new();
+    loop {
+        let page = confab_store::MessagePageRequest {
+            after: all.last().map(|m| (m.created_at_ms, m.id)),
+            descending: false,
+            limit: 500,
+        };
+        let rows = store.list_messages(company, conversation, page).await?;
+        let done = rows.len() < 500;
+        all.extend(rows);
+        if done {
+            return Ok(all);
+        }
+    }
 }

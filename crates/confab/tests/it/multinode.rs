@@ -217,9 +217,7 @@ async fn three_nodes_share_the_work_without_losing_or_repeating_any() {
     // Every message is stored once, in the conversation it was sent to.
     let mut total = 0;
     for conversation in &conversations {
-        let messages = cluster
-            .store
-            .conversation_messages(company, *conversation)
+        let messages = crate::harness::store_messages(&*cluster.store, company, *conversation)
             .await
             .expect("messages");
         let ids: BTreeSet<i64> = messages.iter().map(|m| m.id).collect();

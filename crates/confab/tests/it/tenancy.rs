@@ -190,8 +190,7 @@ async fn snapshot(srv: &TestServer, a: &Tenant) -> Vec<String> {
         .get_conversation(a.company, a.conversation)
         .await
         .expect("conversation");
-    let messages = store
-        .conversation_messages(a.company, a.conversation)
+    let messages = crate::harness::store_messages(&*store, a.company, a.conversation)
         .await
         .expect("messages");
     let attachment = store

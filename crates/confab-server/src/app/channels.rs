@@ -1,0 +1,52 @@
+//! A channel's connection state and the announcements it makes.
+
+use confab_store::{ChannelState, Event};
+
+use super::App;
+use super::error::{AppError, AppResult};
+
+impl App {
+    /// A channel system event (`phone_offline`, `disabled`, ...) happened: the channel takes
+    /// `state` and the company is told.
+    pub async fn change_channel_state(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        event: &str,
+        state: ChannelState,
+    ) -> AppResult<()> {
+        if !self
+            .store
+            .set_channel_state(
+                company_id,
+                channel_id,
+                event.to_owned(),
+                state,
+                self.now_ms(),
+            )
+            .await?
+        {
+            return Err(AppError::NotFound("channel"));
+        }
+        self.webhook_wakeup.wake();
+        Ok(())
+    }
+
+    /// Announces a QR code to scan to connect channel `channel_id` (PNG, base64).
+    pub async fn announce_qr_code(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        image_base64: String,
+    ) -> AppResult<()> {
+        let event = Event::QrCode {
+            channel_id,
+            image_base64,
+        };
+        self.store
+            .announce(company_id, event, self.now_ms())
+            .await?;
+        self.webhook_wakeup.wake();
+        Ok(())
+    }
+}
