@@ -320,7 +320,12 @@ pub(super) async fn finish(
     let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-    let conversation = conversations::get(conn, job.company_id, job.conversation_id).await?;
+    // Only a sent message is announced with its conversation.
+    let conversation = if update.sent {
+        conversations::get(conn, job.company_id, job.conversation_id).await?
+    } else {
+        None
+    };
     let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
     outbox::record(
         conn,

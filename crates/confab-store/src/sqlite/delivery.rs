@@ -246,7 +246,12 @@ pub(super) fn finish(
     }
     let message = messages::get(conn, job.company_id, job.conversation_id, job.message_id)?
         .ok_or(StoreError::NotFound("message"))?;
-    let conversation = conversations::get(conn, job.company_id, job.conversation_id)?;
+    // Only a sent message is announced with its conversation.
+    let conversation = if update.sent {
+        conversations::get(conn, job.company_id, job.conversation_id)?
+    } else {
+        None
+    };
     let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
     outbox::record(
         conn,

@@ -459,7 +459,8 @@ pub fn assert_client_error(status: u16, body: &Value, want_status: u16) {
     );
 }
 
-/// Unix seconds now.
+/// Unix seconds now, by the wall clock the tests compare the server's times with.
+#[allow(clippy::disallowed_methods)]
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -1,6 +1,9 @@
 //! The one integration-test binary: every test starts the real server on a free loopback
 //! port with its own temp data dir and talks HTTP to it.
 
+// Test code may fail loudly: a panic is a failed assertion here.
+#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod backend;
 mod harness;
 mod isolation;
