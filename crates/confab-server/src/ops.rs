@@ -101,8 +101,9 @@ fn method_label(method: &Method) -> &'static str {
     ];
     STANDARD
         .iter()
-        .position(|m| m == method)
-        .map_or("other", |i| NAMES[i])
+        .zip(NAMES)
+        .find(|(m, _)| *m == method)
+        .map_or("other", |(_, name)| name)
 }
 
 /// Counts every request by route and status, and times it; `inner` answers it.
