@@ -16,8 +16,6 @@ use crate::AppState;
 use crate::domain::time::unix_seconds;
 use crate::net::FetchError;
 
-pub mod payload;
-
 /// How often the dispatcher looks for due events when nothing woke it.
 const POLL: Duration = Duration::from_millis(200);
 /// Events claimed per round (at most one per company).
@@ -155,7 +153,7 @@ async fn attempt(
 ) -> Result<(), (Option<u16>, String)> {
     let event = &claimed.outbox;
     let url = Url::parse(url).map_err(|e| (None, format!("webhook_url is not a URL: {e}")))?;
-    let body = payload::render(event.company_id, &event.event, state.app.now_ms());
+    let body = crate::render::webhook::body(event.company_id, &event.event, state.app.now_ms());
     let body = serde_json::to_vec(&body).map_err(|e| (None, format!("cannot render: {e}")))?;
     let id = format!("evt_{}", event.id);
     let headers = signature_headers(&claimed.webhook_secret, &id, &body, state.app.now_ms());

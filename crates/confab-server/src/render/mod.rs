@@ -1,5 +1,8 @@
-//! The wire forms of stored rows (`confab-wire` types), in one place for every layer that
-//! answers or announces them: the HTTP handlers and the webhook payloads.
+//! The wire forms of stored rows, in one place for every layer that answers or announces
+//! them: the REST answers here (`confab-wire` types) for the HTTP handlers, and the
+//! webhook bodies in [`webhook`] for the dispatcher.
+
+pub mod webhook;
 
 use confab_store::{Conversation, Job, JobState, Message};
 use confab_wire as wire;

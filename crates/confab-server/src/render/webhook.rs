@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::domain::channel_events;
 use crate::domain::time::{unix_seconds, utc_words};
-use crate::render;
 
 /// The `data` of the conversation events: unlike REST, `avatar_url` (absolute or null), no
 /// `meta`, `created_at` in the `... UTC` form and `last_*` null when unknown.
@@ -26,7 +25,7 @@ fn conversation_data(c: &Conversation) -> Value {
 }
 
 fn message_data(company_id: i64, c: &Conversation, m: &Message) -> Value {
-    let rest = render::message(company_id, c, m.clone());
+    let rest = super::message(company_id, c, m.clone());
     let mut data = json!({
         "external_id": m.id,
         "external_public_id": m.external_public_id,
@@ -50,7 +49,7 @@ fn message_data(company_id: i64, c: &Conversation, m: &Message) -> Value {
 }
 
 /// The webhook body of an event of `company_id`; `now_ms` is when the call is made.
-pub fn render(company_id: i64, event: &Event, now_ms: i64) -> Value {
+pub fn body(company_id: i64, event: &Event, now_ms: i64) -> Value {
     match event {
         Event::ConversationNew { conversation } => json!({
             "type": "conversation", "event": "new", "data": conversation_data(conversation),
