@@ -26,6 +26,7 @@ pub mod render;
 pub mod users;
 pub mod wakeup;
 pub mod webhooks;
+pub mod worker;
 
 pub use config::Config;
 
@@ -45,7 +46,7 @@ impl std::ops::Deref for AppState {
 /// The server's shared parts, reached through [`AppState`].
 pub struct Shared {
     /// The operations, and the store, blobs, clock and wake-ups they work with.
-    pub app: app::App,
+    pub app: Arc<app::App>,
     /// The configuration the server runs with.
     pub config: Arc<Config>,
     /// When the background loops last went round.
@@ -118,7 +119,7 @@ impl AppState {
             webhook_wakeup: wakeup::Wakeup::default(),
         };
         Ok(Self(Arc::new(Shared {
-            app,
+            app: Arc::new(app),
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
             config: Arc::new(config),
@@ -162,8 +163,13 @@ pub async fn run_with_clock(
         ),
         None => None,
     };
-    let worker = tokio::spawn(delivery::run_worker(state.clone(), cancel.clone()));
-    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), cancel.clone()));
+    let workers = worker::WorkerState {
+        app: state.app.clone(),
+        config: state.config.clone(),
+        heartbeats: state.heartbeats.clone(),
+    };
+    let worker = tokio::spawn(delivery::run_worker(workers.clone(), cancel.clone()));
+    let dispatcher = tokio::spawn(webhooks::run_dispatcher(workers, cancel.clone()));
     let admin = match admin_listener {
         Some(listener) => {
             let admin_app = http::admin_router(state.clone());

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use confab_store::{Channel, Claimed, Job, Message, Outcome};
 
-use crate::AppState;
+use crate::worker::WorkerState;
 
 /// Delivers messages to one kind of messenger.
 #[async_trait::async_trait]
@@ -14,12 +14,12 @@ pub trait Connector: Send + Sync {
 
     /// Runs after a delivery was recorded as sent: what the messenger reports next
     /// (a real connector gets acks from the messenger instead).
-    async fn after_sent(&self, _state: &AppState, _job: &Job, _message: &Message) {}
+    async fn after_sent(&self, _state: &WorkerState, _job: &Job, _message: &Message) {}
 }
 
 /// The connector of a channel. Only the sandbox exists so far; channels are created with
 /// it only in `--sandbox` mode.
-pub fn for_channel(state: &AppState, _channel: &Channel) -> Arc<dyn Connector> {
+pub fn for_channel(state: &WorkerState, _channel: &Channel) -> Arc<dyn Connector> {
     Arc::new(super::sandbox::SandboxConnector {
         latency: state.config.sandbox_latency,
     })

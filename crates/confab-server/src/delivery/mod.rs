@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::AppState;
+use crate::worker::WorkerState;
 
 pub mod connector;
 pub mod sandbox;
@@ -22,7 +22,7 @@ const POLL: Duration = Duration::from_millis(500);
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Runs the worker until `cancel` fires, then waits (bounded) for deliveries in flight.
-pub async fn run_worker(state: AppState, cancel: CancellationToken) {
+pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
     let concurrency = state.config.delivery_concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency as usize));
     let lease = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
@@ -78,7 +78,7 @@ pub async fn run_worker(state: AppState, cancel: CancellationToken) {
 /// crashed server stops renewing, so its jobs are picked up once the lease expires.
 /// Returns the outcome and the lease the job is held under now.
 async fn deliver_keeping_lease(
-    state: &AppState,
+    state: &WorkerState,
     connector: &dyn connector::Connector,
     claimed: &Claimed,
 ) -> (Outcome, i64) {
@@ -104,7 +104,7 @@ async fn deliver_keeping_lease(
 }
 
 /// Delivers one claimed job and records the outcome.
-async fn deliver(state: &AppState, claimed: Claimed) {
+async fn deliver(state: &WorkerState, claimed: Claimed) {
     let connector = connector::for_channel(state, &claimed.channel.0);
     let job_id = claimed.job.id;
     let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;

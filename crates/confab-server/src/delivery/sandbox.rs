@@ -8,7 +8,7 @@ use std::time::Duration;
 use confab_store::{Ack, ChannelState, Claimed, Job, Message, Outcome};
 
 use super::connector::Connector;
-use crate::AppState;
+use crate::worker::WorkerState;
 
 /// The simulated messenger.
 pub struct SandboxConnector {
@@ -48,7 +48,7 @@ impl Connector for SandboxConnector {
         }
     }
 
-    async fn after_sent(&self, state: &AppState, job: &Job, message: &Message) {
+    async fn after_sent(&self, state: &WorkerState, job: &Job, message: &Message) {
         tokio::time::sleep(self.latency).await;
         // The same receipt operation a real messenger's delivery report goes through.
         if let Err(e) = state

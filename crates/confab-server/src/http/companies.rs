@@ -178,7 +178,7 @@ async fn create(
         webhook_secret: secret.clone(),
     };
     if let Some(url) = &company.webhook_url {
-        webhooks::ping(&state, url, &secret)
+        webhooks::ping(&state.app, url, &secret)
             .await
             .map_err(|why| ApiError::invalid("webhook_url", why))?;
     }
@@ -248,7 +248,7 @@ async fn update(
         webhook_secret: None,
     };
     if let Some(Some(url)) = &patch.webhook_url {
-        webhooks::ping(&state, url, &scope.company.webhook_secret)
+        webhooks::ping(&state.app, url, &scope.company.webhook_secret)
             .await
             .map_err(|why| ApiError::invalid("webhook_url", why))?;
     }

@@ -12,9 +12,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::AppState;
+use crate::app::App;
 use crate::domain::time::unix_seconds;
 use crate::net::FetchError;
+use crate::worker::WorkerState;
 
 /// How often the dispatcher looks for due events when nothing woke it.
 const POLL: Duration = Duration::from_millis(200);
@@ -45,12 +46,12 @@ pub fn signature_headers(
 }
 
 /// POSTs Pact's test request to `url`; `Err` says, for people, why the URL cannot be used.
-pub async fn ping(state: &AppState, url: &str, secret: &str) -> Result<(), String> {
+pub async fn ping(app: &App, url: &str, secret: &str) -> Result<(), String> {
     let url = Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     let body = br#"{"source":"pact.im","operation":"test"}"#.to_vec();
-    let id = format!("ping_{}", state.app.now_ms());
-    let headers = signature_headers(secret, &id, &body, state.app.now_ms());
-    match state.app.fetcher.post_json(&url, body, &headers).await {
+    let id = format!("ping_{}", app.now_ms());
+    let headers = signature_headers(secret, &id, &body, app.now_ms());
+    match app.fetcher.post_json(&url, body, &headers).await {
         Ok(status) if status == reqwest::StatusCode::OK => Ok(()),
         Ok(status) => Err(format!(
             "the test request {{\"source\":\"pact.im\",\"operation\":\"test\"}} was answered \
@@ -64,7 +65,7 @@ pub async fn ping(state: &AppState, url: &str, secret: &str) -> Result<(), Strin
 }
 
 /// Runs the dispatcher until `cancel` fires.
-pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
+pub async fn run_dispatcher(state: WorkerState, cancel: CancellationToken) {
     let lease = i64::try_from(state.config.webhook_timeout.as_millis())
         .unwrap_or(i64::MAX)
         .saturating_mul(2)
@@ -103,7 +104,7 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
 }
 
 /// One attempt to deliver one event, recorded whatever happens.
-async fn deliver(state: &AppState, claimed: ClaimedEvent) {
+async fn deliver(state: &WorkerState, claimed: ClaimedEvent) {
     let event = &claimed.outbox;
     let result = match &claimed.webhook_url {
         None => Err((None, "the company has no webhook_url any more".to_owned())),
@@ -147,7 +148,7 @@ async fn deliver(state: &AppState, claimed: ClaimedEvent) {
 }
 
 async fn attempt(
-    state: &AppState,
+    state: &WorkerState,
     claimed: &ClaimedEvent,
     url: &str,
 ) -> Result<(), (Option<u16>, String)> {
