@@ -183,7 +183,7 @@ pub struct Fetcher {
 
 /// The full text of an error and its causes, so "connection refused" is not lost behind
 /// "error sending request".
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -84,18 +84,6 @@ impl ApiError {
     }
 }
 
-/// An error and its sources in one line, for the log.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -106,7 +94,7 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
-            StoreError::Database(cause) => ApiError::Internal(error_chain(&*cause)),
+            StoreError::Database(cause) => ApiError::Internal(crate::net::error_chain(&*cause)),
         }
     }
 }
