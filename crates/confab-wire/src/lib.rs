@@ -1,11 +1,15 @@
 //! Serde types of the Pact Private API v1 (`/p1`) wire format.
 //!
-//! The server renders these and the client parses them, so the two cannot drift. Nothing
-//! here does I/O. Field order follows the Pact documentation's examples.
+//! The server renders these and the client parses them, so the two cannot drift; the
+//! request bodies the client sends and the server documents are in [`requests`], the size
+//! limits of their parameters in [`limits`]. Nothing here does I/O. Field order follows the
+//! Pact documentation's examples.
 
 use serde::{Deserialize, Serialize};
 
+pub mod limits;
 mod provider;
+pub mod requests;
 mod states;
 
 pub use provider::{Provider, UnknownProvider};
