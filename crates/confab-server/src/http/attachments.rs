@@ -4,6 +4,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
+use confab_wire::limits::MAX_URL_CHARS;
+use confab_wire::requests::UploadUrl;
 use confab_wire::{AttachmentUploaded, ExternalId};
 
 use super::auth::CompanyScope;
@@ -14,7 +16,6 @@ use super::params::Params;
 use super::reply;
 use crate::AppState;
 use crate::app::FileSource;
-use crate::app::files::MAX_URL;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -29,7 +30,7 @@ pub fn router() -> Router<AppState> {
 pub fn incoming_file(params: &mut Params) -> ApiResult<Option<FileSource>> {
     let file = params.take_file("file");
     let url = params
-        .optional_str_max("file_url", MAX_URL)?
+        .optional_str_max("file_url", MAX_URL_CHARS)?
         .filter(|u| !u.trim().is_empty());
     match (file, url) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
@@ -51,6 +52,8 @@ pub fn incoming_file(params: &mut Params) -> ApiResult<Option<FileSource>> {
     }
 }
 
+// The multipart body stays a server-side type: its `file` part is bytes, not a serde field
+// (by URL, the body is `confab_wire::requests::UploadUrl`).
 /// The parameters of an upload: a `file` part (multipart) or a `file_url`, not both.
 #[derive(utoipa::ToSchema)]
 pub struct UploadParams {
@@ -63,15 +66,6 @@ pub struct UploadParams {
     pub file_url: String,
 }
 
-/// The parameters of an upload by URL (form or JSON).
-#[derive(utoipa::ToSchema)]
-pub struct UploadUrlParams {
-    /// An http(s) URL to fetch the file from (public addresses only, unless
-    /// `--allow-private-urls`).
-    #[schema(min_length = 1, max_length = 2048, pattern = r"\S")]
-    pub file_url: String,
-}
-
 /// Uploads a file to the conversation, to send later in `attachments_ids`.
 #[utoipa::path(
     post,
@@ -81,8 +75,8 @@ pub struct UploadUrlParams {
     params(ConversationPath),
     request_body(content(
         (UploadParams = "multipart/form-data"),
-        (UploadUrlParams = "application/x-www-form-urlencoded"),
-        (UploadUrlParams = "application/json"),
+        (UploadUrl = "application/x-www-form-urlencoded"),
+        (UploadUrl = "application/json"),
     )),
     responses((status = 200, description = "The attachment's id", body = OkEnvelope<AttachmentUploaded>)),
 )]

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
 use confab_store::{Channel, NewChannel};
+use confab_wire::limits::{MAX_PROVIDER_NAME_CHARS, MAX_SETTING_CHARS};
 use confab_wire::{self as wire, ExternalId, Provider, Status};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -23,8 +24,6 @@ use crate::AppState;
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
 use crate::domain::time::unix_seconds;
 
-const MAX_SETTING: usize = 4096;
-
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,7 +39,7 @@ pub fn router() -> Router<AppState> {
 
 /// Parses a provider parameter; unknown names are a 400 naming `provider`.
 pub fn provider_param(params: &Params) -> ApiResult<Provider> {
-    let name = params.required_str_max("provider", 64)?;
+    let name = params.required_str_max("provider", MAX_PROVIDER_NAME_CHARS)?;
     name.parse::<Provider>().map_err(|_| {
         ApiError::invalid(
             "provider",
@@ -124,7 +123,7 @@ fn sync_messages_from(params: &Params, now_ms: i64) -> ApiResult<Option<i64>> {
 fn settings(params: &Params, now_ms: i64) -> ApiResult<Map<String, Value>> {
     let mut settings = Map::new();
     for name in STRING_SETTINGS {
-        if let Some(v) = params.optional_str_max(name, MAX_SETTING)? {
+        if let Some(v) = params.optional_str_max(name, MAX_SETTING_CHARS)? {
             settings.insert((*name).to_owned(), Value::String(v));
         }
     }
@@ -145,61 +144,6 @@ fn settings(params: &Params, now_ms: i64) -> ApiResult<Map<String, Value>> {
     Ok(settings)
 }
 
-/// The parameters of `POST /p1/companies/{company_id}/channels`: the provider and the
-/// settings it takes.
-#[derive(utoipa::ToSchema)]
-pub struct NewChannelParams {
-    /// The messenger; one live channel per provider.
-    #[schema(example = "telegram")]
-    pub provider: Provider,
-    /// Bot or API token.
-    #[schema(max_length = 4096, required = false)]
-    pub token: String,
-    /// Login (avito, instagram).
-    #[schema(max_length = 4096, required = false)]
-    pub login: String,
-    /// Password (avito, instagram).
-    #[schema(max_length = 4096, required = false)]
-    pub password: String,
-    /// The account's phone (whatsapp, telegram_personal).
-    #[schema(max_length = 4096, required = false)]
-    pub phone: String,
-    /// whatsapp_business hosting type.
-    #[schema(max_length = 4096, required = false)]
-    pub hosting_type: String,
-    /// whatsapp_business subtype.
-    #[schema(max_length = 4096, required = false)]
-    pub subtype: String,
-    /// whatsapp_business 360dialog channel id.
-    #[schema(max_length = 4096, required = false)]
-    pub dialog360_channel_id: String,
-    /// whatsapp_business 360dialog client id.
-    #[schema(max_length = 4096, required = false)]
-    pub dialog360_client_id: String,
-    /// whatsapp_business account name.
-    #[schema(max_length = 4096, required = false)]
-    pub account_name: String,
-    /// Connect by QR code.
-    #[schema(required = false)]
-    pub via_qr_code: bool,
-    /// Do not mark incoming messages as read.
-    #[schema(required = false)]
-    pub do_not_mark_as_read: bool,
-    /// Sync comments (instagram_business).
-    #[schema(required = false)]
-    pub sync_comments: bool,
-    /// Sync mentions (instagram_business).
-    #[schema(required = false)]
-    pub sync_mentions: bool,
-    /// Sync history from this instant: unix seconds (or an RFC 3339 time), at most a month
-    /// back and not in the future.
-    #[schema(required = false)]
-    pub sync_messages_from: i64,
-    /// Provider-specific settings.
-    #[schema(value_type = Object, required = false)]
-    pub data: serde_json::Map<String, Value>,
-}
-
 /// Connects a channel (with `--sandbox`: a simulated one, no credentials needed).
 #[utoipa::path(
     post,
@@ -208,8 +152,8 @@ pub struct NewChannelParams {
     operation_id = "create_channel",
     params(CompanyPath),
     request_body(content(
-        (NewChannelParams = "application/x-www-form-urlencoded"),
-        (NewChannelParams = "application/json"),
+        (wire::requests::NewChannel = "application/x-www-form-urlencoded"),
+        (wire::requests::NewChannel = "application/json"),
     )),
     responses((status = 200, description = "The new channel's id", body = CreatedEnvelope<ExternalId>)),
 )]
@@ -255,38 +199,6 @@ async fn create(
     ))
 }
 
-/// The parameters of `PUT .../channels/{channel_id}`: the credentials of its provider.
-#[derive(utoipa::ToSchema)]
-pub struct ChannelCredentialsParams {
-    /// Bot or API token (every provider but avito and instagram).
-    #[schema(max_length = 4096, required = false)]
-    pub token: String,
-    /// Login (avito, instagram).
-    #[schema(max_length = 4096, required = false)]
-    pub login: String,
-    /// Password (avito, instagram).
-    #[schema(max_length = 4096, required = false)]
-    pub password: String,
-    /// The account's phone (whatsapp, telegram_personal).
-    #[schema(max_length = 4096, required = false)]
-    pub phone: String,
-    /// whatsapp_business hosting type.
-    #[schema(max_length = 4096, required = false)]
-    pub hosting_type: String,
-    /// whatsapp_business subtype.
-    #[schema(max_length = 4096, required = false)]
-    pub subtype: String,
-    /// whatsapp_business 360dialog channel id.
-    #[schema(max_length = 4096, required = false)]
-    pub dialog360_channel_id: String,
-    /// whatsapp_business 360dialog client id.
-    #[schema(max_length = 4096, required = false)]
-    pub dialog360_client_id: String,
-    /// whatsapp_business account name.
-    #[schema(max_length = 4096, required = false)]
-    pub account_name: String,
-}
-
 /// Updates a channel's credentials; at least one of its provider's must be given.
 #[utoipa::path(
     put,
@@ -295,8 +207,8 @@ pub struct ChannelCredentialsParams {
     operation_id = "update_channel",
     params(ChannelPath),
     request_body(content(
-        (ChannelCredentialsParams = "application/x-www-form-urlencoded"),
-        (ChannelCredentialsParams = "application/json"),
+        (wire::requests::ChannelCredentials = "application/x-www-form-urlencoded"),
+        (wire::requests::ChannelCredentials = "application/json"),
     )),
     responses((status = 200, description = "The channel's id", body = UpdatedEnvelope<ExternalId>)),
 )]
@@ -310,7 +222,7 @@ async fn update(
     let keys = channel_settings::credential_keys(provider);
     let mut patch = Map::new();
     for key in keys {
-        if let Some(v) = params.optional_str_max(key, MAX_SETTING)? {
+        if let Some(v) = params.optional_str_max(key, MAX_SETTING_CHARS)? {
             patch.insert((*key).to_owned(), Value::String(v));
         }
     }

@@ -5,6 +5,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use confab_store::{CompanyPatch, NewCompany};
+use confab_wire::limits::{
+    MAX_COMPANY_NAME_CHARS, MAX_COMPANY_PHONE_CHARS, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS,
+};
 use confab_wire::{self as wire, ExternalId, Status};
 
 use super::auth::{Caller, CompanyScope};
@@ -17,11 +20,6 @@ use crate::AppState;
 
 use crate::net::parse_http_url;
 use crate::webhooks;
-
-const MAX_NAME: usize = 255;
-const MAX_PHONE: usize = 255;
-const MAX_DESCRIPTION: usize = 4096;
-const MAX_URL: usize = 2048;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -125,30 +123,13 @@ fn optional_text(params: &Params, name: &str, max: usize) -> ApiResult<Option<Op
 
 /// `webhook_url`: absent, empty (clear), or an http(s) URL.
 fn webhook_url(params: &Params) -> ApiResult<Option<Option<String>>> {
-    let Some(url) = optional_text(params, "webhook_url", MAX_URL)? else {
+    let Some(url) = optional_text(params, "webhook_url", MAX_URL_CHARS)? else {
         return Ok(None);
     };
     if let Some(text) = &url {
         parse_http_url(text).map_err(|why| ApiError::invalid("webhook_url", why))?;
     }
     Ok(Some(url))
-}
-
-/// The parameters of `POST /p1/companies`.
-#[derive(utoipa::ToSchema)]
-pub struct NewCompanyParams {
-    /// Display name, not blank.
-    #[schema(min_length = 1, max_length = 255, pattern = r"\S", example = "Acme")]
-    pub name: String,
-    /// Company or contact phone, free text.
-    #[schema(max_length = 255, required = false)]
-    pub phone: String,
-    /// Free text.
-    #[schema(max_length = 4096, required = false)]
-    pub description: String,
-    /// An http(s) URL that must answer Pact's test request with 200 (empty: none).
-    #[schema(max_length = 2048, required = false)]
-    pub webhook_url: String,
 }
 
 /// Creates a company; the caller becomes its member. A `webhook_url` is tested first.
@@ -158,8 +139,8 @@ pub struct NewCompanyParams {
     tag = "companies",
     operation_id = "create_company",
     request_body(content(
-        (NewCompanyParams = "application/x-www-form-urlencoded"),
-        (NewCompanyParams = "application/json"),
+        (wire::requests::NewCompany = "application/x-www-form-urlencoded"),
+        (wire::requests::NewCompany = "application/json"),
     )),
     responses((status = 200, description = "The new company's id", body = CreatedEnvelope<ExternalId>)),
 )]
@@ -168,12 +149,12 @@ async fn create(
     Caller(user): Caller,
     params: Params,
 ) -> ApiResult<Response> {
-    let name = params.required_text("name", MAX_NAME)?;
+    let name = params.required_text("name", MAX_COMPANY_NAME_CHARS)?;
     let secret = crate::domain::token::webhook_secret();
     let company = NewCompany {
         name,
-        phone: optional_text(&params, "phone", MAX_PHONE)?.flatten(),
-        description: optional_text(&params, "description", MAX_DESCRIPTION)?.flatten(),
+        phone: optional_text(&params, "phone", MAX_COMPANY_PHONE_CHARS)?.flatten(),
+        description: optional_text(&params, "description", MAX_DESCRIPTION_CHARS)?.flatten(),
         webhook_url: webhook_url(&params)?.flatten(),
         webhook_secret: secret.clone(),
     };
@@ -195,26 +176,6 @@ async fn create(
     ))
 }
 
-/// The parameters of `PUT /p1/companies/{company_id}`: only those given change.
-#[derive(utoipa::ToSchema)]
-pub struct CompanyPatchParams {
-    /// Display name, not blank.
-    #[schema(min_length = 1, max_length = 255, required = false)]
-    pub name: String,
-    /// Company or contact phone, free text (empty: none).
-    #[schema(max_length = 255, required = false)]
-    pub phone: String,
-    /// Free text (empty: none).
-    #[schema(max_length = 4096, required = false)]
-    pub description: String,
-    /// An http(s) URL that must answer Pact's test request with 200; empty clears it.
-    #[schema(max_length = 2048, required = false)]
-    pub webhook_url: String,
-    /// Hides the company.
-    #[schema(required = false)]
-    pub hidden: bool,
-}
-
 /// Changes the fields given.
 #[utoipa::path(
     put,
@@ -223,8 +184,8 @@ pub struct CompanyPatchParams {
     operation_id = "update_company",
     params(CompanyPath),
     request_body(content(
-        (CompanyPatchParams = "application/x-www-form-urlencoded"),
-        (CompanyPatchParams = "application/json"),
+        (wire::requests::CompanyUpdate = "application/x-www-form-urlencoded"),
+        (wire::requests::CompanyUpdate = "application/json"),
     )),
     responses((status = 200, description = "The company's id", body = UpdatedEnvelope<ExternalId>)),
 )]
@@ -233,7 +194,7 @@ async fn update(
     scope: CompanyScope,
     params: Params,
 ) -> ApiResult<Response> {
-    let name = match params.optional_str_max("name", MAX_NAME)? {
+    let name = match params.optional_str_max("name", MAX_COMPANY_NAME_CHARS)? {
         Some(n) if n.trim().is_empty() => {
             return Err(ApiError::invalid("name", "must not be blank"));
         }
@@ -241,8 +202,8 @@ async fn update(
     };
     let patch = CompanyPatch {
         name,
-        phone: optional_text(&params, "phone", MAX_PHONE)?,
-        description: optional_text(&params, "description", MAX_DESCRIPTION)?,
+        phone: optional_text(&params, "phone", MAX_COMPANY_PHONE_CHARS)?,
+        description: optional_text(&params, "description", MAX_DESCRIPTION_CHARS)?,
         webhook_url: webhook_url(&params)?,
         hidden: params.optional_bool("hidden")?,
         webhook_secret: None,

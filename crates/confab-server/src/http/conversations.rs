@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
 use confab_store::Conversation;
+use confab_wire::limits::{MAX_NOTE_CHARS, MAX_PHONE_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
+use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
 use super::auth::{CompanyScope, ScopedConversation};
@@ -17,11 +19,6 @@ use super::reply;
 use crate::AppState;
 use crate::domain::contact::{normalize_phone, normalize_username};
 use crate::render;
-
-/// The longest message text accepted.
-pub const MAX_TEXT: usize = 65_536;
-/// The longest note accepted.
-const MAX_NOTE: usize = 65_536;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -101,7 +98,7 @@ async fn show(scoped: ScopedConversation, _query: Params) -> ApiResult<Response>
 /// A `phone` parameter in the documented form, normalised to digits.
 pub fn phone_param(params: &Params) -> ApiResult<Option<String>> {
     params
-        .optional_str_max("phone", 32)?
+        .optional_str_max("phone", MAX_PHONE_CHARS)?
         .map(|p| normalize_phone(&p).map_err(|why| ApiError::invalid("phone", why)))
         .transpose()
 }
@@ -113,7 +110,7 @@ fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
         Provider::TelegramPersonal => {
             let phone = phone_param(params)?;
             let username = params
-                .optional_str_max("username", 64)?
+                .optional_str_max("username", MAX_USERNAME_CHARS)?
                 .filter(|u| !u.is_empty())
                 .map(|u| normalize_username(&u).map_err(|why| ApiError::invalid("username", why)))
                 .transpose()?;
@@ -143,32 +140,6 @@ fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
     }
 }
 
-/// The parameters of `POST /p1/companies/{company_id}/conversations`.
-#[derive(utoipa::ToSchema)]
-pub struct NewConversationParams {
-    /// `whatsapp` (with `phone`) or `telegram_personal` (with `phone` or `username`); the
-    /// company needs a channel of it.
-    #[schema(example = "whatsapp")]
-    pub provider: Provider,
-    /// The customer's phone number.
-    #[schema(
-        max_length = 32,
-        pattern = r"^\+?[0-9]{10,15}$",
-        required = false,
-        example = "79250000001"
-    )]
-    pub phone: String,
-    /// The customer's Telegram username (telegram_personal), `@` optional.
-    #[schema(max_length = 64, pattern = r"^@?[A-Za-z0-9_]{5,32}$", required = false)]
-    pub username: String,
-    /// The first message, not blank.
-    #[schema(min_length = 1, max_length = 65536, pattern = r"\S", example = "Hello")]
-    pub text: String,
-    /// Sync the message to CRM integrations (default true).
-    #[schema(required = false)]
-    pub send_to_crm: bool,
-}
-
 /// Starts a conversation with a customer and queues the first message.
 #[utoipa::path(
     post,
@@ -177,8 +148,8 @@ pub struct NewConversationParams {
     operation_id = "create_conversation",
     params(CompanyPath),
     request_body(content(
-        (NewConversationParams = "application/x-www-form-urlencoded"),
-        (NewConversationParams = "application/json"),
+        (NewConversation = "application/x-www-form-urlencoded"),
+        (NewConversation = "application/json"),
     )),
     responses((status = 200, description = "The conversation (found or created)", body = OkEnvelope<ConversationData>)),
 )]
@@ -189,7 +160,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let provider = provider_param(&params)?;
     let sender = contact_for(provider, &params)?;
-    let text = params.required_text("text", MAX_TEXT)?;
+    let text = params.required_text("text", MAX_TEXT_CHARS)?;
     let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
     let channel = state
         .app
@@ -209,14 +180,6 @@ async fn create(
     Ok(conversation_reply(&posted.conversation))
 }
 
-/// The parameters of `PUT .../conversations/{conversation_id}/note`.
-#[derive(utoipa::ToSchema)]
-pub struct NoteParams {
-    /// The operators' note (may be empty).
-    #[schema(max_length = 65536)]
-    pub note: String,
-}
-
 /// Sets the conversation's note.
 #[utoipa::path(
     put,
@@ -225,8 +188,8 @@ pub struct NoteParams {
     operation_id = "set_conversation_note",
     params(ConversationPath),
     request_body(content(
-        (NoteParams = "application/x-www-form-urlencoded"),
-        (NoteParams = "application/json"),
+        (ConversationNote = "application/x-www-form-urlencoded"),
+        (ConversationNote = "application/json"),
     )),
     responses((status = 200, description = "Set", body = UpdatedStatus)),
 )]
@@ -236,20 +199,12 @@ async fn note(
     params: Params,
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
-    let note = params.required_str_max("note", MAX_NOTE)?;
+    let note = params.required_str_max("note", MAX_NOTE_CHARS)?;
     state
         .app
         .set_note(scope.id(), conversation.id, note)
         .await?;
     Ok(reply::status_only(Status::Updated))
-}
-
-/// The parameters of `PUT .../conversations/{conversation_id}/assign`.
-#[derive(utoipa::ToSchema)]
-pub struct AssignParams {
-    /// A user who is a member of the company; absent to unassign.
-    #[schema(minimum = 1, required = false)]
-    pub assignee_id: i64,
 }
 
 /// Assigns the conversation to a member of the company, or unassigns it.
@@ -260,8 +215,8 @@ pub struct AssignParams {
     operation_id = "assign_conversation",
     params(ConversationPath),
     request_body(content(
-        (AssignParams = "application/x-www-form-urlencoded"),
-        (AssignParams = "application/json"),
+        (Assignment = "application/x-www-form-urlencoded"),
+        (Assignment = "application/json"),
     )),
     responses((status = 200, description = "The conversation's id", body = OkEnvelope<ConversationRef>)),
 )]
@@ -283,14 +238,6 @@ async fn assign(
     }))
 }
 
-/// The parameters of `PUT .../conversations/{conversation_id}/toggle_bitrix_block_openlines`.
-#[derive(utoipa::ToSchema)]
-pub struct ToggleBitrixParams {
-    /// Block (true) or unblock Bitrix24 open lines; absent flips.
-    #[schema(required = false)]
-    pub enabled: bool,
-}
-
 /// Blocks or unblocks Bitrix24 open lines for the conversation.
 #[utoipa::path(
     put,
@@ -299,8 +246,8 @@ pub struct ToggleBitrixParams {
     operation_id = "toggle_bitrix_block_openlines",
     params(ConversationPath),
     request_body(content(
-        (ToggleBitrixParams = "application/x-www-form-urlencoded"),
-        (ToggleBitrixParams = "application/json"),
+        (BitrixOpenlinesBlock = "application/x-www-form-urlencoded"),
+        (BitrixOpenlinesBlock = "application/json"),
     )),
     responses((status = 200, description = "The conversation", body = OkEnvelope<ConversationData>)),
 )]

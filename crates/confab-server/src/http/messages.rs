@@ -7,9 +7,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use confab_wire as wire;
+use confab_wire::limits::MAX_TEXT_CHARS;
+use confab_wire::requests::NewMessage;
 
 use super::auth::CompanyScope;
-use super::conversations::{MAX_TEXT, scoped_conversation};
+use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::paging::Page;
@@ -63,35 +65,6 @@ async fn list(
     }))
 }
 
-/// Buttons under a WhatsApp Business message.
-#[derive(utoipa::ToSchema)]
-pub struct InteractiveParams {
-    /// Always `button`.
-    #[schema(pattern = "^button$")]
-    pub r#type: String,
-    /// 1 to 3 button titles of 1 to 20 characters.
-    #[schema(min_items = 1, max_items = 3)]
-    pub buttons: Vec<String>,
-}
-
-/// The parameters of a send: a text, attachments, or both.
-#[derive(utoipa::ToSchema)]
-pub struct SendParams {
-    /// The text (may be empty when attachments are given).
-    #[schema(max_length = 65536, required = false, example = "Here you are")]
-    pub message: String,
-    /// Ids of attachments uploaded to this conversation (`attachments_ids[]=1`), each sent
-    /// once; how many a message may carry depends on the provider.
-    #[schema(required = false, example = json!([1]))]
-    pub attachments_ids: Vec<i64>,
-    /// The WhatsApp Business interactive part (whatsapp_business channels only).
-    #[schema(required = false)]
-    pub interactive: InteractiveParams,
-    /// Sync the message to CRM integrations (default true).
-    #[schema(required = false)]
-    pub send_to_crm: bool,
-}
-
 /// Sends a message: stores it with its delivery job and answers the job.
 #[utoipa::path(
     post,
@@ -100,8 +73,8 @@ pub struct SendParams {
     operation_id = "send_message",
     params(ConversationPath),
     request_body(content(
-        (SendParams = "application/x-www-form-urlencoded"),
-        (SendParams = "application/json"),
+        (NewMessage = "application/x-www-form-urlencoded"),
+        (NewMessage = "application/json"),
     )),
     responses((status = 200, description = "The delivery job (`trying_deliver`)", body = OkEnvelope<wire::Job>)),
 )]
@@ -112,7 +85,7 @@ async fn send(
 ) -> ApiResult<Response> {
     let conversation = scoped_conversation(&state, &scope, &params).await?;
     let body = params
-        .optional_str_max("message", MAX_TEXT)?
+        .optional_str_max("message", MAX_TEXT_CHARS)?
         .unwrap_or_default();
     let attachment_ids = params
         .optional_i64_list("attachments_ids")?
@@ -140,8 +113,8 @@ async fn send(
     operation_id = "send_message_singular",
     params(ConversationPath),
     request_body(content(
-        (SendParams = "application/x-www-form-urlencoded"),
-        (SendParams = "application/json"),
+        (NewMessage = "application/x-www-form-urlencoded"),
+        (NewMessage = "application/json"),
     )),
     responses((status = 200, description = "The delivery job (`trying_deliver`)", body = OkEnvelope<wire::Job>)),
 )]

@@ -478,3 +478,136 @@ fn add_error(operation: &mut Operation, status: &str) {
         .entry(status.to_owned())
         .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
 }
+
+#[cfg(test)]
+mod tests {
+    use confab_wire::limits::*;
+    use serde_json::Value;
+
+    /// Every `maxLength` of a request body, by (component, property), and the limit it
+    /// states. utoipa takes only literals in `max_length`, so this keeps the literals and
+    /// [`confab_wire::limits`] from drifting apart.
+    const MAX_LENGTHS: &[(&str, &str, usize)] = &[
+        ("NewCompanyParams", "name", MAX_COMPANY_NAME_CHARS),
+        ("NewCompanyParams", "phone", MAX_COMPANY_PHONE_CHARS),
+        ("NewCompanyParams", "description", MAX_DESCRIPTION_CHARS),
+        ("NewCompanyParams", "webhook_url", MAX_URL_CHARS),
+        ("CompanyPatchParams", "name", MAX_COMPANY_NAME_CHARS),
+        ("CompanyPatchParams", "phone", MAX_COMPANY_PHONE_CHARS),
+        ("CompanyPatchParams", "description", MAX_DESCRIPTION_CHARS),
+        ("CompanyPatchParams", "webhook_url", MAX_URL_CHARS),
+        ("NewChannelParams", "token", MAX_SETTING_CHARS),
+        ("NewChannelParams", "login", MAX_SETTING_CHARS),
+        ("NewChannelParams", "password", MAX_SETTING_CHARS),
+        ("NewChannelParams", "phone", MAX_SETTING_CHARS),
+        ("NewChannelParams", "hosting_type", MAX_SETTING_CHARS),
+        ("NewChannelParams", "subtype", MAX_SETTING_CHARS),
+        (
+            "NewChannelParams",
+            "dialog360_channel_id",
+            MAX_SETTING_CHARS,
+        ),
+        ("NewChannelParams", "dialog360_client_id", MAX_SETTING_CHARS),
+        ("NewChannelParams", "account_name", MAX_SETTING_CHARS),
+        ("ChannelCredentialsParams", "token", MAX_SETTING_CHARS),
+        ("ChannelCredentialsParams", "login", MAX_SETTING_CHARS),
+        ("ChannelCredentialsParams", "password", MAX_SETTING_CHARS),
+        ("ChannelCredentialsParams", "phone", MAX_SETTING_CHARS),
+        (
+            "ChannelCredentialsParams",
+            "hosting_type",
+            MAX_SETTING_CHARS,
+        ),
+        ("ChannelCredentialsParams", "subtype", MAX_SETTING_CHARS),
+        (
+            "ChannelCredentialsParams",
+            "dialog360_channel_id",
+            MAX_SETTING_CHARS,
+        ),
+        (
+            "ChannelCredentialsParams",
+            "dialog360_client_id",
+            MAX_SETTING_CHARS,
+        ),
+        (
+            "ChannelCredentialsParams",
+            "account_name",
+            MAX_SETTING_CHARS,
+        ),
+        ("NewConversationParams", "phone", MAX_PHONE_CHARS),
+        ("NewConversationParams", "username", MAX_USERNAME_CHARS),
+        ("NewConversationParams", "text", MAX_TEXT_CHARS),
+        ("NoteParams", "note", MAX_NOTE_CHARS),
+        ("SendParams", "message", MAX_TEXT_CHARS),
+        ("WriteFirstParams", "phone", MAX_PHONE_CHARS),
+        ("WriteFirstParams", "message", MAX_TEXT_CHARS),
+        ("WriteFirstParams", "text", MAX_TEXT_CHARS),
+        ("UploadParams", "file_url", MAX_URL_CHARS),
+        ("UploadUrlParams", "file_url", MAX_URL_CHARS),
+        ("InboundParams", "sender_external_id", MAX_SENDER_ID_CHARS),
+        ("InboundParams", "name", MAX_CONTACT_NAME_CHARS),
+        ("InboundParams", "message", MAX_TEXT_CHARS),
+        ("InboundParams", "file_url", MAX_URL_CHARS),
+        (
+            "InboundUploadParams",
+            "sender_external_id",
+            MAX_SENDER_ID_CHARS,
+        ),
+        ("InboundUploadParams", "name", MAX_CONTACT_NAME_CHARS),
+        ("InboundUploadParams", "message", MAX_TEXT_CHARS),
+        ("InboundUploadParams", "file_url", MAX_URL_CHARS),
+        ("ContactParams", "sender_external_id", MAX_SENDER_ID_CHARS),
+    ];
+
+    fn document() -> Value {
+        serde_json::to_value(super::document()).expect("the document serialises")
+    }
+
+    #[test]
+    fn max_lengths_are_the_wire_limits() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        for (schema, property, limit) in MAX_LENGTHS {
+            assert_eq!(
+                schemas[*schema]["properties"][*property]["maxLength"].as_u64(),
+                Some(*limit as u64),
+                "{schema}.{property}"
+            );
+        }
+        // Every maxLength of the components is in the table, so a new one gets a const.
+        for (schema, body) in schemas {
+            let properties = body["properties"].as_object().cloned().unwrap_or_default();
+            for (property, value) in properties {
+                if value.get("maxLength").is_some() {
+                    assert!(
+                        MAX_LENGTHS
+                            .iter()
+                            .any(|(s, p, _)| s == schema && *p == property),
+                        "{schema}.{property} has a maxLength this test does not know"
+                    );
+                }
+            }
+        }
+        let buttons = &schemas["InteractiveParams"]["properties"]["buttons"];
+        assert_eq!(buttons["maxItems"].as_u64(), Some(MAX_BUTTONS as u64));
+        let list = &doc["paths"]["/p1/companies"]["get"]["parameters"];
+        let from = list
+            .as_array()
+            .and_then(|params| params.iter().find(|p| p["name"] == "from"))
+            .expect("the from parameter");
+        assert_eq!(
+            from["schema"]["maxLength"].as_u64(),
+            Some(MAX_PAGE_TOKEN_CHARS as u64)
+        );
+    }
+
+    #[test]
+    fn the_app_limits_are_the_wire_limits() {
+        assert_eq!(crate::app::files::MAX_URL, MAX_URL_CHARS);
+        assert_eq!(crate::domain::outgoing::MAX_BUTTONS, MAX_BUTTONS);
+        assert_eq!(
+            crate::domain::outgoing::MAX_BUTTON_TITLE,
+            MAX_BUTTON_TITLE_CHARS
+        );
+    }
+}

@@ -1,13 +1,12 @@
 //! The Pact pagination parameters (`from`, `per`, `sort_direction`) and `next_page`.
 
 use confab_store::{MessagePageRequest, PageRequest};
+use confab_wire::limits::MAX_PAGE_TOKEN_CHARS;
 
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
 use crate::domain::page::Cursor;
 
-/// The longest `from` token the docs allow.
-const MAX_FROM: usize = 255;
 /// Page size when `per` is absent.
 const DEFAULT_PER: i64 = 50;
 
@@ -26,12 +25,12 @@ impl Page {
     pub fn from_params(params: &Params, scope: String) -> ApiResult<Page> {
         let (from_name, from) = first_present(params, &["from", "from_"])?;
         if let Some(token) = &from
-            && token.chars().count() > MAX_FROM
+            && token.chars().count() > MAX_PAGE_TOKEN_CHARS
         {
             return Err(ApiError::invalid_with(
                 from_name,
                 "too_long",
-                format!("must be at most {MAX_FROM} characters"),
+                format!("must be at most {MAX_PAGE_TOKEN_CHARS} characters"),
             ));
         }
         let per = params.optional_i64("per")?.unwrap_or(DEFAULT_PER);
@@ -211,7 +210,7 @@ mod props {
         fn long_from_tokens_are_refused(token in "[A-Za-z0-9_-]{250,260}", alias in any::<bool>()) {
             let name = if alias { "from_" } else { "from" };
             let result = page([(name, Value::from(token.clone()))]);
-            if token.len() > MAX_FROM {
+            if token.len() > MAX_PAGE_TOKEN_CHARS {
                 prop_assert_eq!(refused_as(result), Some((name.to_owned(), "too_long")));
             } else {
                 prop_assert!(result.is_ok());

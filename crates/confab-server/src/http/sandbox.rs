@@ -7,12 +7,16 @@ use axum::response::Response;
 use axum::routing::post;
 use base64::Engine;
 use confab_store::{Ack, Contact};
+use confab_wire::limits::{
+    MAX_CONTACT_NAME_CHARS, MAX_EVENT_NAME_CHARS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS,
+};
+use confab_wire::requests::{ContactReachability, Inbound, ReadReceipt, SimulatedEvent};
 use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound};
 
 use super::attachments::incoming_file;
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
-use super::conversations::{MAX_TEXT, scoped_conversation};
+use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{ChannelPath, ConversationPath, OkEnvelope};
 use super::params::Params;
@@ -45,32 +49,17 @@ fn require_sandbox(state: &AppState) -> ApiResult<()> {
     }
 }
 
-/// A contact id parameter: required, not blank, at most 255 characters.
+/// A contact id parameter: required, not blank, at most [`MAX_SENDER_ID_CHARS`] characters.
 fn sender_param(params: &Params) -> ApiResult<String> {
-    let sender = params.required_str_max("sender_external_id", 255)?;
+    let sender = params.required_str_max("sender_external_id", MAX_SENDER_ID_CHARS)?;
     if sender.trim().is_empty() {
         return Err(ApiError::invalid("sender_external_id", "must not be blank"));
     }
     Ok(sender)
 }
 
-/// The parameters of a simulated incoming message.
-#[derive(utoipa::ToSchema)]
-pub struct InboundParams {
-    /// The customer's id on the messenger (phone digits for WhatsApp), not blank.
-    #[schema(min_length = 1, max_length = 255, example = "79250000001")]
-    pub sender_external_id: String,
-    /// The customer's display name.
-    #[schema(max_length = 255, required = false, example = "Ivan")]
-    pub name: String,
-    /// The text.
-    #[schema(max_length = 65536, required = false, example = "Hi!")]
-    pub message: String,
-    /// A URL to fetch the customer's file from.
-    #[schema(max_length = 2048, required = false)]
-    pub file_url: String,
-}
-
+// The multipart body stays a server-side type: its `file` part is bytes, not a serde field
+// of `confab_wire::requests::Inbound`, whose other fields it repeats.
 /// The parameters of a simulated incoming message with a file (multipart/form-data).
 #[derive(utoipa::ToSchema)]
 pub struct InboundUploadParams {
@@ -100,8 +89,8 @@ pub struct InboundUploadParams {
     operation_id = "sandbox_inbound",
     params(ChannelPath),
     request_body(content(
-        (InboundParams = "application/x-www-form-urlencoded"),
-        (InboundParams = "application/json"),
+        (Inbound = "application/x-www-form-urlencoded"),
+        (Inbound = "application/json"),
         (InboundUploadParams = "multipart/form-data"),
     )),
     responses((status = 200, description = "The conversation and the stored message", body = OkEnvelope<SandboxInbound>)),
@@ -115,10 +104,10 @@ async fn inbound(
     let channel = scoped_channel(&state, &scope, &params).await?;
     let sender = sender_param(&params)?;
     let name = params
-        .optional_str_max("name", 255)?
+        .optional_str_max("name", MAX_CONTACT_NAME_CHARS)?
         .filter(|n| !n.trim().is_empty());
     let body = params
-        .optional_str_max("message", MAX_TEXT)?
+        .optional_str_max("message", MAX_TEXT_CHARS)?
         .unwrap_or_default();
     let files = incoming_file(&mut params)?.into_iter().collect();
     let inbound = InboundMessage {
@@ -136,16 +125,6 @@ async fn inbound(
     }))
 }
 
-/// The parameters of a contact's reachability.
-#[derive(utoipa::ToSchema)]
-pub struct ContactParams {
-    /// The contact's id on the messenger, not blank.
-    #[schema(min_length = 1, max_length = 255, example = "79250000001")]
-    pub sender_external_id: String,
-    /// Whether deliveries to the contact succeed.
-    pub reachable: bool,
-}
-
 /// Makes a contact reachable or not: deliveries to an unreachable contact end
 /// `not_delivered`, as when the number has no messenger account.
 #[utoipa::path(
@@ -155,8 +134,8 @@ pub struct ContactParams {
     operation_id = "sandbox_contact",
     params(ChannelPath),
     request_body(content(
-        (ContactParams = "application/x-www-form-urlencoded"),
-        (ContactParams = "application/json"),
+        (ContactReachability = "application/x-www-form-urlencoded"),
+        (ContactReachability = "application/json"),
     )),
     responses((status = 200, description = "The contact's reachability", body = OkEnvelope<SandboxContact>)),
 )]
@@ -183,35 +162,6 @@ async fn contact(
     }))
 }
 
-/// The channel events the sandbox simulates.
-#[derive(utoipa::ToSchema, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SandboxEventName {
-    /// The channel is authorised (enabled).
-    Authorized,
-    /// The phone went offline (deliveries fail).
-    PhoneOffline,
-    /// The phone is back.
-    PhoneOnline,
-    /// The channel is unavailable (deliveries fail).
-    Unavailable,
-    /// The channel is disabled (deliveries fail).
-    Disabled,
-    /// The channel tries to resume work (unavailable).
-    TryingResumeWork,
-    /// The channel has synchronised (enabled).
-    Synchronized,
-    /// A QR code to scan (a `qr_code` webhook; the state does not change).
-    QrCode,
-}
-
-/// The parameters of a channel event.
-#[derive(utoipa::ToSchema)]
-pub struct EventParams {
-    /// The event (spaces for underscores and any case are understood).
-    pub event: SandboxEventName,
-}
-
 /// Simulates a channel system event (phone offline/online, disabled, ...), which changes
 /// the channel's state and so whether deliveries succeed.
 #[utoipa::path(
@@ -221,8 +171,8 @@ pub struct EventParams {
     operation_id = "sandbox_event",
     params(ChannelPath),
     request_body(content(
-        (EventParams = "application/x-www-form-urlencoded"),
-        (EventParams = "application/json"),
+        (SimulatedEvent = "application/x-www-form-urlencoded"),
+        (SimulatedEvent = "application/json"),
     )),
     responses((status = 200, description = "The event and the channel's state after it", body = OkEnvelope<SandboxEvent>)),
 )]
@@ -233,7 +183,7 @@ async fn event(
 ) -> ApiResult<Response> {
     require_sandbox(&state)?;
     let channel = scoped_channel(&state, &scope, &params).await?;
-    let name = params.required_str_max("event", 64)?;
+    let name = params.required_str_max("event", MAX_EVENT_NAME_CHARS)?;
     if name == "qr_code" {
         // The sandbox's QR code is a placeholder image: there is nothing real to scan.
         let image = base64::engine::general_purpose::STANDARD.encode(super::MISSING_AVATAR_PNG);
@@ -264,14 +214,6 @@ async fn event(
     }))
 }
 
-/// The parameters of a read receipt.
-#[derive(utoipa::ToSchema)]
-pub struct ReadParams {
-    /// An outgoing message of the conversation that has been sent.
-    #[schema(minimum = 1, example = 1)]
-    pub message_id: i64,
-}
-
 /// The contact reads an outgoing message that reached them: its ack becomes 3.
 #[utoipa::path(
     post,
@@ -280,8 +222,8 @@ pub struct ReadParams {
     operation_id = "sandbox_read",
     params(ConversationPath),
     request_body(content(
-        (ReadParams = "application/x-www-form-urlencoded"),
-        (ReadParams = "application/json"),
+        (ReadReceipt = "application/x-www-form-urlencoded"),
+        (ReadReceipt = "application/json"),
     )),
     responses((status = 200, description = "The message, with ack 3", body = OkEnvelope<MessageData>)),
 )]

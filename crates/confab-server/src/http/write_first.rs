@@ -5,11 +5,13 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
+use confab_wire::limits::MAX_TEXT_CHARS;
+use confab_wire::requests::WriteFirst;
 use confab_wire::{Job, Provider};
 
 use super::auth::CompanyScope;
 use super::channels::scoped_channel;
-use super::conversations::{MAX_TEXT, phone_param};
+use super::conversations::phone_param;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{ChannelPath, OkEnvelope};
 use super::params::Params;
@@ -26,44 +28,6 @@ pub fn router() -> Router<AppState> {
         .route(channel, post(write_first_on_channel))
 }
 
-/// A WhatsApp Business template (not modelled yet: any `template[...]` is refused).
-#[derive(utoipa::ToSchema)]
-pub struct TemplateParams {
-    /// The template's id.
-    #[schema(required = false)]
-    pub id: String,
-    /// The template's language.
-    #[schema(required = false)]
-    pub language_code: String,
-    /// The template's parameters.
-    #[schema(required = false)]
-    pub parameters: Vec<String>,
-}
-
-/// The parameters of writing first.
-#[derive(utoipa::ToSchema)]
-pub struct WriteFirstParams {
-    /// The customer's phone number.
-    #[schema(
-        max_length = 32,
-        pattern = r"^\+?[0-9]{10,15}$",
-        example = "79250000001"
-    )]
-    pub phone: String,
-    /// The first message's text (whatsapp; `text` is read too).
-    #[schema(max_length = 65536, required = false, example = "Hello")]
-    pub message: String,
-    /// The first message's text, when `message` is absent.
-    #[schema(max_length = 65536, required = false)]
-    pub text: String,
-    /// Sync the message to CRM integrations (default true).
-    #[schema(required = false)]
-    pub send_to_crm: bool,
-    /// The template of a whatsapp_business channel (`template[id]=...`).
-    #[schema(required = false)]
-    pub template: TemplateParams,
-}
-
 /// Writes first to a phone number on a whatsapp channel: finds or creates the
 /// conversation and answers the first message's delivery job, with `conversation_id`.
 #[utoipa::path(
@@ -73,8 +37,8 @@ pub struct WriteFirstParams {
     operation_id = "write_first",
     params(ChannelPath),
     request_body(content(
-        (WriteFirstParams = "application/x-www-form-urlencoded"),
-        (WriteFirstParams = "application/json"),
+        (WriteFirst = "application/x-www-form-urlencoded"),
+        (WriteFirst = "application/json"),
     )),
     responses((status = 200, description = "The delivery job of the first message", body = OkEnvelope<Job>)),
 )]
@@ -93,7 +57,7 @@ async fn write_first(
             } else {
                 "text"
             };
-            params.required_text(name, MAX_TEXT).map_err(|e| {
+            params.required_text(name, MAX_TEXT_CHARS).map_err(|e| {
                 e.with_detail("is required: the first message's text (message or text)")
             })?
         }
@@ -130,8 +94,8 @@ async fn write_first(
     operation_id = "write_first_on_channel",
     params(ChannelPath),
     request_body(content(
-        (WriteFirstParams = "application/x-www-form-urlencoded"),
-        (WriteFirstParams = "application/json"),
+        (WriteFirst = "application/x-www-form-urlencoded"),
+        (WriteFirst = "application/json"),
     )),
     responses((status = 200, description = "The delivery job of the first message", body = OkEnvelope<Job>)),
 )]
