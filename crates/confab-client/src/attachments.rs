@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use confab_wire::AttachmentUploaded;
+use confab_wire::requests::UploadUrl;
 use futures_util::TryStreamExt;
 use reqwest::Method;
-use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::Client;
@@ -100,8 +100,9 @@ impl Attachments {
     /// A 400 naming `file_url` when it cannot be fetched or is refused (confab refuses
     /// private addresses unless started with `--allow-private-urls`).
     pub async fn upload_url(&self, file_url: &str) -> Result<i64> {
-        let mut body = Map::new();
-        body.insert("file_url".to_owned(), Value::from(file_url));
+        let body = UploadUrl {
+            file_url: file_url.to_owned(),
+        };
         let request = self
             .client
             .request(Method::POST, &self.upload_path())?

@@ -1,5 +1,6 @@
 //! `/p1/companies/CID/channels`: list, connect, update credentials, disable.
 
+use confab_wire::requests::{ChannelCredentials, NewChannel, WriteFirst};
 use confab_wire::{Channel, ChannelList, ExternalId, Job, Provider};
 use reqwest::Method;
 use serde_json::Value;
@@ -10,7 +11,10 @@ use crate::pagination::{ItemStream, ListParams, Page};
 
 /// A channel's provider settings as the API names them (`token`, `login`, `password`,
 /// `phone`, `hosting_type`, `sync_messages_from`, `via_qr_code`, `data`, ...), sent as a
-/// JSON object. Empty is fine for confab's sandbox.
+/// JSON object as given. Empty is fine for confab's sandbox. The typed forms are
+/// [`NewChannel`] ([`Channels::connect`]) and [`ChannelCredentials`]
+/// ([`Channels::set_credentials`]); this one also takes what they do not type, such as
+/// `sync_messages_from` as an RFC 3339 time.
 pub type ChannelSettings = serde_json::Map<String, Value>;
 
 /// A company's channels: made by [`Client::channels`].
@@ -32,6 +36,10 @@ impl Client {
     /// let mut telegram = ChannelSettings::new();
     /// telegram.insert("token".into(), "123:ABC".into());
     /// let bot = channels.create(Provider::Telegram, telegram).await?;
+    ///
+    /// // the same, typed
+    /// use confab_client::NewChannel;
+    /// let viber = channels.connect(&NewChannel::new(Provider::Viber).token("abc")).await?;
     /// # Ok(()) }
     /// ```
     pub fn channels(&self, company_id: i64) -> Channels {
@@ -60,7 +68,22 @@ impl Channels {
         self.client.items::<ChannelList>(self.path(), params)
     }
 
-    /// Connects a channel of `provider` with its `settings`; returns its id.
+    /// Connects a channel: `channel` names the provider and its settings; returns its id.
+    ///
+    /// # Errors
+    /// A 400 naming `provider` when the company already has a live channel of it (one per
+    /// provider), or naming a refused setting.
+    pub async fn connect(&self, channel: &NewChannel) -> Result<i64> {
+        let request = self
+            .client
+            .request(Method::POST, &self.path())?
+            .json(channel);
+        let created: ExternalId = self.client.data(request).await?;
+        Ok(created.external_id)
+    }
+
+    /// Connects a channel of `provider` with its `settings` (untyped: see
+    /// [`ChannelSettings`]); returns its id.
     ///
     /// # Errors
     /// A 400 naming `provider` when the company already has a live channel of it (one per
@@ -77,6 +100,22 @@ impl Channels {
     /// instagram); returns its id.
     ///
     /// # Errors
+    /// A 400 naming the credential when none of its provider's is given; a 404 for an
+    /// unknown channel.
+    pub async fn set_credentials(
+        &self,
+        channel_id: i64,
+        credentials: &ChannelCredentials,
+    ) -> Result<i64> {
+        let path = format!("{}/{channel_id}", self.path());
+        let request = self.client.request(Method::PUT, &path)?.json(credentials);
+        let updated: ExternalId = self.client.data(request).await?;
+        Ok(updated.external_id)
+    }
+
+    /// [`Channels::set_credentials`] with untyped settings (see [`ChannelSettings`]).
+    ///
+    /// # Errors
     /// A 400 naming the credential when none is given; a 404 for an unknown channel.
     pub async fn update(&self, channel_id: i64, settings: ChannelSettings) -> Result<i64> {
         let path = format!("{}/{channel_id}", self.path());
@@ -91,9 +130,7 @@ impl Channels {
     /// # Errors
     /// A 400 naming `phone` or `message`; a 400 for channels of other providers.
     pub async fn write_first(&self, channel_id: i64, phone: &str, message: &str) -> Result<Job> {
-        let mut body = ChannelSettings::new();
-        body.insert("phone".to_owned(), Value::from(phone));
-        body.insert("message".to_owned(), Value::from(message));
+        let body = WriteFirst::new(phone, message);
         let path = format!("{}/{channel_id}/conversations", self.path());
         let request = self.client.request(Method::POST, &path)?.json(&body);
         self.client.data(request).await

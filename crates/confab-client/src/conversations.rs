@@ -1,81 +1,13 @@
 //! `/p1/companies/CID/conversations`: list, start, read, note, assign, toggle the Bitrix24
 //! open-lines block.
 
-use confab_wire::{Conversation, ConversationData, ConversationList, ConversationRef, Provider};
+use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
+use confab_wire::{Conversation, ConversationData, ConversationList, ConversationRef};
 use reqwest::Method;
-use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::Client;
 use crate::error::Result;
 use crate::pagination::{ItemStream, ListParams, Page};
-
-/// A conversation to start, with its first message: `whatsapp` by phone, or
-/// `telegram_personal` by phone or username.
-///
-/// ```
-/// use confab_client::NewConversation;
-///
-/// let hello = NewConversation::whatsapp("79250000001", "Hello").send_to_crm(false);
-/// assert_eq!(hello.phone.as_deref(), Some("79250000001"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NewConversation {
-    /// The messenger; the company needs a live channel of it.
-    pub provider: Provider,
-    /// The contact's phone in international form, 10 to 15 digits with an optional
-    /// leading `+` (`79250000001`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// The contact's Telegram username (`telegram_personal` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// The first message.
-    pub text: String,
-    /// Whether the message is synced to CRM integrations (the server's default: yes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_to_crm: Option<bool>,
-}
-
-impl NewConversation {
-    /// A WhatsApp conversation with `phone`, starting with `text`.
-    pub fn whatsapp(phone: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::by_phone(Provider::Whatsapp, phone, text)
-    }
-
-    /// A personal Telegram conversation with the account of `phone`.
-    pub fn telegram_phone(phone: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::by_phone(Provider::TelegramPersonal, phone, text)
-    }
-
-    /// A personal Telegram conversation with `username`.
-    pub fn telegram_username(username: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            provider: Provider::TelegramPersonal,
-            phone: None,
-            username: Some(username.into()),
-            text: text.into(),
-            send_to_crm: None,
-        }
-    }
-
-    fn by_phone(provider: Provider, phone: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            provider,
-            phone: Some(phone.into()),
-            username: None,
-            text: text.into(),
-            send_to_crm: None,
-        }
-    }
-
-    /// Whether the first message is synced to CRM integrations.
-    #[must_use]
-    pub fn send_to_crm(mut self, send: bool) -> Self {
-        self.send_to_crm = Some(send);
-        self
-    }
-}
 
 /// A company's conversations: made by [`Client::conversations`].
 #[derive(Debug, Clone)]
@@ -161,8 +93,9 @@ impl Conversations {
     /// # Errors
     /// A 404 for an unknown conversation.
     pub async fn set_note(&self, conversation_id: i64, note: &str) -> Result<()> {
-        let mut body = Map::new();
-        body.insert("note".to_owned(), Value::from(note));
+        let body = ConversationNote {
+            note: note.to_owned(),
+        };
         let request = self
             .client
             .request(Method::PUT, &self.item(conversation_id, "/note"))?
@@ -175,10 +108,7 @@ impl Conversations {
     /// # Errors
     /// A 400 naming `assignee_id` when that user is not a member of the company.
     pub async fn assign(&self, conversation_id: i64, assignee_id: Option<i64>) -> Result<()> {
-        let mut body = Map::new();
-        if let Some(id) = assignee_id {
-            body.insert("assignee_id".to_owned(), Value::from(id));
-        }
+        let body = Assignment { assignee_id };
         let request = self
             .client
             .request(Method::PUT, &self.item(conversation_id, "/assign"))?
@@ -198,10 +128,7 @@ impl Conversations {
         conversation_id: i64,
         enabled: Option<bool>,
     ) -> Result<Conversation> {
-        let mut body = Map::new();
-        if let Some(enabled) = enabled {
-            body.insert("enabled".to_owned(), Value::from(enabled));
-        }
+        let body = BitrixOpenlinesBlock { enabled };
         let path = self.item(conversation_id, "/toggle_bitrix_block_openlines");
         let request = self.client.request(Method::PUT, &path)?.json(&body);
         let data: ConversationData = if enabled.is_some() {

@@ -2,7 +2,8 @@
 //! confab servers and the hosted Pact API alike.
 //!
 //! - Typed calls for every endpoint confab serves, over the same
-//!   [`confab_wire`] types the server renders, so client and server cannot drift.
+//!   [`confab_wire`] types the server renders and documents (answers and request bodies
+//!   alike), so client and server cannot drift.
 //! - One [`Error`] type: the server's error body decoded ([`Error::Api`], with the
 //!   offending parameters), or [`Error::Transport`], [`Error::Decode`].
 //! - Lists page by page ([`Page`]) or as a [`futures_util::Stream`] that follows
@@ -96,19 +97,25 @@ mod webhook_deliveries;
 pub use attachments::Attachments;
 pub use channels::{ChannelSettings, Channels};
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PACT_URL, TOKEN_HEADER};
-pub use companies::{Companies, CompanyUpdate, NewCompany};
-pub use conversations::{Conversations, NewConversation};
+pub use companies::Companies;
+pub use conversations::Conversations;
 pub use error::{Error, Result};
 pub use jobs::Jobs;
-pub use messages::{Messages, NewMessage};
+pub use messages::Messages;
 pub use pagination::{ItemStream, ListParams, Page, SortDirection};
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
-pub use sandbox::{ChannelEvent, Inbound, Sandbox};
+pub use sandbox::Sandbox;
 pub use upload::{Progress, Upload};
 pub use webhook_deliveries::WebhookDeliveries;
 
-/// The wire types of the API, shared with the confab server.
+/// The wire types of the API, shared with the confab server: the answers, the request
+/// bodies ([`wire::requests`]) and the parameters' size limits ([`wire::limits`]).
 pub use confab_wire as wire;
+/// The request bodies the calls take (the rest are in [`wire::requests`]).
+pub use confab_wire::requests::{
+    ChannelCredentials, ChannelEvent, CompanyUpdate, Inbound, Interactive, NewChannel, NewCompany,
+    NewConversation, NewMessage,
+};
 pub use confab_wire::{
     Channel, Company, CompanyDetails, Conversation, ErrorDetail, Job, JobDetails, Message,
     MessageAttachment, Provider, SandboxContact, SandboxEvent, SandboxInbound, WebhookDelivery,

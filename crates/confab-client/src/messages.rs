@@ -1,76 +1,12 @@
 //! `/p1/companies/CID/conversations/ID/messages`: list and send.
 
+use confab_wire::requests::NewMessage;
 use confab_wire::{Job, Message, MessageList};
 use reqwest::Method;
-use serde::Serialize;
-use serde_json::Value;
 
 use crate::Client;
 use crate::error::Result;
 use crate::pagination::{ItemStream, ListParams, Page};
-
-/// A message to send: text, attachments (ids from an upload), or both.
-///
-/// ```
-/// use confab_client::NewMessage;
-///
-/// let reply = NewMessage::text("Here you are").attachment(7).send_to_crm(false);
-/// assert_eq!(reply.attachments_ids, vec![7]);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct NewMessage {
-    /// The text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Attachments uploaded to this conversation, by id.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attachments_ids: Vec<i64>,
-    /// A WhatsApp Business interactive part (buttons, lists), as Pact documents it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interactive: Option<Value>,
-    /// Whether the message is synced to CRM integrations (the server's default: yes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_to_crm: Option<bool>,
-}
-
-impl NewMessage {
-    /// A text message.
-    pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            message: Some(text.into()),
-            ..Self::default()
-        }
-    }
-
-    /// A message of attachments only.
-    pub fn attachments(ids: impl IntoIterator<Item = i64>) -> Self {
-        Self {
-            attachments_ids: ids.into_iter().collect(),
-            ..Self::default()
-        }
-    }
-
-    /// With one more attachment.
-    #[must_use]
-    pub fn attachment(mut self, id: i64) -> Self {
-        self.attachments_ids.push(id);
-        self
-    }
-
-    /// With an interactive part (WhatsApp Business channels only).
-    #[must_use]
-    pub fn interactive(mut self, interactive: Value) -> Self {
-        self.interactive = Some(interactive);
-        self
-    }
-
-    /// Whether it is synced to CRM integrations.
-    #[must_use]
-    pub fn send_to_crm(mut self, send: bool) -> Self {
-        self.send_to_crm = Some(send);
-        self
-    }
-}
 
 /// A conversation's messages: made by [`Client::messages`].
 #[derive(Debug, Clone)]

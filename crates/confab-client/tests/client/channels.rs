@@ -1,6 +1,8 @@
 //! Channels: create with settings, list, stream, update credentials, delete.
 
-use confab_client::{ChannelSettings, Job, ListParams, NewCompany, Provider};
+use confab_client::{
+    ChannelCredentials, ChannelSettings, Job, ListParams, NewChannel, NewCompany, Provider,
+};
 use futures_util::TryStreamExt;
 
 use crate::harness::TestServer;
@@ -89,6 +91,46 @@ async fn create_list_update_delete() {
             .await
             .expect("again"),
         3
+    );
+}
+
+#[tokio::test]
+async fn typed_connect_and_credentials() {
+    let srv = TestServer::start().await;
+    let company = srv
+        .client
+        .companies()
+        .create(&NewCompany::new("Acme"))
+        .await
+        .expect("company");
+    let channels = srv.client.channels(company);
+    let avito = channels
+        .connect(&NewChannel::new(Provider::Avito).login("shop", "secret"))
+        .await
+        .expect("avito");
+    assert_eq!(
+        channels
+            .set_credentials(avito, &ChannelCredentials::login("shop", "new secret"))
+            .await
+            .expect("credentials"),
+        avito
+    );
+    // A token is not an avito credential: none of its own is given.
+    let err = channels
+        .set_credentials(avito, &ChannelCredentials::token("123:ABC"))
+        .await
+        .expect_err("no avito credential");
+    assert_eq!(
+        err.parameter("login").map(|e| e.code.as_str()),
+        Some("missing")
+    );
+    let err = channels
+        .connect(&NewChannel::new(Provider::Avito))
+        .await
+        .expect_err("second avito");
+    assert_eq!(
+        err.parameter("provider").map(|e| e.code.as_str()),
+        Some("conflict")
     );
 }
 
