@@ -11,8 +11,6 @@ use super::App;
 use super::error::{AppError, AppResult};
 use crate::net::{FetchError, parse_http_url};
 
-/// The longest `file_url` accepted.
-pub const MAX_URL: usize = 2048;
 /// File names are cut to this many characters.
 const MAX_FILE_NAME: usize = 255;
 

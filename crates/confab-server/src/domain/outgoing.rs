@@ -3,10 +3,7 @@
 use confab_wire::Provider;
 use serde_json::Value;
 
-/// Most buttons WhatsApp allows in one interactive message.
-pub const MAX_BUTTONS: usize = 3;
-/// Longest button title WhatsApp allows.
-pub const MAX_BUTTON_TITLE: usize = 20;
+use confab_wire::limits::{MAX_BUTTON_TITLE_CHARS as MAX_BUTTON_TITLE, MAX_BUTTONS};
 
 /// How many attachments one message may carry on a provider: several only on VK.
 pub fn max_attachments(provider: Provider) -> usize {

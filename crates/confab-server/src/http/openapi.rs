@@ -600,14 +600,4 @@ mod tests {
             Some(MAX_PAGE_TOKEN_CHARS as u64)
         );
     }
-
-    #[test]
-    fn the_app_limits_are_the_wire_limits() {
-        assert_eq!(crate::app::files::MAX_URL, MAX_URL_CHARS);
-        assert_eq!(crate::domain::outgoing::MAX_BUTTONS, MAX_BUTTONS);
-        assert_eq!(
-            crate::domain::outgoing::MAX_BUTTON_TITLE,
-            MAX_BUTTON_TITLE_CHARS
-        );
-    }
 }
