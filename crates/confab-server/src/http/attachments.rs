@@ -4,18 +4,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use confab_wire::limits::MAX_URL_CHARS;
 use confab_wire::requests::UploadUrl;
 use confab_wire::{AttachmentUploaded, ExternalId};
 
 use super::auth::CompanyScope;
-use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
+use super::inputs::incoming_file;
 use super::openapi::{ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
+use super::scope::scoped_conversation;
 use crate::AppState;
-use crate::app::FileSource;
 
 /// The routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -23,33 +22,6 @@ pub fn router() -> Router<AppState> {
         "/p1/companies/{company_id}/conversations/{conversation_id}/messages/attachments",
         post(upload),
     )
-}
-
-/// The file a request carries: an uploaded `file` part or a `file_url` to fetch (exactly
-/// one), or `None` when it carries neither.
-pub fn incoming_file(params: &mut Params) -> ApiResult<Option<FileSource>> {
-    let file = params.take_file("file");
-    let url = params
-        .optional_str_max("file_url", MAX_URL_CHARS)?
-        .filter(|u| !u.trim().is_empty());
-    match (file, url) {
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            "file",
-            "give either file or file_url, not both",
-        )),
-        (None, None) if params.has("file") => Err(ApiError::invalid(
-            "file",
-            "must be uploaded as a multipart/form-data file part",
-        )),
-        (None, None) => Ok(None),
-        (Some(file), None) => Ok(Some(FileSource::Spooled {
-            file_name: file.file_name,
-            content_type: file.content_type,
-            size: file.size,
-            path: file.path,
-        })),
-        (None, Some(url)) => Ok(Some(FileSource::Url(url))),
-    }
 }
 
 // The multipart body stays a server-side type: its `file` part is bytes, not a serde field

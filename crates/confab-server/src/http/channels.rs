@@ -4,15 +4,16 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
-use confab_store::{Channel, NewChannel};
-use confab_wire::limits::{MAX_PROVIDER_NAME_CHARS, MAX_SETTING_CHARS};
-use confab_wire::{self as wire, ExternalId, Provider, Status};
+use confab_store::NewChannel;
+use confab_wire::limits::MAX_SETTING_CHARS;
+use confab_wire::{self as wire, ExternalId, Status};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
+use super::inputs::provider_param;
 use super::openapi::{
     ChannelPath, CompanyPath, CreatedEnvelope, DeletedStatus, OkEnvelope, PageQuery,
     UpdatedEnvelope,
@@ -20,6 +21,7 @@ use super::openapi::{
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::scope::scoped_channel;
 use crate::AppState;
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
 use crate::domain::time::unix_seconds;
@@ -35,35 +37,6 @@ pub fn router() -> Router<AppState> {
             "/p1/companies/{company_id}/channels/{channel_id}",
             put(update).delete(delete),
         )
-}
-
-/// Parses a provider parameter; unknown names are a 400 naming `provider`.
-pub fn provider_param(params: &Params) -> ApiResult<Provider> {
-    let name = params.required_str_max("provider", MAX_PROVIDER_NAME_CHARS)?;
-    name.parse::<Provider>().map_err(|_| {
-        ApiError::invalid(
-            "provider",
-            format!(
-                "unknown provider {name:?}; known: {}",
-                Provider::ALL.map(Provider::as_str).join(", ")
-            ),
-        )
-    })
-}
-
-/// The live channel `{channel_id}` of the scoped company, or a 404.
-pub async fn scoped_channel(
-    state: &AppState,
-    scope: &CompanyScope,
-    params: &Params,
-) -> ApiResult<Channel> {
-    let channel_id = params.path_id("channel_id", "channel")?;
-    state
-        .app
-        .store
-        .get_channel(scope.id(), channel_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("channel".to_owned()))
 }
 
 /// The company's live channels, a page at a time.

@@ -5,19 +5,20 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
 use confab_store::Conversation;
-use confab_wire::limits::{MAX_NOTE_CHARS, MAX_PHONE_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
+use confab_wire::limits::{MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
 use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
 use super::auth::{CompanyScope, ScopedConversation};
-use super::channels::provider_param;
 use super::error::{ApiError, ApiResult};
+use super::inputs::{phone_param, provider_param};
 use super::openapi::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::scope::scoped_conversation;
 use crate::AppState;
-use crate::domain::contact::{normalize_phone, normalize_username};
+use crate::domain::contact::normalize_username;
 use crate::render;
 
 /// The routes of this resource.
@@ -38,21 +39,6 @@ fn conversation_reply(c: &Conversation) -> Response {
     reply::ok(ConversationData {
         conversation: render::conversation(c.clone()),
     })
-}
-
-/// The conversation `{conversation_id}` of the scoped company, or a 404.
-pub async fn scoped_conversation(
-    state: &AppState,
-    scope: &CompanyScope,
-    params: &Params,
-) -> ApiResult<Conversation> {
-    let id = params.path_id("conversation_id", "conversation")?;
-    state
-        .app
-        .store
-        .get_conversation(scope.id(), id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("conversation".to_owned()))
 }
 
 /// The company's conversations, a page at a time.
@@ -93,14 +79,6 @@ async fn list(
 )]
 async fn show(scoped: ScopedConversation, _query: Params) -> ApiResult<Response> {
     Ok(conversation_reply(&scoped.conversation))
-}
-
-/// A `phone` parameter in the documented form, normalised to digits.
-pub fn phone_param(params: &Params) -> ApiResult<Option<String>> {
-    params
-        .optional_str_max("phone", MAX_PHONE_CHARS)?
-        .map(|p| normalize_phone(&p).map_err(|why| ApiError::invalid("phone", why)))
-        .transpose()
 }
 
 /// Who the new conversation is with, by the provider's rules.

@@ -11,12 +11,12 @@ use confab_wire::limits::MAX_TEXT_CHARS;
 use confab_wire::requests::NewMessage;
 
 use super::auth::CompanyScope;
-use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::scope::scoped_conversation;
 use crate::AppState;
 use crate::app::OutgoingDraft;
 use crate::render;

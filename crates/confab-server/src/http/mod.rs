@@ -16,6 +16,7 @@ pub mod companies;
 pub mod conversations;
 pub mod error;
 pub mod health;
+pub mod inputs;
 pub mod jobs;
 pub mod limits;
 pub mod messages;
@@ -25,6 +26,7 @@ pub mod params;
 pub mod rate_limit;
 pub mod reply;
 pub mod sandbox;
+pub mod scope;
 pub mod webhook_deliveries;
 pub mod write_first;
 

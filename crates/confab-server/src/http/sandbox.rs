@@ -13,14 +13,13 @@ use confab_wire::limits::{
 use confab_wire::requests::{ContactReachability, Inbound, ReadReceipt, SimulatedEvent};
 use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound};
 
-use super::attachments::incoming_file;
 use super::auth::CompanyScope;
-use super::channels::scoped_channel;
-use super::conversations::scoped_conversation;
 use super::error::{ApiError, ApiResult};
+use super::inputs::incoming_file;
 use super::openapi::{ChannelPath, ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
+use super::scope::{scoped_channel, scoped_conversation};
 use crate::AppState;
 use crate::app::InboundMessage;
 use crate::domain::channel_events;

@@ -10,12 +10,12 @@ use confab_wire::requests::WriteFirst;
 use confab_wire::{Job, Provider};
 
 use super::auth::CompanyScope;
-use super::channels::scoped_channel;
-use super::conversations::phone_param;
 use super::error::{ApiError, ApiResult};
+use super::inputs::phone_param;
 use super::openapi::{ChannelPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
+use super::scope::scoped_channel;
 use crate::AppState;
 use crate::render;
 
