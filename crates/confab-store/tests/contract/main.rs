@@ -37,4 +37,6 @@ mod fixtures;
 mod channels;
 mod companies;
 mod conversations;
+mod delivery;
+mod messages;
 mod users;
