@@ -498,7 +498,7 @@ async fn webhook_events_survive_kill_9_while_the_receiver_is_down() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
     let token = create_user(&data, "alice").await;
-    let rx = crate::webhooks::Receiver::start().await;
+    let rx = crate::harness::Receiver::start().await;
     let flags = [
         "--sandbox",
         "--allow-private-urls",

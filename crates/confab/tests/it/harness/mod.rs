@@ -7,6 +7,8 @@
 //! - [`assertions`]: assertions on answers (error bodies, the conversation shape).
 //! - [`api`]: test data made and read back through the API, and delivery jobs and acks
 //!   waited for.
+//! - [`receiver`]: the fake webhook receiver, a real local HTTP server that records what
+//!   confab posts to it.
 //!
 //! With `CONFAB_TEST_DATABASE_URL` set, servers run on PostgreSQL (see `backend.rs`).
 
@@ -15,8 +17,10 @@
 mod api;
 mod assertions;
 mod http;
+mod receiver;
 mod server;
 
 pub use assertions::*;
 pub use http::*;
+pub use receiver::*;
 pub use server::*;
