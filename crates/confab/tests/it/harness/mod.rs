@@ -7,6 +7,8 @@
 //! - [`assertions`]: assertions on answers (error bodies, the conversation shape).
 //! - [`api`]: test data made and read back through the API, and delivery jobs and acks
 //!   waited for.
+//! - [`process`]: the real `confab` binary run as a process (user create, serve, the
+//!   client subcommands), and requests to it by its base URL.
 //! - [`receiver`]: the fake webhook receiver, a real local HTTP server that records what
 //!   confab posts to it.
 //!
@@ -17,6 +19,7 @@
 mod api;
 mod assertions;
 mod http;
+pub mod process;
 mod receiver;
 mod server;
 
