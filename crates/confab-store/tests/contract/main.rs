@@ -39,4 +39,6 @@ mod companies;
 mod conversations;
 mod delivery;
 mod messages;
+mod sandbox;
 mod users;
+mod webhooks;
