@@ -21,10 +21,6 @@ use crate::harness::*;
 /// The bytes the local file server serves at `/files/report.pdf`.
 const REPORT: &[u8] = b"%PDF-1.4 not really a pdf \x00\x01\x02\xff\xfe";
 
-fn attachments_path(company: i64, conversation: i64) -> String {
-    format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments")
-}
-
 /// Bytes that are not valid UTF-8 and contain CR LF and a fake boundary, so a parser that
 /// treats the part as text or splits on the wrong thing is caught.
 fn binary(len: usize) -> Vec<u8> {

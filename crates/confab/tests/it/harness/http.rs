@@ -69,8 +69,7 @@ impl TestServer {
     ) -> (u16, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
         let form = reqwest::multipart::Form::new().part("file", part);
-        let path =
-            format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments");
+        let path = attachments_path(company, conversation);
         call(self.req_as(token, Method::POST, &path).multipart(form)).await
     }
 }
@@ -139,6 +138,11 @@ pub fn empty() -> Value {
 /// `/p1/companies/CID/conversations/ID/messages`.
 pub fn messages_path(company: i64, conversation: i64) -> String {
     format!("/p1/companies/{company}/conversations/{conversation}/messages")
+}
+
+/// `/p1/companies/CID/conversations/ID/messages/attachments`, the upload.
+pub fn attachments_path(company: i64, conversation: i64) -> String {
+    format!("/p1/companies/{company}/conversations/{conversation}/messages/attachments")
 }
 
 /// `/p1/companies/CID/channels/CHID/jobs/ID`.
