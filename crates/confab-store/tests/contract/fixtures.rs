@@ -3,8 +3,6 @@
 //! so a change of the model is a change of this file. Also: the usual setup (a user, a
 //! company, a channel) and walkers that check keyset paging in both directions.
 
-#![allow(dead_code)]
-
 use std::fmt::Debug;
 use std::future::Future;
 

@@ -34,11 +34,14 @@ macro_rules! contract {
 mod backend;
 mod fixtures;
 
+mod attachments;
 mod channels;
 mod companies;
 mod conversations;
 mod delivery;
 mod messages;
 mod sandbox;
+mod stats;
+mod tenancy;
 mod users;
 mod webhooks;
