@@ -6,8 +6,12 @@
 //! by content: a body starting with `{` is JSON, a `multipart/form-data` label with a
 //! boundary is multipart, anything else is a Rails-style form (`a[]=1&t[id]=x`). Sources are
 //! merged into one map: query < body < path. Handlers never parse bodies themselves; they
-//! read typed values through the getters here, whose errors name the parameter.
+//! read typed values through the getters here, whose errors name the parameter. A
+//! single-value getter refuses a list or an object
+//! (`{"note": ["x"]}`, `note[]=x`); only a plain key sent twice (`a=1&a=2`) reads as its
+//! last value, Rails' rule.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use axum::body::Body;
@@ -40,6 +44,10 @@ pub struct UploadedFile {
 #[derive(Debug, Default)]
 pub struct Params {
     values: Map<String, Value>,
+    /// Names whose list came from a plain key sent more than once (`a=1&a=2`): the list
+    /// getters read the list, the single-value getters the last value. Any other list
+    /// (JSON array, `a[]=`, `a[0]=`) is a list, which a single-value getter refuses.
+    repeated: HashSet<String>,
     files: Vec<(String, UploadedFile)>,
 }
 
@@ -60,9 +68,9 @@ impl FromRequest<AppState> for Params {
             })
             .unwrap_or_default();
 
-        let mut values = match parts.uri.query() {
+        let mut params = match parts.uri.query() {
             Some(query) if !query.is_empty() => parse_form(query.as_bytes(), "query string")?,
-            _ => Map::new(),
+            _ => Params::default(),
         };
         let content_type = parts
             .headers
@@ -75,18 +83,17 @@ impl FromRequest<AppState> for Params {
                 .headers
                 .get(header::CONTENT_LENGTH)
                 .is_some_and(|v| v.as_bytes() == b"0");
-        let mut files = Vec::new();
-        let body_values = if is_multipart(content_type) && !empty_body {
-            let (fields, uploaded) = read_multipart(body, content_type, state).await?;
-            files = uploaded;
-            fields
+        let body = if is_multipart(content_type) && !empty_body {
+            read_multipart(body, content_type, state).await?
         } else {
             read_plain(body, state.config.max_body_size).await?
         };
-        values.extend(body_values);
-        values.extend(path.into_iter().map(|(k, v)| (k, Value::String(v))));
-        check_shape(&values, state.config.max_params)?;
-        Ok(Params { values, files })
+        params.extend(body);
+        for (name, value) in path {
+            params.set(name, Value::String(value));
+        }
+        check_shape(&params.values, state.config.max_params)?;
+        Ok(params)
     }
 }
 
@@ -138,26 +145,65 @@ fn is_multipart(content_type: &str) -> bool {
 }
 
 /// Parses Rails-style `name=value` pairs (brackets for arrays and objects, `+` for space).
-fn parse_form(bytes: &[u8], source: &str) -> ApiResult<Map<String, Value>> {
+fn parse_form(bytes: &[u8], source: &str) -> ApiResult<Params> {
     if bytes.is_empty() {
-        return Ok(Map::new());
+        return Ok(Params::default());
     }
     let config = serde_qs::Config::new()
         .use_form_encoding(true)
         .max_depth(MAX_FORM_DEPTH);
-    match config.deserialize_bytes::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest(format!(
-            "the {source} is not a list of name=value pairs"
-        ))),
-        Err(e) => Err(ApiError::BadRequest(format!(
-            "the {source} is malformed: {e}"
-        ))),
+    let values = match config.deserialize_bytes::<Value>(bytes) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "the {source} is not a list of name=value pairs"
+            )));
+        }
+        Err(e) => {
+            return Err(ApiError::BadRequest(format!(
+                "the {source} is malformed: {e}"
+            )));
+        }
+    };
+    // The parser gives `a=1&a=2` and `a[]=1&a[]=2` the same list; which one it was decides
+    // whether a single-value getter may read it. Forms without any list skip the scan.
+    let repeated = if values.values().any(Value::is_array) {
+        repeated_plain_keys(bytes)
+            .into_iter()
+            .filter(|name| values.get(name).is_some_and(Value::is_array))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    Ok(Params {
+        values,
+        repeated,
+        ..Params::default()
+    })
+}
+
+/// The names sent more than once in `bytes`, always as a plain key (never with brackets).
+fn repeated_plain_keys(bytes: &[u8]) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut repeated = HashSet::new();
+    let mut bracketed = HashSet::new();
+    for (name, _) in form_urlencoded::parse(bytes) {
+        match name.split_once('[') {
+            Some((root, _)) => {
+                bracketed.insert(root.to_owned());
+            }
+            None if !seen.insert(name.clone()) => {
+                repeated.insert(name.into_owned());
+            }
+            None => {}
+        }
     }
+    repeated.retain(|name| !bracketed.contains(name));
+    repeated
 }
 
 /// Reads a non-multipart body: empty, JSON object, or form.
-async fn read_plain(body: Body, limit: u64) -> ApiResult<Map<String, Value>> {
+async fn read_plain(body: Body, limit: u64) -> ApiResult<Params> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let bytes = Limited::new(body, limit)
         .collect()
@@ -170,14 +216,17 @@ async fn read_plain(body: Body, limit: u64) -> ApiResult<Map<String, Value>> {
             }
         })?
         .to_bytes();
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let trimmed = bytes.get(start..).unwrap_or_default();
+    parse_body(&bytes)
+}
+
+/// Parses a whole non-multipart body by its content: nothing (only whitespace), a JSON
+/// object, or a form.
+fn parse_body(bytes: &[u8]) -> ApiResult<Params> {
+    let trimmed = bytes.trim_ascii_start();
     match trimmed.first() {
-        None => Ok(Map::new()),
+        None => Ok(Params::default()),
         Some(b'{') => serde_json::from_slice::<Map<String, Value>>(trimmed)
+            .map(Params::from_map)
             .map_err(|e| ApiError::BadRequest(format!("the JSON body is malformed: {e}"))),
         Some(b'[') => Err(ApiError::BadRequest(
             "the JSON body must be an object of parameters, not an array".to_owned(),
@@ -186,10 +235,8 @@ async fn read_plain(body: Body, limit: u64) -> ApiResult<Map<String, Value>> {
     }
 }
 
-type Multipart = (Map<String, Value>, Vec<(String, UploadedFile)>);
-
 /// Reads a multipart body: text fields become parameters, file parts are spooled to disk.
-async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> ApiResult<Multipart> {
+async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> ApiResult<Params> {
     let boundary = multer::parse_boundary(content_type).map_err(|e| {
         ApiError::BadRequest(format!(
             "the multipart Content-Type has no usable boundary: {e}"
@@ -241,7 +288,9 @@ async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> Api
     let encoded = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    Ok((parse_form(encoded.as_bytes(), "multipart body")?, files))
+    let mut params = parse_form(encoded.as_bytes(), "multipart body")?;
+    params.files = files;
+    Ok(params)
 }
 
 fn multipart_error(e: multer::Error) -> ApiError {
@@ -283,31 +332,53 @@ async fn spool(
     Ok((path, size))
 }
 
-/// A single value as the getters see it: the last of a repeated key (Rails' rule).
-fn single<'a>(name: &str, value: &'a Value) -> ApiResult<Option<&'a Value>> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Array(items) => match items.last() {
-            None => Ok(None),
-            Some(Value::Array(_) | Value::Object(_)) => {
-                Err(ApiError::invalid(name, "must be a single value"))
-            }
-            Some(last) => single(name, last),
-        },
-        Value::Object(_) => Err(ApiError::invalid(
-            name,
-            "must be a single value, not an object",
-        )),
-        other => Ok(Some(other)),
-    }
-}
-
 impl Params {
     /// Builds parameters from a JSON object (for tests and internal callers).
     pub fn from_map(values: Map<String, Value>) -> Self {
         Params {
             values,
-            files: Vec::new(),
+            ..Params::default()
+        }
+    }
+
+    /// Adds the parameters of a later source, whose values win on a name clash.
+    fn extend(&mut self, later: Params) {
+        for (name, value) in later.values {
+            self.set(name, value);
+        }
+        self.repeated.extend(later.repeated);
+        self.files.extend(later.files);
+    }
+
+    /// Sets one parameter, replacing what an earlier source gave it.
+    fn set(&mut self, name: String, value: Value) {
+        self.repeated.remove(&name);
+        self.values.insert(name, value);
+    }
+
+    /// The one value of `name` a single-value getter reads, `what` saying what it must be
+    /// (`"a string"`). A list or an object is refused, except the list of a plain key sent
+    /// twice (`a=1&a=2`), which reads as its last value (Rails' rule).
+    fn single<'a>(&self, name: &str, value: &'a Value, what: &str) -> ApiResult<Option<&'a Value>> {
+        match value {
+            Value::Null => Ok(None),
+            Value::Array(items) if self.repeated.contains(name) => match items.last() {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Array(_) | Value::Object(_)) => Err(ApiError::invalid(
+                    name,
+                    format!("must be {what}, not a list"),
+                )),
+                Some(last) => Ok(Some(last)),
+            },
+            Value::Array(_) => Err(ApiError::invalid(
+                name,
+                format!("must be {what}, not a list"),
+            )),
+            Value::Object(_) => Err(ApiError::invalid(
+                name,
+                format!("must be {what}, not an object"),
+            )),
+            other => Ok(Some(other)),
         }
     }
 
@@ -328,7 +399,7 @@ impl Params {
         let Some(value) = self.values.get(name) else {
             return Ok(None);
         };
-        Ok(match single(name, value)? {
+        Ok(match self.single(name, value, "a string")? {
             None => None,
             Some(Value::String(s)) if s.contains('\0') => {
                 return Err(ApiError::invalid_with(
@@ -381,7 +452,7 @@ impl Params {
             return Ok(None);
         };
         let invalid = || ApiError::invalid(name, "must be a boolean: true, false, 1 or 0");
-        match single(name, value)? {
+        match self.single(name, value, "a boolean")? {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::Number(n)) => match n.as_i64() {
@@ -406,7 +477,7 @@ impl Params {
             return Ok(None);
         };
         let invalid = || ApiError::invalid(name, "must be an integer");
-        match single(name, value)? {
+        match self.single(name, value, "an integer")? {
             None => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -485,7 +556,7 @@ mod tests {
     }
 
     fn form(s: &str) -> Params {
-        Params::from_map(parse_form(s.as_bytes(), "test").unwrap_or_default())
+        parse_form(s.as_bytes(), "test").unwrap_or_default()
     }
 
     #[test]
@@ -540,10 +611,7 @@ mod tests {
             params(json!({"n": -7})).optional_i64("n").ok(),
             Some(Some(-7))
         );
-        assert_eq!(
-            params(json!({"n": ["1", "2"]})).optional_i64("n").ok(),
-            Some(Some(2))
-        );
+        assert_eq!(form("n=1&n=2").optional_i64("n").ok(), Some(Some(2)));
         for bad in [
             json!("1.5"),
             json!(1.5),
@@ -589,6 +657,82 @@ mod tests {
                 Err(ApiError::NotFound(_))
             ));
         }
+    }
+
+    /// The parameter an error names and its detail, if it is a parameter error.
+    fn refusal<T>(result: ApiResult<T>) -> Option<(String, String)> {
+        match result {
+            Err(ApiError::InvalidParam { name, detail, .. }) => Some((name, detail)),
+            _ => None,
+        }
+    }
+
+    /// Every single-value getter of `name` on `p`: a refusal naming `name` whose detail
+    /// contains `word`.
+    #[track_caller]
+    fn assert_single_getters_refuse(p: &Params, name: &str, word: &str) {
+        for (getter, result) in [
+            ("str", refusal(p.optional_str(name))),
+            ("str_max", refusal(p.optional_str_max(name, 10))),
+            ("text", refusal(p.required_text(name, 10))),
+            ("bool", refusal(p.optional_bool(name))),
+            ("i64", refusal(p.optional_i64(name))),
+        ] {
+            let Some((named, detail)) = result else {
+                panic!("{getter} of {name} was not refused: {p:?}");
+            };
+            assert_eq!(named, name, "{getter}");
+            assert!(detail.contains(word), "{getter}: {detail}");
+        }
+    }
+
+    #[test]
+    fn lists_and_objects_are_not_single_values() {
+        for (value, word) in [
+            (json!(["x"]), "list"),
+            (json!([1]), "list"),
+            (json!([true, false]), "list"),
+            (json!([]), "list"),
+            (json!([null]), "list"),
+            (json!({"a": 1}), "object"),
+            (json!({}), "object"),
+        ] {
+            assert_single_getters_refuse(&params(json!({ "v": value })), "v", word);
+        }
+        // Rails brackets make lists and objects too; a list mixing brackets and a plain key
+        // is a list.
+        for (text, word) in [
+            ("v[]=1", "list"),
+            ("v[0]=1", "list"),
+            ("v[]=1&v=2", "list"),
+            ("v=1&v=2&v[]=3", "list"),
+            ("v%5B%5D=1&v%5B%5D=2", "list"),
+            ("v[a]=1", "object"),
+        ] {
+            assert_single_getters_refuse(&form(text), "v", word);
+        }
+        // A plain key sent twice reads as its last value (Rails); a bare last one is absent.
+        assert_eq!(
+            form("v=a&v=b").optional_str("v").ok().flatten().as_deref(),
+            Some("b")
+        );
+        assert_eq!(form("v=1&v=0").optional_bool("v").ok(), Some(Some(false)));
+        assert_eq!(form("v=1&v").optional_i64("v").ok(), Some(None));
+        // The list getter still reads every list form.
+        for text in ["v[]=1&v[]=2", "v=1&v=2", "v[0]=1&v[1]=2", "v[]=1&v=2"] {
+            assert_eq!(
+                form(text).optional_i64_list("v").ok(),
+                Some(Some(vec![1, 2])),
+                "{text}"
+            );
+        }
+        // A later source replaces a repeated key, and its list is a list.
+        let mut merged = form("v=1&v=2");
+        merged.extend(params(json!({"v": ["3"]})));
+        assert_single_getters_refuse(&merged, "v", "list");
+        let mut merged = form("v=1&v=2");
+        merged.set("v".to_owned(), json!("3"));
+        assert_eq!(merged.optional_i64("v").ok(), Some(Some(3)));
     }
 
     #[test]
