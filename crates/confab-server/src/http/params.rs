@@ -4,10 +4,10 @@
 //! multipart body, and label bodies wrongly (the Python SDK sends forms as
 //! `application/json`; the docs' curl sends JSON as a form). So the body format is decided
 //! by content: a body starting with `{` is JSON, a `multipart/form-data` label with a
-//! boundary is multipart, anything else is a Rails-style form (`a[]=1&t[id]=x`). Sources are
-//! merged into one map: query < body < path. Handlers never parse bodies themselves; they
-//! read typed values through the getters here, whose errors name the parameter. A
-//! single-value getter refuses a list or an object
+//! boundary is multipart, anything else must look like a Rails-style form (`a[]=1&t[id]=x`)
+//! or it is a 400 (see [`parse_form_body`]). Sources are merged into one map: query < body <
+//! path. Handlers never parse bodies themselves; they read typed values through the getters
+//! here, whose errors name the parameter. A single-value getter refuses a list or an object
 //! (`{"note": ["x"]}`, `note[]=x`); only a plain key sent twice (`a=1&a=2`) reads as its
 //! last value, Rails' rule.
 
@@ -48,6 +48,9 @@ pub struct Params {
     /// getters read the list, the single-value getters the last value. Any other list
     /// (JSON array, `a[]=`, `a[0]=`) is a list, which a single-value getter refuses.
     repeated: HashSet<String>,
+    /// Why the body, when it was not empty, held no `name=value` pair to read. Such a body
+    /// is refused by the first getter a handler calls (see [`Params::lookup`]).
+    unreadable_body: Option<String>,
     files: Vec<(String, UploadedFile)>,
 }
 
@@ -202,6 +205,87 @@ fn repeated_plain_keys(bytes: &[u8]) -> HashSet<String> {
     repeated
 }
 
+/// What a form body is refused with: the request body is none of the formats read here.
+fn not_a_body(why: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(format!(
+        "the request body is not JSON, a form or multipart: {why}"
+    ))
+}
+
+/// Parses a body that is neither JSON nor multipart as a form, if it is one.
+///
+/// Clients label bodies wrongly (the Python SDK labels forms `application/json`), so the
+/// label cannot tell a form from garbage; what a form looks like can. Form encoders write
+/// printable text: every name and value is percent-encoded, and a hand-written curl `-d`
+/// body is text with raw spaces, UTF-8 and perhaps a newline. So a form body must be
+/// UTF-8 text without control characters (tab, CR and LF aside), and every `name=value`
+/// pair must carry a parameter name (letters, digits, `_`, `-`, `.`, then any brackets)
+/// without control characters once decoded. Anything else (binary data, XML, a stray JSON
+/// string) is a 400 here, before any handler can take its lack of parameters for "absent"
+/// and unassign or flip something.
+///
+/// A text body with no `name=value` pair at all (`hello`, `true`) is not refused here: Rails
+/// reads it as names without values, and an endpoint that needs nothing from the body may
+/// ignore it. But no parameter may be read from it either, so the getters refuse it and
+/// name what the handler asked for (see [`Params::lookup`]).
+fn parse_form_body(bytes: &[u8]) -> ApiResult<Params> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        not_a_body(format_args!(
+            "byte {} is not part of UTF-8 text",
+            e.valid_up_to()
+        ))
+    })?;
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+    {
+        return Err(not_a_body(format_args!(
+            "it contains the control character U+{:04X}",
+            u32::from(c)
+        )));
+    }
+    let mut pairs = 0usize;
+    for piece in text.split('&') {
+        let Some((name, _)) = piece.split_once('=') else {
+            continue;
+        };
+        let decoded = form_urlencoded::parse(name.as_bytes())
+            .next()
+            .map(|(name, _)| name)
+            .unwrap_or_default();
+        check_form_name(&decoded).map_err(not_a_body)?;
+        pairs += 1;
+    }
+    if pairs == 0 {
+        return Ok(Params {
+            unreadable_body: Some("it has no name=value pair".to_owned()),
+            ..Params::default()
+        });
+    }
+    parse_form(bytes, "form body")
+}
+
+/// The longest part of a refused name quoted back in an error.
+const QUOTED_NAME: usize = 40;
+
+/// Whether `name` (decoded) is a parameter name: its root (before any `[`) of letters,
+/// digits, `_`, `-` or `.`, and no control characters anywhere (brackets may hold any other
+/// text: `data[some key]`).
+fn check_form_name(name: &str) -> Result<(), String> {
+    let root = name.split('[').next().unwrap_or_default();
+    let is_name = !root.is_empty()
+        && root
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.chars().any(char::is_control);
+    if is_name {
+        return Ok(());
+    }
+    let quoted: String = name.chars().take(QUOTED_NAME).collect();
+    let more = if quoted.len() < name.len() { "..." } else { "" };
+    Err(format!("{quoted:?}{more} is not a parameter name"))
+}
+
 /// Reads a non-multipart body: empty, JSON object, or form.
 async fn read_plain(body: Body, limit: u64) -> ApiResult<Params> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -231,7 +315,7 @@ fn parse_body(bytes: &[u8]) -> ApiResult<Params> {
         Some(b'[') => Err(ApiError::BadRequest(
             "the JSON body must be an object of parameters, not an array".to_owned(),
         )),
-        Some(_) => parse_form(trimmed, "form body"),
+        Some(_) => parse_form_body(trimmed),
     }
 }
 
@@ -347,6 +431,9 @@ impl Params {
             self.set(name, value);
         }
         self.repeated.extend(later.repeated);
+        if later.unreadable_body.is_some() {
+            self.unreadable_body = later.unreadable_body;
+        }
         self.files.extend(later.files);
     }
 
@@ -354,6 +441,21 @@ impl Params {
     fn set(&mut self, name: String, value: Value) {
         self.repeated.remove(&name);
         self.values.insert(name, value);
+    }
+
+    /// The value of `name` as sent, for a typed getter. A body that held no `name=value`
+    /// pair refuses every getter: the handler wants a parameter, and whatever it would do
+    /// with "absent" (unassign, flip a flag) must not follow from a body nobody can read.
+    fn lookup(&self, name: &str) -> ApiResult<Option<&Value>> {
+        if let Some(why) = &self.unreadable_body {
+            return Err(ApiError::invalid(
+                name,
+                format!(
+                    "cannot be read: the request body is not JSON, a form or multipart ({why})"
+                ),
+            ));
+        }
+        Ok(self.values.get(name))
     }
 
     /// The one value of `name` a single-value getter reads, `what` saying what it must be
@@ -383,11 +485,13 @@ impl Params {
     }
 
     /// Whether the parameter was sent with a value (a bare `name` or JSON `null` is absent).
+    /// A body without any `name=value` pair has nothing; the typed getters refuse it.
     pub fn has(&self, name: &str) -> bool {
         self.values.get(name).is_some_and(|v| !v.is_null())
     }
 
-    /// The raw value, for parameters that are objects or lists.
+    /// The raw value, for parameters that are objects or lists. Handlers read their typed
+    /// parameters first, which refuse a body without any `name=value` pair.
     pub fn raw(&self, name: &str) -> Option<&Value> {
         self.values.get(name).filter(|v| !v.is_null())
     }
@@ -396,7 +500,7 @@ impl Params {
     /// are refused: PostgreSQL text cannot hold them, and both stores must take the same
     /// input.
     pub fn optional_str(&self, name: &str) -> ApiResult<Option<String>> {
-        let Some(value) = self.values.get(name) else {
+        let Some(value) = self.lookup(name)? else {
             return Ok(None);
         };
         Ok(match self.single(name, value, "a string")? {
@@ -448,7 +552,7 @@ impl Params {
     /// A boolean: JSON `true`/`false`/`1`/`0`, or the strings `true`, `false`, `1`, `0` in
     /// any case. An empty string counts as absent.
     pub fn optional_bool(&self, name: &str) -> ApiResult<Option<bool>> {
-        let Some(value) = self.values.get(name) else {
+        let Some(value) = self.lookup(name)? else {
             return Ok(None);
         };
         let invalid = || ApiError::invalid(name, "must be a boolean: true, false, 1 or 0");
@@ -473,7 +577,7 @@ impl Params {
     /// An integer: a JSON integer or a decimal string within i64. Fractions, exponents and
     /// out-of-range values are refused; an empty string counts as absent.
     pub fn optional_i64(&self, name: &str) -> ApiResult<Option<i64>> {
-        let Some(value) = self.values.get(name) else {
+        let Some(value) = self.lookup(name)? else {
             return Ok(None);
         };
         let invalid = || ApiError::invalid(name, "must be an integer");
@@ -497,7 +601,7 @@ impl Params {
     /// A list of integers: a JSON array, `a[]=1&a[]=2`, `a[0]=1`, a repeated key or a single
     /// value.
     pub fn optional_i64_list(&self, name: &str) -> ApiResult<Option<Vec<i64>>> {
-        let Some(value) = self.values.get(name) else {
+        let Some(value) = self.lookup(name)? else {
             return Ok(None);
         };
         let items: Vec<Value> = match value {
@@ -733,6 +837,71 @@ mod tests {
         let mut merged = form("v=1&v=2");
         merged.set("v".to_owned(), json!("3"));
         assert_eq!(merged.optional_i64("v").ok(), Some(Some(3)));
+    }
+
+    #[test]
+    fn bodies_are_json_forms_or_refused() {
+        // Forms as encoders and hand-written curl send them, JSON, and nothing at all.
+        for (body, note) in [
+            ("note=x", Some("x")),
+            (" \r\n note=a+b%0Ac\n", Some("a b\nc\n")),
+            ("note=Привет мир", Some("Привет мир")),
+            ("x.y=1&a-b=2&t[any key]=3&note=&flag", Some("")),
+            ("{\"note\": \"j\"}", Some("j")),
+            ("", None),
+            (" \t\r\n", None),
+        ] {
+            let p = parse_body(body.as_bytes());
+            assert!(p.is_ok(), "{body:?}: {p:?}");
+            let p = p.unwrap_or_default();
+            assert_eq!(p.optional_str("note").ok().flatten().as_deref(), note);
+        }
+        // Text without any name=value pair: getters refuse, naming what they were asked.
+        for body in ["hello", "true", "\"note\"", "42", "&&&", "a&b\r\n"] {
+            let p = parse_body(body.as_bytes());
+            let p = match p {
+                Ok(p) => p,
+                Err(e) => panic!("{body:?}: {e:?}"),
+            };
+            assert!(!p.has("note"));
+            let Some((name, detail)) = refusal(p.optional_bool("enabled")) else {
+                panic!("{body:?} was read");
+            };
+            assert_eq!(name, "enabled");
+            assert!(detail.contains("no name=value pair"), "{detail}");
+            assert!(refusal(p.optional_i64_list("ids")).is_some());
+        }
+        // Binary data, controls, and text whose pairs have no parameter name.
+        for body in [
+            &b"\x00"[..],
+            b"\x08\x2a\x12\x07garbage",
+            b"note=x\x1b[0m",
+            b"note=\x7f",
+            "note=caf\u{85}".as_bytes(),
+            b"\x89PNG\r\n\x1a\n",
+            b"note=\xff",
+            br#"<?xml version="1.0"?><note>x</note>"#,
+            br#""note=x""#,
+            b"a%01b=1",
+            b"data[%0A]=1&note=x",
+            b"first+name=x",
+            b"=x",
+            b"%5Ba%5D=1",
+            b"note=x&junk]=1",
+        ] {
+            let p = parse_body(body);
+            assert!(
+                matches!(&p, Err(ApiError::BadRequest(m)) if m.starts_with("the request body is not JSON, a form or multipart: ")),
+                "{}: {p:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // A refused name is quoted back, cut short.
+        let long = format!("{}=1", "]".repeat(10_000));
+        let Err(ApiError::BadRequest(message)) = parse_body(long.as_bytes()) else {
+            panic!("a name of brackets was read");
+        };
+        assert!(message.len() < 200, "{message}");
     }
 
     #[test]

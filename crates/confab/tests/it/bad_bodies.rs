@@ -1,5 +1,6 @@
-//! Bodies that are not parameters: lists or objects where a parameter is a single value.
-//! Each is a 400 that changes nothing.
+//! Bodies that are not parameters: garbage under a JSON label (or any label), and lists or
+//! objects where a parameter is a single value. Each is a 400 that changes nothing; the
+//! wire forms real clients send keep working.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -19,6 +20,30 @@ async fn raw(
         request = request.header("Content-Type", content_type);
     }
     call(request.body(body)).await
+}
+
+/// Bodies no client sends as parameters, each with what it is.
+fn garbage() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        // Valid UTF-8, so a lenient form parser reads it as one odd parameter name.
+        (
+            "protobuf",
+            b"\x08\x2a\x12\x07garbage\x1a\x00\x20\x01".to_vec(),
+        ),
+        ("terminal escapes", b"\x1b[31mred\x1b[0m\x07".to_vec()),
+        ("C1 control", "caf\u{85}=x".as_bytes().to_vec()),
+        (
+            "PNG header",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(),
+        ),
+        (
+            "XML",
+            br#"<?xml version="1.0"?><assignee_id>1</assignee_id>"#.to_vec(),
+        ),
+        ("plain text", b"please unassign this".to_vec()),
+        ("JSON string", br#""enabled=true""#.to_vec()),
+        ("percent-encoded control in a name", b"a%01b=1".to_vec()),
+    ]
 }
 
 /// A company with a whatsapp channel and a conversation that is assigned to the user, has a
@@ -48,6 +73,74 @@ fn assert_unchanged(srv: &TestServer, c: &Value, what: &str) {
         (&json!(srv.user_id), &json!("kept"), &json!(true)),
         "{what}"
     );
+}
+
+#[tokio::test]
+async fn garbage_bodies_are_400_and_change_nothing() {
+    let srv = TestServer::start().await;
+    let (company, id) = annotated(&srv).await;
+    let item = item_path(company, id);
+    for path in ["assign", "toggle_bitrix_block_openlines", "note"] {
+        for (what, body) in garbage() {
+            for label in [
+                Some("application/json"),
+                Some("application/x-www-form-urlencoded"),
+                None,
+            ] {
+                let (s, b) = raw(
+                    &srv,
+                    Method::PUT,
+                    &format!("{item}/{path}"),
+                    label,
+                    body.clone(),
+                )
+                .await;
+                let context = format!("{what} to {path} labelled {label:?}");
+                assert_client_error(s, &b, 400);
+                let message = b["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.contains("request body"),
+                    "{context}: the error does not say the body is unreadable: {b}"
+                );
+                let c = srv.conversation_details(company, id).await;
+                assert_unchanged(&srv, &c, &context);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn garbage_creates_and_sends_nothing() {
+    let srv = TestServer::start().await;
+    let (company, id) = annotated(&srv).await;
+    let messages = srv.all_messages(company, id).await.len();
+    for (what, body) in garbage() {
+        for path in [list_path(company), messages_path(company, id)] {
+            let (s, b) = raw(
+                &srv,
+                Method::POST,
+                &path,
+                Some("application/json"),
+                body.clone(),
+            )
+            .await;
+            assert_eq!(s, 400, "{what} to {path}: {b}");
+        }
+        let (s, b) = raw(
+            &srv,
+            Method::PUT,
+            &format!("/p1/companies/{company}"),
+            Some("application/json"),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(s, 400, "{what} to the company: {b}");
+    }
+    let (_, list) = srv.get(&list_path(company)).await;
+    assert_eq!(ids(&list), vec![id]);
+    assert_eq!(srv.all_messages(company, id).await.len(), messages);
+    let (_, b) = srv.get(&format!("/p1/companies/{company}")).await;
+    assert_eq!(b["data"]["company"]["name"], "Acme");
 }
 
 #[tokio::test]
@@ -171,4 +264,69 @@ async fn lists_and_objects_are_not_single_values() {
     assert_eq!(b["data"]["company"]["name"], "Acme");
     let (_, b) = srv.get(&channels).await;
     assert_eq!(b["data"]["channels"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn real_forms_still_read() {
+    let srv = TestServer::start().await;
+    let (company, id) = annotated(&srv).await;
+    let item = item_path(company, id);
+    let note = format!("{item}/note");
+    // Hand-typed curl: raw UTF-8, raw spaces and a newline in a value, a trailing newline
+    // (curl --data-binary @file). A repeated plain key is read as its last value (Rails).
+    for (body, want) in [
+        ("note=Привет мир", "Привет мир"),
+        ("note=two\nlines&x", "two\nlines"),
+        ("note=first&note=second", "second"),
+        ("note=%F0%9F%99%82+ok\r\n", "🙂 ok\r\n"),
+        (
+            "x.y=1&a-b=2&template[name with space]=3&note=odd+names",
+            "odd names",
+        ),
+    ] {
+        for label in [Some("application/json"), None] {
+            let (s, b) = raw(&srv, Method::PUT, &note, label, body).await;
+            assert_eq!(s, 200, "{body:?} {label:?}: {b}");
+            let c = srv.conversation_details(company, id).await;
+            assert_eq!(c["note"], want, "{body:?}");
+        }
+    }
+    // The Python SDK's form under a JSON label, and an empty JSON-labelled body.
+    let (s, b) = raw(
+        &srv,
+        Method::PUT,
+        &format!("{item}/assign"),
+        Some("application/json"),
+        "assignee_id=",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        srv.conversation_details(company, id).await["assignee_id"],
+        Value::Null
+    );
+    let (s, b) = raw(
+        &srv,
+        Method::PUT,
+        &format!("{item}/assign"),
+        Some("application/json"),
+        format!("assignee_id={}", srv.user_id),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let toggle = format!("{item}/toggle_bitrix_block_openlines");
+    let (s, b) = raw(
+        &srv,
+        Method::PUT,
+        &toggle,
+        Some("application/json"),
+        " \r\n",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let c = srv.conversation_details(company, id).await;
+    assert_eq!(
+        (&c["assignee_id"], &c["bitrix_block_openlines"]),
+        (&json!(srv.user_id), &json!(false))
+    );
 }
