@@ -60,6 +60,19 @@ async fn a_channel_reads_back_as_created(s: &Backend) {
         None
     );
     assert_eq!(s.get_channel(t.company.id, 999).await.expect("get"), None);
+    // A company that does not exist has no channels to create.
+    assert!(
+        s.create_channel(999, new_channel(telegram()), T0)
+            .await
+            .is_err(),
+        "a channel of no company was created"
+    );
+    assert!(
+        s.list_channels(999, everything())
+            .await
+            .expect("list")
+            .is_empty()
+    );
     assert_eq!(
         s.list_channels(t.company.id, everything())
             .await

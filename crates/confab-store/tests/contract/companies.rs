@@ -89,6 +89,14 @@ async fn the_creator_is_the_first_member(s: &Backend) {
         }
     );
     assert_eq!(company(s, bob.id, bare.id).await, bare);
+    // A creator who does not exist cannot found a company. (Last: on PostgreSQL the
+    // refused insert still uses up an id, on SQLite it does not.)
+    assert!(
+        s.create_company(999, new_company("Orphan"), T0)
+            .await
+            .is_err(),
+        "a company without a member was created"
+    );
 }
 
 async fn companies_page_by_id_both_ways(s: &Backend) {
