@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{chunked, raw};
+use super::chunked;
 use crate::harness::*;
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::raw;
 use crate::harness::*;
 
 /// A company with a whatsapp channel and three conversations: (company, channel, ids).

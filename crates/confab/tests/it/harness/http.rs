@@ -23,6 +23,21 @@ pub async fn call_soft(request: RequestBuilder) -> Option<(u16, Value)> {
     Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// A raw request with the first user's token: the body bytes and an optional Content-Type.
+pub async fn raw(
+    srv: &TestServer,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Value) {
+    let mut request = srv.req(method, path);
+    if let Some(content_type) = content_type {
+        request = request.header("Content-Type", content_type);
+    }
+    call(request.body(body)).await
+}
+
 impl TestServer {
     /// The full URL of `path` (which may carry a query).
     pub fn url(&self, path: &str) -> String {
