@@ -1,110 +1,18 @@
 //! The real `confab` binary: user create, serve, the data-dir lock, SIGTERM, and `kill -9`
 //! persistence.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::harness::call;
-
-const BIN: &str = env!("CARGO_BIN_EXE_confab");
-
-/// `confab user create`; returns the token it printed.
-pub async fn create_user(data_dir: &Path, name: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["user", "create", "--name", name, "--data-dir"])
-        .arg(data_dir)
-        .envs(crate::backend::env_for(data_dir).await)
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("run confab user create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "token alone on stdout: {stdout:?}");
-    lines[0].to_owned()
-}
-
-/// A running `confab serve` and the base URL it announced.
-pub struct Serve {
-    pub child: Child,
-    pub base: String,
-}
-
-async fn serve(data_dir: &Path, extra: &[&str]) -> Serve {
-    serve_with(data_dir, crate::backend::env_for(data_dir).await, extra).await
-}
-
-/// `confab serve` on `data_dir` with extra variables `env` (the database and blob storage
-/// it shares with other nodes) and extra flags.
-pub async fn serve_with(
-    data_dir: &Path,
-    env: Vec<(&'static str, String)>,
-    extra: &[&str],
-) -> Serve {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .envs(env)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn confab serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("announces readiness in time")
-        .expect("read stdout")
-        .expect("a line");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Serve { child, base }
-}
-
-fn client(token: &str) -> (reqwest::Client, String) {
-    (reqwest::Client::new(), token.to_owned())
-}
-
-async fn post_form(
-    base: &str,
-    token: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let (http, token) = client(token);
-    call(
-        http.post(format!("{base}{path}"))
-            .header("X-Private-Api-Token", token)
-            .form(form),
-    )
-    .await
-}
-
-async fn get(base: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
-    let (http, token) = client(token);
-    call(
-        http.get(format!("{base}{path}"))
-            .header("X-Private-Api-Token", token),
-    )
-    .await
-}
+use crate::harness::process::{
+    BIN, company_with_channel, create_user, get, poll_until, post_form, serve,
+};
+use crate::harness::{call, call_soft};
 
 #[tokio::test]
 async fn user_ids_start_at_one_and_tokens_work_with_a_running_server() {
@@ -324,28 +232,6 @@ async fn bad_flags_fail_clearly() {
     assert!(out.stdout.is_empty());
 }
 
-/// Polls `GET path` until `done` holds for the answer (bounded); returns the answer.
-async fn poll_until(
-    base: &str,
-    token: &str,
-    path: &str,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (s, b) = get(base, token, path).await;
-        assert_eq!(s, 200, "{path}: {b}");
-        if done(&b) {
-            return b;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never settled: {b}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn deliveries_cut_off_by_kill_9_finish_once_after_restart() {
     let dir = tempfile::tempdir().expect("dir");
@@ -498,7 +384,7 @@ async fn webhook_events_survive_kill_9_while_the_receiver_is_down() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
     let token = create_user(&data, "alice").await;
-    let rx = crate::webhooks::Receiver::start().await;
+    let rx = crate::harness::Receiver::start().await;
     let flags = [
         "--sandbox",
         "--allow-private-urls",
@@ -710,17 +596,6 @@ fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false))
 }
 
-/// Like `call`, but a failed connection (the server was killed) is `None`, not a panic.
-async fn call_soft(request: reqwest::RequestBuilder) -> Option<(u16, serde_json::Value)> {
-    let response = request.send().await.ok()?;
-    let status = response.status().as_u16();
-    let text = response.text().await.ok()?;
-    Some((
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-    ))
-}
-
 #[tokio::test]
 async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
     let dir = tempfile::tempdir().expect("dir");
@@ -797,18 +672,4 @@ async fn info_logs_carry_no_tokens_secrets_or_message_bodies() {
     ] {
         assert!(!logs.contains(needle), "the {what} is in the logs");
     }
-}
-
-/// A company "Acme" with a channel of `provider`, made through the API: (company, channel).
-async fn company_with_channel(base: &str, token: &str, provider: &str) -> (i64, i64) {
-    let (_, b) = post_form(base, token, "/p1/companies", &[("name", "Acme")]).await;
-    let company = b["data"]["external_id"].as_i64().expect("id");
-    let (_, b) = post_form(
-        base,
-        token,
-        &format!("/p1/companies/{company}/channels"),
-        &[("provider", provider)],
-    )
-    .await;
-    (company, b["data"]["external_id"].as_i64().expect("id"))
 }

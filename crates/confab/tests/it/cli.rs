@@ -1,43 +1,10 @@
 //! The `confab` client subcommands, run as a person would, against a real sandbox server.
 
-use std::process::Output;
-
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::process::Command;
 
+use crate::harness::process::{BIN, confab, confab_json, stdout};
 use crate::harness::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_confab");
-
-/// Runs `confab ARGS` against `srv` with the first user's token.
-async fn confab(srv: &TestServer, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("CONFAB_URL", &srv.base)
-        .env("CONFAB_TOKEN", &srv.token)
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("run confab")
-}
-
-/// Runs `confab --json ARGS`, expects success, and parses stdout.
-async fn confab_json(srv: &TestServer, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = confab(srv, &all).await;
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[tokio::test]
 async fn a_whole_sandbox_conversation_from_the_command_line() {

@@ -8,7 +8,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn create_list_update_and_read_back() {
     let srv = TestServer::start_with(|c| c.allow_private_urls = true).await;
-    let rx = crate::webhooks::Receiver::start().await;
+    let rx = crate::harness::Receiver::start().await;
     let (status, body) = srv
         .form(
             Method::POST,

@@ -6,7 +6,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::*;
-use crate::webhooks::Receiver;
 
 /// Every route that names a company, as (method, path template). `all_routes_are_covered`
 /// keeps this list equal to what the server routes.

@@ -9,6 +9,7 @@ mod harness;
 mod isolation;
 
 mod attachments;
+mod bad_bodies;
 mod binary;
 mod channels;
 mod cli;

@@ -12,9 +12,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::backend;
-use crate::binary::{Serve, create_user, serve_with};
-use crate::harness::call;
-use crate::webhooks::Receiver;
+use crate::harness::process::{Serve, create_user, serve_with};
+use crate::harness::{Receiver, call};
 
 const NODES: usize = 3;
 const CONTACTS: usize = 6;

@@ -5,21 +5,6 @@ use serde_json::json;
 
 use crate::harness::*;
 
-async fn wait_job(srv: &TestServer, company: i64, channel: i64, job: i64) -> serde_json::Value {
-    for _ in 0..250 {
-        let (_, b) = srv
-            .get(&format!(
-                "/p1/companies/{company}/channels/{channel}/jobs/{job}"
-            ))
-            .await;
-        if b["data"]["state"] != "trying_deliver" {
-            return b["data"].clone();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("job {job} did not finish");
-}
-
 #[tokio::test]
 async fn whatsapp_write_first_in_both_sdk_forms() {
     let srv = TestServer::start().await;
@@ -53,7 +38,9 @@ async fn whatsapp_write_first_in_both_sdk_forms() {
         c["data"]["conversation"]["sender_external_id"],
         "79250000001"
     );
-    let done = wait_job(&srv, company, channel, job["id"].as_i64().expect("id")).await;
+    let done = srv
+        .wait_job(company, channel, job["id"].as_i64().expect("id"))
+        .await;
     assert_eq!(done["state"], "delivered");
 
     // Python: JSON to .../channels/ID (no suffix), and the curl example's `text`.

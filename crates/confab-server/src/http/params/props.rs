@@ -1,11 +1,12 @@
-//! Property tests of the form parser and the typed getters: no input panics or turns into
-//! an internal error, every getter error names its parameter, and values round-trip
-//! through every encoding clients use.
+//! Property tests of the form parser, the body reader and the typed getters: no input
+//! panics or turns into an internal error, every getter error names its parameter, values
+//! round-trip through every encoding clients use, bodies with control characters are never
+//! read, and a list or an object is never read as a single value.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{ApiError, ApiResult, Params, parse_form};
+use super::{ApiError, ApiResult, Params, parse_body, parse_form};
 
 /// Any JSON value, nested a few levels, with strings that look like numbers and booleans.
 pub(crate) fn json_value() -> impl Strategy<Value = Value> {
@@ -93,12 +94,12 @@ fn check_getters(p: &Params, name: &str, max: usize) -> Result<(), TestCaseError
     Ok(())
 }
 
-/// Parses `input` as the server does; checks the refusal, or every getter on every key.
-fn check_form(input: &[u8]) -> Result<(), TestCaseError> {
-    match parse_form(input, "test") {
-        Ok(map) => {
-            let p = Params::from_map(map.clone());
-            for name in map.keys().map(String::as_str).chain(["a", "", "absent"]) {
+/// Checks a parse: the refusal, or every getter on every key.
+fn check_parsed(parsed: ApiResult<Params>) -> Result<(), TestCaseError> {
+    match parsed {
+        Ok(p) => {
+            let names: Vec<String> = p.values.keys().cloned().collect();
+            for name in names.iter().map(String::as_str).chain(["a", "", "absent"]) {
                 check_getters(&p, name, 3)?;
             }
         }
@@ -107,8 +108,35 @@ fn check_form(input: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Parses `input` as a query string and as a body; checks both.
+fn check_form(input: &[u8]) -> Result<(), TestCaseError> {
+    check_parsed(parse_form(input, "test"))?;
+    check_parsed(parse_body(input))
+}
+
+/// A control character no form, JSON text or whitespace trim lets through.
+fn control() -> impl Strategy<Value = char> {
+    prop_oneof![
+        prop::char::range('\u{0}', '\u{8}'),
+        Just('\u{b}'),
+        prop::char::range('\u{e}', '\u{1f}'),
+        prop::char::range('\u{7f}', '\u{9f}'),
+    ]
+}
+
+/// A list or an object, possibly empty, of anything (a single value is wrapped in a list).
+fn list_or_object() -> impl Strategy<Value = Value> {
+    json_value().prop_map(|v| {
+        if v.is_array() || v.is_object() {
+            v
+        } else {
+            Value::Array(vec![v])
+        }
+    })
+}
+
 fn form(text: &str) -> Params {
-    Params::from_map(parse_form(text.as_bytes(), "test").unwrap_or_default())
+    parse_form(text.as_bytes(), "test").unwrap_or_default()
 }
 
 fn json(text: &str) -> Params {
@@ -145,6 +173,75 @@ proptest! {
     ) {
         let p = Params::from_map(Map::from_iter([(name.clone(), value)]));
         check_getters(&p, &name, max)?;
+    }
+
+    #[test]
+    fn control_characters_make_a_body_unreadable(
+        before in bracket_soup(),
+        c in control(),
+        after in bracket_soup(),
+    ) {
+        let body = format!("{before}{c}{after}");
+        let parsed = parse_body(body.as_bytes());
+        prop_assert!(matches!(parsed, Err(ApiError::BadRequest(_))), "{:?}: {:?}", body, parsed);
+    }
+
+    #[test]
+    fn encoded_forms_are_read_as_bodies(
+        pairs in prop::collection::btree_map("[a-z_][a-z0-9_.-]{0,8}", any::<String>(), 1..6),
+    ) {
+        let text = encode(pairs.clone());
+        let p = parse_body(text.as_bytes());
+        prop_assert!(p.is_ok(), "{}: {:?}", text, p);
+        let p = p.unwrap_or_default();
+        for (name, value) in &pairs {
+            match p.optional_str(name) {
+                Ok(got) => prop_assert_eq!(got.as_ref(), Some(value)),
+                Err(ApiError::InvalidParam { code: "nul_character", .. }) => {
+                    prop_assert!(value.contains('\0'));
+                }
+                Err(e) => prop_assert!(false, "{}: {:?}", name, e),
+            }
+        }
+    }
+
+    #[test]
+    fn single_getters_refuse_lists_and_objects(name in "[a-z_]{1,6}", value in list_or_object()) {
+        let p = Params::from_map(Map::from_iter([(name.clone(), value)]));
+        for result in [
+            p.optional_str(&name).map(|_| ()),
+            p.optional_str_max(&name, 5).map(|_| ()),
+            p.required_text(&name, 5).map(|_| ()),
+            p.optional_bool(&name).map(|_| ()),
+            p.optional_i64(&name).map(|_| ()),
+        ] {
+            match result {
+                Err(ApiError::InvalidParam { name: got, code: "invalid", .. }) => prop_assert_eq!(&got, &name),
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_plain_keys_read_last_and_brackets_never(
+        values in prop::collection::vec(any::<String>(), 2..5),
+    ) {
+        let plain = encode(values.iter().map(|v| ("k".to_owned(), v.clone())));
+        let last = values.last().cloned().unwrap_or_default();
+        match form(&plain).optional_str("k") {
+            Ok(got) => prop_assert_eq!(got, Some(last), "{}", plain),
+            Err(ApiError::InvalidParam { code: "nul_character", .. }) => prop_assert!(last.contains('\0')),
+            Err(e) => prop_assert!(false, "{}: {:?}", plain, e),
+        }
+        let brackets = encode(values.iter().map(|v| ("k[]".to_owned(), v.clone())));
+        let indexed = encode(values.iter().enumerate().map(|(i, v)| (format!("k[{i}]"), v.clone())));
+        for text in [brackets, indexed] {
+            let refused = matches!(
+                form(&text).optional_str("k"),
+                Err(ApiError::InvalidParam { ref name, .. }) if name == "k"
+            );
+            prop_assert!(refused, "{}", text);
+        }
     }
 
     #[test]
