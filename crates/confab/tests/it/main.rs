@@ -13,6 +13,7 @@ mod bad_bodies;
 mod binary;
 mod channels;
 mod cli;
+mod clock;
 mod companies;
 mod conversations;
 mod encodings;

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use confab_server::Config;
+use confab_server::clock::{SharedClock, SystemClock};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -21,6 +22,7 @@ pub struct TestServer {
     pub http: reqwest::Client,
     dir: Option<TempDir>,
     config: Config,
+    clock: SharedClock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -33,6 +35,12 @@ impl TestServer {
 
     /// A server whose config `adjust` changes first (sandbox is on unless turned off).
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_clock(adjust, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// [`TestServer::start_with`], telling time by `clock` (a test moves a `ManualClock`
+    /// instead of waiting for a delay to pass).
+    pub async fn start_with_clock(adjust: impl FnOnce(&mut Config), clock: SharedClock) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(dir.path().join("data"));
         config.sandbox = true;
@@ -52,6 +60,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             dir: Some(dir),
             config,
+            clock,
             stop: None,
             task: None,
         };
@@ -65,9 +74,14 @@ impl TestServer {
             .expect("bind");
         self.base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(confab_server::run(self.config.clone(), listener, async {
-            stopped.await.ok();
-        }));
+        let task = tokio::spawn(confab_server::run_with_clock(
+            self.config.clone(),
+            listener,
+            async {
+                stopped.await.ok();
+            },
+            self.clock.clone(),
+        ));
         self.stop = Some(stop);
         self.task = Some(task);
         for _ in 0..200 {
@@ -95,6 +109,11 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server result");
         }
+    }
+
+    /// The typed client, signed in as the first user.
+    pub fn client(&self) -> confab_client::Client {
+        confab_client::Client::new(&self.base, self.token.clone()).expect("client")
     }
 
     /// The data dir the server runs on.
