@@ -7,21 +7,6 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-/// A raw request with the first user's token: the body bytes and an optional Content-Type.
-async fn raw(
-    srv: &TestServer,
-    method: Method,
-    path: &str,
-    content_type: Option<&str>,
-    body: impl Into<reqwest::Body>,
-) -> (u16, Value) {
-    let mut request = srv.req(method, path);
-    if let Some(content_type) = content_type {
-        request = request.header("Content-Type", content_type);
-    }
-    call(request.body(body)).await
-}
-
 /// Bodies no client sends as parameters, each with what it is.
 fn garbage() -> Vec<(&'static str, Vec<u8>)> {
     vec![

@@ -190,9 +190,7 @@ async fn snapshot(srv: &TestServer, a: &Tenant) -> Vec<String> {
         .get_conversation(a.company, a.conversation)
         .await
         .expect("conversation");
-    let messages = crate::harness::store_messages(&*store, a.company, a.conversation)
-        .await
-        .expect("messages");
+    let messages = srv.stored_messages(a.company, a.conversation).await;
     let attachment = store
         .get_attachment(a.company, a.attachment)
         .await
