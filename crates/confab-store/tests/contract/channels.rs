@@ -114,7 +114,7 @@ async fn channels_page_by_id_both_ways(s: &Backend) {
     let mut expected = vec![a.channel.id];
     for provider in [telegram(), viber()] {
         // b's channels fall between a's.
-        s.create_channel(b.company.id, new_channel(provider.clone()), T0)
+        s.create_channel(b.company.id, new_channel(provider), T0)
             .await
             .expect("create");
         let c = s

@@ -8,6 +8,9 @@
 //! Values are built, and backend-specific types compared, only through `fixtures`, so a
 //! change of a model type is a change there.
 
+// Test code may fail loudly: a panic is a failed check here.
+#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 /// Runs each named check on every backend, as the tests `<check>::sqlite` and
 /// `<check>::postgres`.
 macro_rules! contract {
