@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::worker::WorkerState;
 
 pub mod connector;
+pub mod registry;
 pub mod sandbox;
 
 /// How often the worker looks for due jobs when nothing woke it.
@@ -105,7 +106,7 @@ async fn deliver_keeping_lease(
 
 /// Delivers one claimed job and records the outcome.
 async fn deliver(state: &WorkerState, claimed: Claimed) {
-    let connector = connector::for_channel(state, &claimed.channel.0);
+    let connector = registry::for_channel(state, &claimed.channel.0);
     let job_id = claimed.job.id;
     let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;
     match state

@@ -10,9 +10,9 @@ use confab_wire::{AttachmentUploaded, ExternalId};
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
 use super::inputs::incoming_file;
-use super::openapi::{ConversationPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
+use super::schemas::{ConversationPath, OkEnvelope};
 use super::scope::scoped_conversation;
 use crate::AppState;
 

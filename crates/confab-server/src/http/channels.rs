@@ -14,13 +14,13 @@ use time::format_description::well_known::Rfc3339;
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
 use super::inputs::provider_param;
-use super::openapi::{
-    ChannelPath, CompanyPath, CreatedEnvelope, DeletedStatus, OkEnvelope, PageQuery,
-    UpdatedEnvelope,
-};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::schemas::{
+    ChannelPath, CompanyPath, CreatedEnvelope, DeletedStatus, OkEnvelope, PageQuery,
+    UpdatedEnvelope,
+};
 use super::scope::scoped_channel;
 use crate::AppState;
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};

@@ -12,10 +12,10 @@ use confab_wire::{self as wire, ExternalId, Status};
 
 use super::auth::{Caller, CompanyScope};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{CompanyPath, CreatedEnvelope, OkEnvelope, PageQuery, UpdatedEnvelope};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::schemas::{CompanyPath, CreatedEnvelope, OkEnvelope, PageQuery, UpdatedEnvelope};
 use crate::AppState;
 
 use crate::net::parse_http_url;

@@ -12,10 +12,10 @@ use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, P
 use super::auth::{CompanyScope, ScopedConversation};
 use super::error::{ApiError, ApiResult};
 use super::inputs::{phone_param, provider_param};
-use super::openapi::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::schemas::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
 use super::scope::scoped_conversation;
 use crate::AppState;
 use crate::domain::contact::normalize_username;

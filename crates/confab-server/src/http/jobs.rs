@@ -8,9 +8,9 @@ use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
-use super::openapi::{JobPath, OkEnvelope};
 use super::params::Params;
 use super::reply;
+use super::schemas::{JobPath, OkEnvelope};
 use crate::AppState;
 use crate::render;
 

@@ -12,10 +12,10 @@ use confab_wire::requests::NewMessage;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
-use super::openapi::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::schemas::{AttachmentPath, Binary, ConversationPath, OkEnvelope, PageQuery};
 use super::scope::scoped_conversation;
 use crate::AppState;
 use crate::app::OutgoingDraft;

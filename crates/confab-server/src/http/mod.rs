@@ -26,6 +26,7 @@ pub mod params;
 pub mod rate_limit;
 pub mod reply;
 pub mod sandbox;
+pub mod schemas;
 pub mod scope;
 pub mod webhook_deliveries;
 pub mod write_first;
@@ -135,7 +136,7 @@ pub(crate) const MISSING_AVATAR_PNG: &[u8] = &[
     tag = "operations",
     operation_id = "missing_avatar",
     security(()),
-    responses((status = 200, description = "A 1x1 transparent PNG", body = inline(openapi::Binary), content_type = "image/png")),
+    responses((status = 200, description = "A 1x1 transparent PNG", body = inline(schemas::Binary), content_type = "image/png")),
 )]
 async fn missing_avatar() -> Response {
     (

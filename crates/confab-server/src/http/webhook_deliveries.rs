@@ -9,10 +9,10 @@ use confab_wire as wire;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
-use super::openapi::{CompanyPath, DeliveryPath, OkEnvelope, PageQuery};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
+use super::schemas::{CompanyPath, DeliveryPath, OkEnvelope, PageQuery};
 use crate::AppState;
 use crate::domain::time::iso_millis;
 
