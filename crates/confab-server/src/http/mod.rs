@@ -62,13 +62,10 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            Around {
-                limits: limits::Limits::new(
-                    state.config.max_concurrent_requests,
-                    state.config.request_timeout,
-                ),
-                state: state.clone(),
-            },
+            limits::Limits::new(
+                state.config.max_concurrent_requests,
+                state.config.request_timeout,
+            ),
             around,
         ))
         .layer(
@@ -91,31 +88,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// What the middleware around every request needs.
-#[derive(Clone)]
-struct Around {
-    limits: limits::Limits,
-    state: AppState,
-}
-
-/// Around every request, outermost first: metrics, the limits, and a wake-up of the
-/// webhook dispatcher after a write (whatever it changed may have recorded events, and
-/// this way no handler has to remember to). One middleware rather than three, because
-/// each layer clones the boxed router and boxes a future per request.
+/// Around every request, outermost first: metrics and the limits. One middleware rather
+/// than two, because each layer clones the boxed router and boxes a future per request.
+/// (The webhook dispatcher is woken by the operations that record events, in `app/`.)
 async fn around(
-    axum::extract::State(around): axum::extract::State<Around>,
+    axum::extract::State(limits): axum::extract::State<limits::Limits>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
     crate::ops::record(req, |req| {
-        limits::enforce(&around.limits, req, |req| async {
-            let write = req.method() != axum::http::Method::GET;
-            let response = next.run(req).await;
-            if write {
-                around.state.app.webhook_wakeup.wake();
-            }
-            response
-        })
+        limits::enforce(&limits, req, |req| next.run(req))
     })
     .await
 }
