@@ -3,7 +3,7 @@
 //! It is generated from the code, so it cannot drift from it: each handler carries its
 //! `#[utoipa::path]` annotation, the wire types derive `ToSchema` (confab-wire's `openapi`
 //! feature), and [`ApiDoc`] lists the handlers. What every operation shares (the token
-//! security schemes and the error answers) is added once, by [`Shared`].
+//! security schemes and the error answers) is added once, by `Shared`.
 
 use std::sync::OnceLock;
 

@@ -5,7 +5,7 @@
 //! `application/json`; the docs' curl sends JSON as a form). So the body format is decided
 //! by content: a body starting with `{` is JSON, a `multipart/form-data` label with a
 //! boundary is multipart, anything else must look like a Rails-style form (`a[]=1&t[id]=x`)
-//! or it is a 400 (see [`parse_form_body`]). Sources are merged into one map: query < body <
+//! or it is a 400 (see `parse_form_body`). Sources are merged into one map: query < body <
 //! path. Handlers never parse bodies themselves; they read typed values through the getters
 //! here, whose errors name the parameter. A single-value getter refuses a list or an object
 //! (`{"note": ["x"]}`, `note[]=x`); only a plain key sent twice (`a=1&a=2`) reads as its
