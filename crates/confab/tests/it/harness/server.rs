@@ -101,6 +101,14 @@ impl TestServer {
         self.launch().await;
     }
 
+    /// Stops the server gracefully, changes its config with `adjust`, and starts it again
+    /// on the same data dir (and clock).
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
+        self.shutdown().await;
+        adjust(&mut self.config);
+        self.launch().await;
+    }
+
     /// Stops the server gracefully and waits for it to finish.
     pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
