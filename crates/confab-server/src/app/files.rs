@@ -41,11 +41,6 @@ pub enum FileSource {
     },
 }
 
-/// A file in blob storage, ready to be recorded as an attachment.
-pub(super) struct StoredFile {
-    pub attachment: NewAttachment,
-}
-
 /// A file name safe to show and to send in `Content-Disposition`: the last path segment,
 /// without control characters, at most 255 characters, never empty or a dot name.
 pub fn clean_file_name(raw: Option<&str>) -> String {
@@ -106,22 +101,17 @@ impl App {
         source: FileSource,
         key: String,
         conversation_id: i64,
-    ) -> AppResult<StoredFile> {
-        let (file_name, mime, size, source_url) = match source {
+    ) -> AppResult<NewAttachment> {
+        // Each source is stored its own way; the name and type are then made the same way.
+        let (given_name, content_type, size, source_url) = match source {
             FileSource::Spooled {
                 file_name,
                 content_type,
                 size,
                 path,
             } => {
-                let file_name = clean_file_name(file_name.as_deref());
                 self.put_file(&key, &path).await?;
-                (
-                    file_name.clone(),
-                    mime_type(content_type, &file_name),
-                    size,
-                    None,
-                )
+                (file_name, content_type, size, None)
             }
             FileSource::Url(text) => {
                 let url =
@@ -146,11 +136,10 @@ impl App {
                     .path_segments()
                     .and_then(|mut s| s.next_back())
                     .map(percent_decode);
-                let file_name = clean_file_name(segment.as_deref());
                 self.put_file(&key, &fetched.path).await?;
                 (
-                    file_name.clone(),
-                    mime_type(fetched.content_type, &file_name),
+                    segment,
+                    fetched.content_type,
                     fetched.size,
                     Some(url.to_string()),
                 )
@@ -160,7 +149,6 @@ impl App {
                 content_type,
                 bytes,
             } => {
-                let file_name = clean_file_name(file_name.as_deref());
                 let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
                 if size > self.max_attachment_size {
                     return Err(AppError::TooLarge(format!(
@@ -172,23 +160,17 @@ impl App {
                     .put_bytes(&key, bytes)
                     .await
                     .map_err(|e| AppError::Internal(format!("cannot store attachment: {e}")))?;
-                (
-                    file_name.clone(),
-                    mime_type(content_type, &file_name),
-                    size,
-                    None,
-                )
+                (file_name, content_type, size, None)
             }
         };
-        Ok(StoredFile {
-            attachment: NewAttachment {
-                conversation_id,
-                file_name,
-                mime_type: mime,
-                size: size_of(size),
-                blob_key: key,
-                source_url,
-            },
+        let file_name = clean_file_name(given_name.as_deref());
+        Ok(NewAttachment {
+            conversation_id,
+            mime_type: mime_type(content_type, &file_name),
+            file_name,
+            size: size_of(size),
+            blob_key: key,
+            source_url,
         })
     }
 

@@ -35,7 +35,7 @@ impl App {
             match self.store_file(file, key.clone(), 0).await {
                 Ok(stored) => {
                     keys.push(key);
-                    attachments.push(stored.attachment);
+                    attachments.push(stored);
                 }
                 Err(e) => {
                     self.forget_blobs(keys).await;

@@ -101,7 +101,7 @@ impl App {
             .await?;
         match self
             .store
-            .create_attachment(company_id, stored.attachment, self.now_ms())
+            .create_attachment(company_id, stored, self.now_ms())
             .await
         {
             Ok(attachment) => Ok(attachment),
