@@ -62,12 +62,6 @@ pub fn on_inbound(conversation: &Conversation, message: &Message) -> Vec<Event> 
     }]
 }
 
-/// The events of an outgoing message queued for delivery: none yet, it is announced once
-/// the messenger accepts it.
-pub fn on_outgoing_queued() -> Vec<Event> {
-    Vec::new()
-}
-
 /// The events of a receipt: one `message.ack` when the ack moved, none for a receipt that
 /// changed nothing.
 pub fn on_receipt(
@@ -242,7 +236,6 @@ mod tests {
             labels(&on_inbound(&c, &message(true, INBOUND_ACK))),
             ["message.new"]
         );
-        assert!(on_outgoing_queued().is_empty());
     }
 
     #[test]

@@ -232,8 +232,7 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let (conversation, found) =
             conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
-        let mut events = rules::on_conversation_found(found, &conversation);
-        events.extend(rules::on_outgoing_queued());
+        let events = rules::on_conversation_found(found, &conversation);
         outbox::record(
             &mut tx,
             channel.company_id,

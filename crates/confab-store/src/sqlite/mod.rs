@@ -269,8 +269,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let (conversation, found) =
                 conversations::find_or_create(tx, &channel, &contact, now_ms)?;
-            let mut events = rules::on_conversation_found(found, &conversation);
-            events.extend(rules::on_outgoing_queued());
+            let events = rules::on_conversation_found(found, &conversation);
             outbox::record(
                 tx,
                 channel.company_id,
