@@ -415,6 +415,52 @@ impl Event {
     }
 }
 
+/// An event of the company's event log: what happened, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    /// Its place in the log: ids order a company's events, and a reader holding id N has
+    /// seen every event up to N (also the webhook's `webhook-id`, `evt_<id>`).
+    pub id: i64,
+    /// Owning company.
+    pub company_id: i64,
+    /// The conversation it is about, if any.
+    pub conversation_id: Option<i64>,
+    /// `type.event` (`message.new`), or `system`.
+    pub label: String,
+    /// What happened.
+    pub event: Event,
+    /// When it happened, unix ms.
+    pub created_at_ms: i64,
+}
+
+/// What a reader of the event log asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventQuery {
+    /// Read events after this id; `None` reads nothing and only reports the head.
+    pub after: Option<i64>,
+    /// At most this many events.
+    pub limit: u32,
+    /// Only events with these labels (`message.new`); empty: all.
+    pub labels: Vec<String>,
+    /// Only events about this conversation.
+    pub conversation_id: Option<i64>,
+}
+
+/// One read of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBatch {
+    /// The events read, oldest first.
+    pub events: Vec<LoggedEvent>,
+    /// Where the next read starts: the last event read, or (when nothing more is there
+    /// now) the newest id readable at the time of the read, past events the filters skip.
+    pub next_after: i64,
+    /// Whether more events were readable than `limit`.
+    pub has_more: bool,
+    /// Whether the cursor is older than the log's retention: events after it are gone, so
+    /// nothing was read and the reader must start again from `next_after` (the head).
+    pub expired: bool,
+}
+
 /// An event in the outbox, with its delivery record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEvent {

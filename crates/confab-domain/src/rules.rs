@@ -23,9 +23,9 @@ pub fn ack_advances(current: Ack, to: Ack) -> bool {
     to > current
 }
 
-/// Whether events of a company are recorded: only when it has somewhere to send them (a
-/// webhook URL); with none, nobody is told and nothing accumulates.
-pub fn records_events(company_has_webhook_url: bool) -> bool {
+/// Whether a company's events are queued for webhook delivery: only when it has somewhere
+/// to send them (a webhook URL). Every event is recorded in the event log either way.
+pub fn delivers_webhooks(company_has_webhook_url: bool) -> bool {
     company_has_webhook_url
 }
 
@@ -215,9 +215,9 @@ mod tests {
     }
 
     #[test]
-    fn events_are_recorded_only_for_companies_with_a_webhook() {
-        assert!(records_events(true));
-        assert!(!records_events(false));
+    fn events_are_queued_for_webhooks_only_for_companies_with_a_webhook() {
+        assert!(delivers_webhooks(true));
+        assert!(!delivers_webhooks(false));
     }
 
     #[test]

@@ -416,6 +416,29 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Option<OutboxEvent>>;
 
+    // ---- event log ----
+
+    /// Reads the company's event log after `query.after`, oldest first (see [`EventBatch`]).
+    /// A reader that keeps passing `next_after` back sees every event exactly once, in id
+    /// order, even on a database where transactions commit out of order.
+    async fn read_events(&self, company_id: i64, query: EventQuery) -> StoreResult<EventBatch>;
+
+    /// Makes every event committed so far readable, and answers how many became so. On a
+    /// backend that orders events after commit (PostgreSQL) this is the step that gives
+    /// them their ids; it also runs by itself in the background, so callers need it only
+    /// to read their own events at once. Elsewhere it does nothing.
+    async fn sequence_events(&self) -> StoreResult<u64>;
+
+    /// A signal that changes whenever new events may have become readable (on this node or,
+    /// with PostgreSQL, on any node). It only wakes readers, who then read the log: a
+    /// missed or spurious change costs a read, never an event.
+    fn event_signal(&self) -> tokio::sync::watch::Receiver<u64>;
+
+    /// Deletes up to `limit` of the oldest events created before `before_ms`, with their
+    /// webhook delivery records, and remembers for each company how far its log is gone
+    /// (so an older cursor is known to be expired). Answers how many were deleted.
+    async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64>;
+
     // ---- attachments ----
 
     /// Records an uploaded attachment of a conversation.

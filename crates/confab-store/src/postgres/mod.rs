@@ -41,6 +41,8 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Bumped whenever new events may be readable.
+    events: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl PgStore {
@@ -61,7 +63,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::database(format!("migrating the schema: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
     }
 
     /// A pooled connection for reads.
@@ -487,6 +492,26 @@ impl Store for PgStore {
         outbox::record(&mut tx, company_id, None, &events, now_ms).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn read_events(
+        &self,
+        _company_id: i64,
+        _query: crate::EventQuery,
+    ) -> StoreResult<crate::EventBatch> {
+        Err(StoreError::database("the event log is not built yet"))
+    }
+
+    async fn sequence_events(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+
+    fn event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events.subscribe()
+    }
+
+    async fn prune_events(&self, _before_ms: i64, _limit: u32) -> StoreResult<u64> {
+        Ok(0)
     }
 
     async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {

@@ -115,7 +115,7 @@ pub(super) async fn record(
             .bind(company_id)
             .fetch_optional(&mut *conn)
             .await?;
-    if !crate::rules::records_events(has_url.unwrap_or(false)) {
+    if !crate::rules::delivers_webhooks(has_url.unwrap_or(false)) {
         return Ok(());
     }
     // The lock re-reads the URL on the newest row version: a URL cleared meanwhile means

@@ -35,6 +35,8 @@ use messages::NewMessage;
 pub struct SqliteStore {
     writer: group_commit::Writer,
     readers: pool::ReaderPool,
+    /// Bumped after a write that recorded events commits.
+    events: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SqliteStore {
@@ -58,6 +60,7 @@ impl SqliteStore {
         Ok(Self {
             writer: group_commit::Writer::start(writer)?,
             readers: pool::ReaderPool::new(path),
+            events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -498,6 +501,26 @@ impl Store for SqliteStore {
             Ok(true)
         })
         .await
+    }
+
+    async fn read_events(
+        &self,
+        _company_id: i64,
+        _query: crate::EventQuery,
+    ) -> StoreResult<crate::EventBatch> {
+        Err(StoreError::database("the event log is not built yet"))
+    }
+
+    async fn sequence_events(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+
+    fn event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events.subscribe()
+    }
+
+    async fn prune_events(&self, _before_ms: i64, _limit: u32) -> StoreResult<u64> {
+        Ok(0)
     }
 
     async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {

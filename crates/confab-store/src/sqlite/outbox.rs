@@ -48,7 +48,7 @@ pub(super) fn record(
         .query_row([company_id], |r| r.get(0))
         .optional()?
         .unwrap_or(false);
-    if !crate::rules::records_events(has_url) {
+    if !crate::rules::delivers_webhooks(has_url) {
         return Ok(());
     }
     let mut insert = conn.prepare_cached(
