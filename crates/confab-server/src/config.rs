@@ -108,6 +108,22 @@ pub struct Config {
     /// to the contact's device (ack 1, then ack 2).
     #[arg(long, env = "CONFAB_SANDBOX_LATENCY", default_value = "200ms", value_parser = humantime::parse_duration)]
     pub sandbox_latency: Duration,
+
+    /// Event streams (`GET /p1/companies/{company_id}/events`, SSE or long poll) open at
+    /// once; one more is answered 503 before it starts. Streams are exempt from
+    /// `--max-concurrent-requests`, `--request-timeout` and `--rate-limit`, so this is
+    /// their only bound.
+    #[arg(long, env = "CONFAB_MAX_STREAMS", default_value_t = 1000)]
+    pub max_streams: u32,
+
+    /// How long the event log keeps an event (for streams and their replays, and the
+    /// webhook delivery log). A cursor older than this gets `reset` (SSE) or 410.
+    #[arg(long, env = "CONFAB_EVENT_RETENTION", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub event_retention: Duration,
+
+    /// How often the event log is pruned of events older than `--event-retention`.
+    #[arg(long, env = "CONFAB_EVENT_PRUNE_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub event_prune_interval: Duration,
 }
 
 impl Config {
@@ -137,6 +153,9 @@ impl Config {
             admin_listen: None,
             webhook_retry_delay: Duration::from_secs(60),
             webhook_timeout: Duration::from_secs(10),
+            max_streams: 1000,
+            event_retention: Duration::from_secs(30 * 24 * 3600),
+            event_prune_interval: Duration::from_secs(60),
         }
     }
 }

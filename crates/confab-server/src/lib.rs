@@ -23,6 +23,8 @@ pub mod http;
 pub mod net;
 pub mod ops;
 pub mod render;
+pub mod retention;
+pub mod stream;
 pub mod users;
 pub mod wakeup;
 pub mod webhooks;
@@ -53,6 +55,8 @@ pub struct Shared {
     pub heartbeats: ops::SharedHeartbeats,
     /// The per-token rate limiter (`None`: unlimited).
     pub limiter: Option<http::rate_limit::Limiter>,
+    /// The open event streams: their cap, and the signal that ends them at shutdown.
+    pub streams: stream::Streams,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -122,6 +126,7 @@ impl AppState {
             app: Arc::new(app),
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
+            streams: stream::Streams::new(config.max_streams),
             config: Arc::new(config),
         })))
     }
@@ -169,7 +174,8 @@ pub async fn run_with_clock(
         heartbeats: state.heartbeats.clone(),
     };
     let worker = tokio::spawn(delivery::run_worker(workers.clone(), cancel.clone()));
-    let dispatcher = tokio::spawn(webhooks::run_dispatcher(workers, cancel.clone()));
+    let dispatcher = tokio::spawn(webhooks::run_dispatcher(workers.clone(), cancel.clone()));
+    let pruner = tokio::spawn(retention::run_pruner(workers, cancel.clone()));
     let admin = match admin_listener {
         Some(listener) => {
             let admin_app = http::admin_router(state.clone());
@@ -181,6 +187,13 @@ pub async fn run_with_clock(
             }))
         }
         None => None,
+    };
+    // Event streams never end by themselves, and a graceful shutdown waits for every open
+    // response: they are told to end as soon as the shutdown begins.
+    let streams = state.streams.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.close_all();
     };
     let app = http::router(state);
     // Path normalisation must wrap the router (not be a layer in it), since layers of a
@@ -196,5 +209,6 @@ pub async fn run_with_clock(
     }
     worker.await.context("delivery worker failed")?;
     dispatcher.await.context("webhook dispatcher failed")?;
+    pruner.await.context("event log pruner failed")?;
     served
 }

@@ -31,6 +31,17 @@ pub enum ApiError {
         /// What is wrong, for people.
         detail: String,
     },
+    /// A parameter names something that existed once and is gone for good (an event
+    /// cursor older than the log's retention).
+    #[error("parameter {name}: {detail}")]
+    Gone {
+        /// The parameter as the client named it.
+        name: String,
+        /// A stable code: `cursor_expired`.
+        code: &'static str,
+        /// What is gone, and what to do, for people.
+        detail: String,
+    },
     /// The request as a whole cannot be read (malformed body, wrong encoding).
     #[error("{0}")]
     BadRequest(String),
@@ -76,6 +87,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidParam { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,7 +118,8 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let errors = match &self {
-            ApiError::InvalidParam { name, code, detail } => vec![ErrorDetail {
+            ApiError::InvalidParam { name, code, detail }
+            | ApiError::Gone { name, code, detail } => vec![ErrorDetail {
                 parameter: name.clone(),
                 code: (*code).to_owned(),
                 detail: detail.clone(),

@@ -15,6 +15,7 @@ pub mod channels;
 pub mod companies;
 pub mod conversations;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod inputs;
 pub mod jobs;
@@ -28,6 +29,7 @@ pub mod reply;
 pub mod sandbox;
 pub mod schemas;
 pub mod scope;
+pub mod sse;
 pub mod webhook_deliveries;
 pub mod write_first;
 
@@ -55,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::liveness())
         .merge(openapi::router())
         .route(crate::render::MISSING_AVATAR, get(missing_avatar))
+        // Outside `api`: event streams are exempt from the rate limiter.
+        .merge(events::router())
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());
@@ -91,13 +95,24 @@ pub fn router(state: AppState) -> Router {
 /// Around every request, outermost first: metrics and the limits. One middleware rather
 /// than two, because each layer clones the boxed router and boxes a future per request.
 /// (The webhook dispatcher is woken by the operations that record events, in `app/`.)
+///
+/// Event streams are exempt from the limits: they stay open for minutes to hours, and a
+/// single 503 ends a browser's EventSource for good. `--max-streams` bounds them instead.
 async fn around(
     axum::extract::State(limits): axum::extract::State<limits::Limits>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    crate::ops::record(req, |req| {
-        limits::enforce(&limits, req, |req| next.run(req))
+    let stream = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|path| path.as_str() == events::PATH);
+    crate::ops::record(req, |req| async move {
+        if stream {
+            next.run(req).await
+        } else {
+            limits::enforce(&limits, req, |req| next.run(req)).await
+        }
     })
     .await
 }

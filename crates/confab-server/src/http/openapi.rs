@@ -19,7 +19,7 @@ use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, T
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attachments, channels, companies, conversations, health, jobs, messages, sandbox,
+    attachments, channels, companies, conversations, events, health, jobs, messages, sandbox,
     webhook_deliveries, write_first,
 };
 use crate::AppState;
@@ -133,6 +133,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         sandbox::read,
         webhook_deliveries::list,
         webhook_deliveries::resend,
+        events::list,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -150,6 +151,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         (name = "jobs", description = "Delivery jobs of outgoing messages"),
         (name = "sandbox", description = "The simulated messengers (`--sandbox` only; 403 otherwise)"),
         (name = "webhooks", description = "The webhook delivery log and signing secret"),
+        (name = "events", description = "The event log (the webhooks' events) as a stream or long poll"),
         (name = "operations", description = "Health, readiness, metrics and this document (no token)"),
     ),
 )]
