@@ -12,6 +12,8 @@
 //!   with exponential backoff, honouring `Retry-After`; POST calls never, so nothing is
 //!   sent twice.
 //! - Attachments streamed both ways, with upload progress.
+//! - A company's events as they happen ([`Client::events`]): a stream that reconnects
+//!   and resumes by itself, or long polling ([`Client::poll_events`]).
 //!
 //! # Example
 //!
@@ -86,6 +88,7 @@ mod client;
 mod companies;
 mod conversations;
 mod error;
+mod events;
 mod jobs;
 mod messages;
 mod pagination;
@@ -100,6 +103,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PACT_URL, TOKEN_HEADER}
 pub use companies::Companies;
 pub use conversations::Conversations;
 pub use error::{Error, Result};
+pub use events::{Event, EventBatch, EventOptions, EventStream, StreamEvent};
 pub use jobs::Jobs;
 pub use messages::Messages;
 pub use pagination::{ItemStream, ListParams, Page, SortDirection};

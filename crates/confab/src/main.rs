@@ -54,6 +54,12 @@ enum Command {
     /// Webhook delivery log.
     #[command(subcommand)]
     Webhooks(client_cmd::args::Webhooks),
+    /// A company's events as they happen.
+    #[command(subcommand)]
+    Events(client_cmd::events::Events),
+    /// Forward a company's events to a local endpoint as signed webhooks (for
+    /// developing a webhook receiver without a public URL).
+    Listen(client_cmd::events::Listen),
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -133,6 +139,8 @@ async fn dispatch(
         Command::Messages(c) => ClientCommand::Messages(c),
         Command::Sandbox(c) => ClientCommand::Sandbox(c),
         Command::Webhooks(c) => ClientCommand::Webhooks(c),
+        Command::Events(c) => ClientCommand::Events(c),
+        Command::Listen(c) => ClientCommand::Listen(c),
         other => return local(other).await,
     };
     client_cmd::run(client_command, connection).await
@@ -189,7 +197,9 @@ async fn local(command: Command) -> anyhow::Result<()> {
         | Command::Conversations(_)
         | Command::Messages(_)
         | Command::Sandbox(_)
-        | Command::Webhooks(_) => anyhow::bail!("a client command reached the local dispatcher"),
+        | Command::Webhooks(_)
+        | Command::Events(_)
+        | Command::Listen(_) => anyhow::bail!("a client command reached the local dispatcher"),
     }
 }
 

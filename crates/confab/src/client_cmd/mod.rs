@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 pub mod args;
+pub mod events;
 mod output;
 
 use args::{Channels, Companies, Connection, Conversations, Messages, Paging, Sandbox, Webhooks};
@@ -33,6 +34,10 @@ pub enum ClientCommand {
     Sandbox(Sandbox),
     /// `confab webhooks ...`
     Webhooks(Webhooks),
+    /// `confab events ...`
+    Events(events::Events),
+    /// `confab listen ...`
+    Listen(events::Listen),
 }
 
 fn client(conn: &Connection) -> anyhow::Result<Client> {
@@ -107,6 +112,8 @@ pub async fn run(command: ClientCommand, conn: &Connection) -> anyhow::Result<()
         ClientCommand::Messages(c) => messages(&client, conn, c).await,
         ClientCommand::Sandbox(c) => sandbox(&client, conn, c).await,
         ClientCommand::Webhooks(c) => webhooks(&client, conn, c).await,
+        ClientCommand::Events(c) => events::events(&client, conn, c).await,
+        ClientCommand::Listen(c) => events::listen(&client, conn, c).await,
     }
 }
 
