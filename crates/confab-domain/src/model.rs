@@ -461,6 +461,38 @@ pub struct EventBatch {
     pub expired: bool,
 }
 
+impl EventBatch {
+    /// Nothing read: the reader starts (again, if `expired`) at `head`.
+    pub fn at_head(head: i64, expired: bool) -> Self {
+        Self {
+            events: Vec::new(),
+            next_after: head,
+            has_more: false,
+            expired,
+        }
+    }
+
+    /// A read of up to `limit` events after `after`, from `rows`: up to `limit + 1` events
+    /// in id order, all at or below `head`, the newest id readable when the read began.
+    pub fn from_rows(mut rows: Vec<LoggedEvent>, limit: u32, after: i64, head: i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_after = match (rows.last(), has_more) {
+            (Some(last), true) => last.id,
+            (None, true) => after,
+            // Everything up to the head was read (or filtered out): start after it.
+            (_, false) => head.max(after),
+        };
+        Self {
+            events: rows,
+            next_after,
+            has_more,
+            expired: false,
+        }
+    }
+}
+
 /// An event in the outbox, with its delivery record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEvent {

@@ -6,8 +6,8 @@ use sqlx::{PgConnection, Row};
 
 use super::columns::typed;
 use super::conversations;
+use super::events;
 use super::messages::{self, NewMessage};
-use super::outbox;
 use crate::{
     Channel, Claimed, Job, Message, NewOutgoing, Outcome, QueueStats, StoreError, StoreResult,
     rules,
@@ -327,7 +327,7 @@ pub(super) async fn finish(
         None
     };
     let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
-    outbox::record(
+    events::record(
         conn,
         job.company_id,
         Some(job.conversation_id),
@@ -345,8 +345,8 @@ pub(super) async fn queue_stats(conn: &mut PgConnection, now_ms: i64) -> StoreRe
         "SELECT
              (SELECT COUNT(*) FROM jobs WHERE state = 'trying_deliver') AS jobs_pending,
              (SELECT MIN(created_at) FROM jobs WHERE state = 'trying_deliver') AS oldest,
-             (SELECT COUNT(*) FROM webhook_events WHERE state = 'pending') AS events_pending,
-             (SELECT COUNT(*) FROM webhook_events WHERE state = 'failed') AS events_failed",
+             (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending') AS events_pending,
+             (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'failed') AS events_failed",
     )
     .fetch_one(&mut *conn)
     .await?;

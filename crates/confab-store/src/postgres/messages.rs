@@ -226,7 +226,7 @@ pub(super) async fn advance_ack(
     if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id).await?
     {
         let events = rules::on_receipt(&conversation, id, ack, moved);
-        super::outbox::record(conn, company_id, Some(conversation_id), &events, now_ms).await?;
+        super::events::record(conn, company_id, Some(conversation_id), &events, now_ms).await?;
     }
     Ok(Some((message, true)))
 }

@@ -2,10 +2,13 @@
 //! confab nodes can serve one database. Queue claims use `FOR UPDATE SKIP LOCKED`, so a
 //! job or webhook event is taken by one node at a time.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{Notify, watch};
 
 use crate::{
     Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company, CompanyPatch,
@@ -20,6 +23,7 @@ mod columns;
 mod companies;
 mod conversations;
 mod delivery;
+mod events;
 mod messages;
 mod outbox;
 mod paging;
@@ -42,7 +46,11 @@ impl From<sqlx::Error> for StoreError {
 pub struct PgStore {
     pool: PgPool,
     /// Bumped whenever new events may be readable.
-    events: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    events: Arc<watch::Sender<u64>>,
+    /// Poked after a commit that recorded events, for the sequencer.
+    sequencer: Arc<Notify>,
+    /// The sequencer and listener of this node, stopped with the last handle.
+    _background: Arc<events::Background>,
 }
 
 impl PgStore {
@@ -63,10 +71,22 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::database(format!("migrating the schema: {e}")))?;
+        let events = Arc::new(watch::Sender::new(0_u64));
+        let sequencer = Arc::new(Notify::new());
+        let background = events::Background::start(pool.clone(), sequencer.clone(), events.clone());
         Ok(Self {
             pool,
-            events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            events,
+            sequencer,
+            _background: Arc::new(background),
         })
+    }
+
+    /// Commits a transaction that recorded events, and wakes the sequencer to give them ids.
+    async fn commit_events(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
+        tx.commit().await?;
+        self.sequencer.notify_one();
+        Ok(())
     }
 
     /// A pooled connection for reads.
@@ -238,7 +258,7 @@ impl Store for PgStore {
         let (conversation, found) =
             conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
         let events = rules::on_conversation_found(found, &conversation);
-        outbox::record(
+        events::record(
             &mut tx,
             channel.company_id,
             Some(conversation.id),
@@ -258,7 +278,7 @@ impl Store for PgStore {
         let conversation = conversations::get(&mut tx, channel.company_id, conversation.id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(Posted {
             conversation,
             created: found == rules::Found::Created,
@@ -307,7 +327,7 @@ impl Store for PgStore {
             .await?
             .ok_or(StoreError::NotFound("message"))?;
         events.extend(rules::on_inbound(&conversation, &message));
-        outbox::record(
+        events::record(
             &mut tx,
             channel.company_id,
             Some(conversation.id),
@@ -315,7 +335,7 @@ impl Store for PgStore {
             now_ms,
         )
         .await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(Posted {
             conversation,
             created: found == rules::Found::Created,
@@ -411,7 +431,7 @@ impl Store for PgStore {
             now_ms,
         )
         .await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(out)
     }
 
@@ -458,7 +478,7 @@ impl Store for PgStore {
     ) -> StoreResult<Option<(Job, Message)>> {
         let mut tx = self.begin().await?;
         let out = delivery::finish(&mut tx, job_id, lease_until, &outcome, now_ms).await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(out)
     }
 
@@ -489,29 +509,37 @@ impl Store for PgStore {
             return Ok(false);
         }
         let events = rules::on_channel_event(channel_id, &event, now_ms);
-        outbox::record(&mut tx, company_id, None, &events, now_ms).await?;
-        tx.commit().await?;
+        events::record(&mut tx, company_id, None, &events, now_ms).await?;
+        self.commit_events(tx).await?;
         Ok(true)
     }
 
     async fn read_events(
         &self,
-        _company_id: i64,
-        _query: crate::EventQuery,
+        company_id: i64,
+        query: crate::EventQuery,
     ) -> StoreResult<crate::EventBatch> {
-        Err(StoreError::database("the event log is not built yet"))
+        let mut c = self.conn().await?;
+        events::read(&mut c, company_id, &query).await
     }
 
     async fn sequence_events(&self) -> StoreResult<u64> {
-        Ok(0)
+        let given = events::sequence_all(&self.pool, true).await?.unwrap_or(0);
+        if given > 0 {
+            self.events.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        Ok(given)
     }
 
     fn event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
         self.events.subscribe()
     }
 
-    async fn prune_events(&self, _before_ms: i64, _limit: u32) -> StoreResult<u64> {
-        Ok(0)
+    async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let out = events::prune(&mut tx, before_ms, limit).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {
@@ -523,7 +551,7 @@ impl Store for PgStore {
 
     async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let out = outbox::record(
+        let out = events::record(
             &mut tx,
             company_id,
             None,
@@ -531,7 +559,7 @@ impl Store for PgStore {
             now_ms,
         )
         .await?;
-        tx.commit().await?;
+        self.commit_events(tx).await?;
         Ok(out)
     }
 
@@ -576,9 +604,17 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> StoreResult<Option<OutboxEvent>> {
         let mut tx = self.begin().await?;
-        let out = outbox::resend(&mut tx, company_id, event_id, now_ms).await?;
+        let Some(seq) = outbox::resend(&mut tx, company_id, event_id, now_ms).await? else {
+            return Ok(None);
+        };
         tx.commit().await?;
-        Ok(out)
+        // The answer names the copy's delivery, which exists once the copy has its id.
+        self.sequence_events().await?;
+        let mut c = self.conn().await?;
+        let id = events::id_of(&mut c, seq)
+            .await?
+            .ok_or_else(|| StoreError::database("a re-sent event was not sequenced"))?;
+        outbox::by_id(&mut c, id).await.map(Some)
     }
 
     async fn create_attachment(

@@ -1,5 +1,5 @@
-//! The webhook outbox: events recorded in the transaction of the change that causes them,
-//! claimed one company at a time in id order by any node, each attempt recorded.
+//! Webhook delivery, one consumer of the event log: the events queued while the company
+//! had a URL, claimed one company at a time in id order by any node, each attempt recorded.
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -8,10 +8,12 @@ use super::paging;
 use crate::{Attempt, ClaimedEvent, Event, OutboxEvent, PageRequest, StoreError, StoreResult};
 
 /// The columns [`from_row`] reads. A macro so every statement stays one `&'static str`.
-macro_rules! columns {
+/// A delivery with its event: `d` is `webhook_deliveries`, `e` is `events`.
+macro_rules! select {
     () => {
-        "id, company_id, conversation_id, event, snapshot, state, attempts, next_attempt_at, \
-         last_status, last_error, created_at, finished_at"
+        "SELECT d.event_id AS id, d.company_id, e.conversation_id, e.event, e.snapshot, \
+         d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, e.created_at, \
+         d.finished_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id"
     };
 }
 
@@ -39,121 +41,22 @@ fn from_row(r: &PgRow) -> StoreResult<OutboxEvent> {
     })
 }
 
-/// Takes the company's row lock until the caller's transaction ends, when `webhook_url`
-/// is set (with `only_with_url`) or always; returns whether the company was found.
-///
-/// Why: event ids come from an identity, handed out when a transaction inserts, but
-/// transactions commit in any order. Were event 11 of a company committed before event
-/// 10, a dispatcher could see 11 as the company's oldest pending event and deliver it
-/// first. Holding the company's row from before the insert until commit makes a company's
-/// events commit in id order, so any snapshot that sees an event also sees every older
-/// one. `FOR NO KEY UPDATE` conflicts only with itself and with writes to the company
-/// row; foreign-key checks of rows that reference the company (`FOR KEY SHARE`) are not
-/// held up.
-async fn lock_company(
-    conn: &mut PgConnection,
-    company_id: i64,
-    only_with_url: bool,
-) -> StoreResult<bool> {
-    // The URL condition is re-checked on the newest row version after any wait, so an
-    // event is recorded only if the URL is still set once the lock is ours.
-    let sql = if only_with_url {
-        "SELECT 1 FROM companies WHERE id = $1 AND webhook_url IS NOT NULL FOR NO KEY UPDATE"
-    } else {
-        "SELECT 1 FROM companies WHERE id = $1 FOR NO KEY UPDATE"
-    };
-    let found: Option<i32> = sqlx::query_scalar(sql)
-        .bind(company_id)
+/// One delivery with its event.
+pub(super) async fn by_id(conn: &mut PgConnection, id: i64) -> StoreResult<OutboxEvent> {
+    let row = sqlx::query(concat!(select!(), " WHERE d.event_id = $1"))
+        .bind(id)
         .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-fn snapshot_of(event: &Event) -> StoreResult<String> {
-    serde_json::to_string(event).map_err(|e| StoreError::Database(Box::new(e)))
-}
-
-/// Inserts an event row; the caller holds the company's lock (see [`lock_company`]).
-async fn insert(
-    conn: &mut PgConnection,
-    company_id: i64,
-    conversation_id: Option<i64>,
-    label: &str,
-    snapshot: &str,
-    now_ms: i64,
-) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO webhook_events
-           (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $5)
-         RETURNING id",
-    )
-    .bind(company_id)
-    .bind(conversation_id)
-    .bind(label)
-    .bind(snapshot)
-    .bind(now_ms)
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
-/// Records the events a change caused (as [`rules`](crate::rules) decided them), in order,
-/// if the rules record the company's events at all. Runs inside the caller's transaction;
-/// the company's lock is taken only when something is recorded.
-pub(super) async fn record(
-    conn: &mut PgConnection,
-    company_id: i64,
-    conversation_id: Option<i64>,
-    events: &[Event],
-    now_ms: i64,
-) -> StoreResult<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let has_url: Option<bool> =
-        sqlx::query_scalar("SELECT webhook_url IS NOT NULL FROM companies WHERE id = $1")
-            .bind(company_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if !crate::rules::delivers_webhooks(has_url.unwrap_or(false)) {
-        return Ok(());
-    }
-    // The lock re-reads the URL on the newest row version: a URL cleared meanwhile means
-    // there is nobody to tell after all.
-    if !lock_company(conn, company_id, true).await? {
-        return Ok(());
-    }
-    for event in events {
-        let snapshot = snapshot_of(event)?;
-        insert(
-            conn,
-            company_id,
-            conversation_id,
-            event.label(),
-            &snapshot,
-            now_ms,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-async fn by_id(conn: &mut PgConnection, id: i64) -> StoreResult<OutboxEvent> {
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM webhook_events WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound("webhook delivery"))?;
+        .await?
+        .ok_or(StoreError::NotFound("webhook delivery"))?;
     from_row(&row)
 }
 
 /// Claims the oldest pending event of up to `limit` companies whose head event is due and
 /// not leased. Only a company's oldest pending event is ever in flight, so each company's
 /// events arrive in the order they happened.
+///
+/// Deliveries are queued by the sequencer, which gives ids in commit order, so a
+/// company's deliveries appear in id order and the oldest pending one is its true head.
 ///
 /// Across nodes: the heads are computed over every pending event, and a company whose
 /// head is leased, or locked by another node's claim at this moment (`SKIP LOCKED`), is
@@ -172,18 +75,19 @@ pub(super) async fn claim(
     // MATERIALIZED, so each CTE runs once and no more than `limit` rows are ever locked.
     let mut ids: Vec<i64> = sqlx::query_scalar(
         "WITH heads AS MATERIALIZED (
-             SELECT DISTINCT ON (company_id) id FROM webhook_events
+             SELECT DISTINCT ON (company_id) event_id FROM webhook_deliveries
              WHERE state = 'pending'
-             ORDER BY company_id, id),
+             ORDER BY company_id, event_id),
          due AS MATERIALIZED (
-             SELECT e.id FROM webhook_events e JOIN heads h ON h.id = e.id
+             SELECT e.event_id FROM webhook_deliveries e
+             JOIN heads h ON h.event_id = e.event_id
              WHERE e.state = 'pending' AND e.next_attempt_at <= $2
                AND (e.lease_until IS NULL OR e.lease_until <= $2)
-             ORDER BY e.id LIMIT $3
+             ORDER BY e.event_id LIMIT $3
              FOR UPDATE OF e SKIP LOCKED)
-         UPDATE webhook_events w SET lease_until = $1, attempts = w.attempts + 1
-         FROM due WHERE w.id = due.id
-         RETURNING w.id",
+         UPDATE webhook_deliveries w SET lease_until = $1, attempts = w.attempts + 1
+         FROM due WHERE w.event_id = due.event_id
+         RETURNING w.event_id",
     )
     .bind(lease_until)
     .bind(now_ms)
@@ -227,10 +131,10 @@ pub(super) async fn record_attempt(
     // The lease check runs on the newest row version, so a node whose lease expired and
     // was taken over cannot overwrite the new holder's attempt.
     let changed = sqlx::query(
-        "UPDATE webhook_events
+        "UPDATE webhook_deliveries
          SET state = $1, finished_at = $2, next_attempt_at = COALESCE($3, next_attempt_at),
              last_status = $4, last_error = $5, lease_until = NULL
-         WHERE id = $6 AND state = 'pending' AND lease_until = $7",
+         WHERE event_id = $6 AND state = 'pending' AND lease_until = $7",
     )
     .bind(state)
     .bind(finished)
@@ -242,6 +146,18 @@ pub(super) async fn record_attempt(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if changed > 0 {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (event_id, attempt, at, status, error)
+             SELECT event_id, attempts, $2, $3, $4 FROM webhook_deliveries WHERE event_id = $1",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .bind(attempt.status.map(i32::from))
+        .bind(attempt.error.as_deref())
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(changed > 0)
 }
 
@@ -251,25 +167,23 @@ pub(super) async fn list(
     company_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<OutboxEvent>> {
-    let select = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM webhook_events WHERE company_id = $1"
-    );
-    paging::page(conn, select, "id", company_id, page, from_row).await
+    let select = concat!(select!(), " WHERE d.company_id = $1");
+    paging::page(conn, select, "d.event_id", company_id, page, from_row).await
 }
 
-/// Queues a copy of a recorded event as a new event (so order is kept: it goes last).
+/// Records a copy of one of the company's delivered-or-not events as a new event marked
+/// for delivery (so order is kept: it goes last), and answers the copy's `seq`; it gets its
+/// id, and its delivery record, when sequenced. The copy exists only to be delivered:
+/// readers of the log skip it.
 pub(super) async fn resend(
     conn: &mut PgConnection,
     company_id: i64,
     id: i64,
     now_ms: i64,
-) -> StoreResult<Option<OutboxEvent>> {
+) -> StoreResult<Option<i64>> {
     let Some(row) = sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM webhook_events WHERE company_id = $1 AND id = $2"
+        select!(),
+        " WHERE d.company_id = $1 AND d.event_id = $2"
     ))
     .bind(company_id)
     .bind(id)
@@ -279,18 +193,15 @@ pub(super) async fn resend(
         return Ok(None);
     };
     let original = from_row(&row)?;
-    // Like `record`, so the copy commits in id order with the company's other events;
-    // unlike it, a resend is queued whether or not a URL is set (as on SQLite).
-    lock_company(conn, company_id, false).await?;
-    let snapshot = snapshot_of(&original.event)?;
-    let new_id = insert(
+    let seq = super::events::insert(
         conn,
         company_id,
         original.conversation_id,
-        &original.label,
-        &snapshot,
+        &original.event,
+        true,
+        Some(original.id),
         now_ms,
     )
     .await?;
-    by_id(conn, new_id).await.map(Some)
+    Ok(Some(seq))
 }

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::columns::typed;
 use super::conversations;
+use super::events;
 use super::messages::{self, NewMessage};
-use super::outbox;
 use crate::{Channel, Claimed, Job, Message, NewOutgoing, Outcome, StoreError, StoreResult, rules};
 
 const JOB_COLUMNS: &str = "j.id, j.company_id, j.channel_id, c.provider, j.conversation_id, \
@@ -253,7 +253,7 @@ pub(super) fn finish(
         None
     };
     let events = rules::on_delivery(&job, &message, conversation.as_ref(), update.sent);
-    outbox::record(
+    events::record(
         conn,
         job.company_id,
         Some(job.conversation_id),

@@ -108,12 +108,16 @@ impl Drop for WriterThread {
 }
 
 impl Writer {
-    /// Moves `conn` to a new writer thread.
-    pub(super) fn start(conn: Connection) -> StoreResult<Self> {
+    /// Moves `conn` to a new writer thread; `recorded` is called after each commit that
+    /// inserted events into the log.
+    pub(super) fn start(
+        conn: Connection,
+        recorded: impl Fn() + Send + 'static,
+    ) -> StoreResult<Self> {
         let (queue, jobs) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("confab-sqlite-writer".to_owned())
-            .spawn(move || run(conn, jobs))
+            .spawn(move || run(conn, jobs, recorded))
             .map_err(|e| StoreError::database(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             queue,
@@ -143,7 +147,7 @@ impl Writer {
 }
 
 /// The writer thread: waits for a write, takes whatever else is queued, commits the group.
-fn run(mut conn: Connection, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+fn run(mut conn: Connection, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>, recorded: impl Fn()) {
     let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = jobs.blocking_recv() {
         group.push(first);
@@ -154,6 +158,10 @@ fn run(mut conn: Connection, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>) {
             }
         }
         let committed = commit_group(&mut conn, &mut group);
+        // Taken whatever happened, so a rolled-back group's events do not linger.
+        if super::events::take_recorded() && committed.is_ok() {
+            recorded();
+        }
         for job in group.drain(..) {
             job.finish(committed.clone());
         }
@@ -183,7 +191,7 @@ mod tests {
         let conn = Connection::open(&path).expect("open");
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER UNIQUE)")
             .expect("schema");
-        (dir, Writer::start(conn).expect("start"), path)
+        (dir, Writer::start(conn, || {}).expect("start"), path)
     }
 
     fn stored(path: &std::path::Path) -> Vec<i64> {

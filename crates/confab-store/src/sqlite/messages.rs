@@ -179,7 +179,7 @@ pub(super) fn advance_ack(
     let message = Message { ack, ..before };
     if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id)? {
         let events = rules::on_receipt(&conversation, id, ack, moved);
-        super::outbox::record(conn, company_id, Some(conversation_id), &events, now_ms)?;
+        super::events::record(conn, company_id, Some(conversation_id), &events, now_ms)?;
     }
     Ok(Some((message, true)))
 }

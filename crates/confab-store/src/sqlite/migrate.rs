@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_delivery.sql"),
     include_str!("../../migrations/sqlite/0003_webhooks.sql"),
     include_str!("../../migrations/sqlite/0004_attachments_by_message.sql"),
+    include_str!("../../migrations/sqlite/0005_event_log.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

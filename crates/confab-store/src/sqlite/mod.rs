@@ -20,6 +20,7 @@ mod columns;
 mod companies;
 mod conversations;
 mod delivery;
+mod events;
 mod group_commit;
 mod messages;
 mod migrate;
@@ -57,10 +58,14 @@ impl SqliteStore {
         let path: PathBuf = data_dir.join(Self::FILE_NAME);
         let mut writer = pool::open_connection(&path)?;
         migrate::run(&mut writer)?;
+        let events = std::sync::Arc::new(tokio::sync::watch::Sender::new(0_u64));
+        let signal = events.clone();
         Ok(Self {
-            writer: group_commit::Writer::start(writer)?,
+            writer: group_commit::Writer::start(writer, move || {
+                signal.send_modify(|n| *n = n.wrapping_add(1));
+            })?,
             readers: pool::ReaderPool::new(path),
-            events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            events,
         })
     }
 
@@ -273,7 +278,7 @@ impl Store for SqliteStore {
             let (conversation, found) =
                 conversations::find_or_create(tx, &channel, &contact, now_ms)?;
             let events = rules::on_conversation_found(found, &conversation);
-            outbox::record(
+            events::record(
                 tx,
                 channel.company_id,
                 Some(conversation.id),
@@ -338,7 +343,7 @@ impl Store for SqliteStore {
             let message = messages::get(tx, channel.company_id, conversation.id, message_id)?
                 .ok_or(StoreError::NotFound("message"))?;
             events.extend(rules::on_inbound(&conversation, &message));
-            outbox::record(
+            events::record(
                 tx,
                 channel.company_id,
                 Some(conversation.id),
@@ -497,7 +502,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             let events = rules::on_channel_event(channel_id, &event, now_ms);
-            outbox::record(tx, company_id, None, &events, now_ms)?;
+            events::record(tx, company_id, None, &events, now_ms)?;
             Ok(true)
         })
         .await
@@ -505,10 +510,11 @@ impl Store for SqliteStore {
 
     async fn read_events(
         &self,
-        _company_id: i64,
-        _query: crate::EventQuery,
+        company_id: i64,
+        query: crate::EventQuery,
     ) -> StoreResult<crate::EventBatch> {
-        Err(StoreError::database("the event log is not built yet"))
+        self.read(move |c| events::read(c, company_id, &query))
+            .await
     }
 
     async fn sequence_events(&self) -> StoreResult<u64> {
@@ -519,8 +525,9 @@ impl Store for SqliteStore {
         self.events.subscribe()
     }
 
-    async fn prune_events(&self, _before_ms: i64, _limit: u32) -> StoreResult<u64> {
-        Ok(0)
+    async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
+        self.write(move |tx| events::prune(tx, before_ms, limit))
+            .await
     }
 
     async fn queue_stats(&self, now_ms: i64) -> StoreResult<crate::QueueStats> {
@@ -534,7 +541,7 @@ impl Store for SqliteStore {
             )?;
             let (pending, failed): (i64, i64) = c.query_row(
                 "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'failed'), 0)
-                 FROM webhook_events",
+                 FROM webhook_deliveries",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
@@ -551,7 +558,7 @@ impl Store for SqliteStore {
 
     async fn announce(&self, company_id: i64, event: crate::Event, now_ms: i64) -> StoreResult<()> {
         self.write(move |tx| {
-            outbox::record(tx, company_id, None, std::slice::from_ref(&event), now_ms)
+            events::record(tx, company_id, None, std::slice::from_ref(&event), now_ms)
         })
         .await
     }

@@ -1,13 +1,15 @@
-//! The webhook outbox: events recorded in the transaction of the change that causes them,
-//! claimed one company at a time in id order, each attempt recorded.
+//! Webhook delivery, one consumer of the event log: the events queued while the company
+//! had a URL, claimed one company at a time in id order, each attempt recorded.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::paging;
 use crate::{Attempt, ClaimedEvent, Event, OutboxEvent, PageRequest, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, company_id, conversation_id, event, snapshot, state, attempts, \
-     next_attempt_at, last_status, last_error, created_at, finished_at";
+/// A delivery with its event: `d` is `webhook_deliveries`, `e` is `events`.
+const SELECT: &str = "SELECT d.event_id, d.company_id, e.conversation_id, e.event, e.snapshot, \
+     d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, e.created_at, \
+     d.finished_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
     let snapshot: String = r.get(4)?;
@@ -30,48 +32,24 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
     })
 }
 
-/// Records the events a change caused (as [`rules`](crate::rules) decided them), in order,
-/// if the rules record the company's events at all. Runs inside the caller's write
-/// transaction.
-pub(super) fn record(
+/// Queues a recorded event for webhook delivery, due now. Runs inside the caller's write
+/// transaction, beside the event's insert.
+pub(super) fn queue(
     conn: &Connection,
+    event_id: i64,
     company_id: i64,
-    conversation_id: Option<i64>,
-    events: &[Event],
     now_ms: i64,
 ) -> StoreResult<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let has_url: bool = conn
-        .prepare_cached("SELECT webhook_url IS NOT NULL FROM companies WHERE id = ?1")?
-        .query_row([company_id], |r| r.get(0))
-        .optional()?
-        .unwrap_or(false);
-    if !crate::rules::delivers_webhooks(has_url) {
-        return Ok(());
-    }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_events
-           (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    )?;
-    for event in events {
-        let snapshot =
-            serde_json::to_string(event).map_err(|e| StoreError::Database(Box::new(e)))?;
-        insert.execute(params![
-            company_id,
-            conversation_id,
-            event.label(),
-            snapshot,
-            now_ms
-        ])?;
-    }
+    conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (event_id, company_id, next_attempt_at)
+         VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![event_id, company_id, now_ms])?;
     Ok(())
 }
 
 fn by_id(conn: &Connection, id: i64) -> StoreResult<OutboxEvent> {
-    let sql = format!("SELECT {COLUMNS} FROM webhook_events WHERE id = ?1");
+    let sql = format!("{SELECT} WHERE d.event_id = ?1");
     conn.prepare_cached(&sql)?
         .query_row([id], from_row)
         .optional()?
@@ -88,16 +66,16 @@ pub(super) fn claim(
     limit: u32,
 ) -> StoreResult<Vec<ClaimedEvent>> {
     let mut stmt = conn.prepare_cached(
-        "UPDATE webhook_events SET lease_until = ?1, attempts = attempts + 1
-         WHERE id IN (
-             SELECT head.id FROM (
-                 SELECT MIN(id) AS id FROM webhook_events
+        "UPDATE webhook_deliveries SET lease_until = ?1, attempts = attempts + 1
+         WHERE event_id IN (
+             SELECT head.event_id FROM (
+                 SELECT MIN(event_id) AS id FROM webhook_deliveries
                  WHERE state = 'pending' GROUP BY company_id) AS heads
-             JOIN webhook_events head ON head.id = heads.id
+             JOIN webhook_deliveries head ON head.event_id = heads.id
              WHERE head.next_attempt_at <= ?2
                AND (head.lease_until IS NULL OR head.lease_until <= ?2)
-             ORDER BY head.id LIMIT ?3)
-         RETURNING id",
+             ORDER BY head.event_id LIMIT ?3)
+         RETURNING event_id",
     )?;
     let ids = super::paging::returned_ids(stmt.query(params![lease_until, now_ms, limit])?)?;
     let mut claimed = Vec::with_capacity(ids.len());
@@ -135,10 +113,10 @@ pub(super) fn record_attempt(
         (false, None) => ("failed", Some(now_ms), None),
     };
     let changed = conn.execute(
-        "UPDATE webhook_events
+        "UPDATE webhook_deliveries
          SET state = ?1, finished_at = ?2, next_attempt_at = COALESCE(?3, next_attempt_at),
              last_status = ?4, last_error = ?5, lease_until = NULL
-         WHERE id = ?6 AND state = 'pending' AND lease_until = ?7",
+         WHERE event_id = ?6 AND state = 'pending' AND lease_until = ?7",
         params![
             state,
             finished,
@@ -149,6 +127,13 @@ pub(super) fn record_attempt(
             lease_until
         ],
     )?;
+    if changed > 0 {
+        conn.prepare_cached(
+            "INSERT INTO webhook_attempts (event_id, attempt, at, status, error)
+             SELECT event_id, attempts, ?2, ?3, ?4 FROM webhook_deliveries WHERE event_id = ?1",
+        )?
+        .execute(params![id, now_ms, attempt.status, attempt.error])?;
+    }
     Ok(changed > 0)
 }
 
@@ -157,18 +142,19 @@ pub(super) fn list(
     company_id: i64,
     page: PageRequest,
 ) -> StoreResult<Vec<OutboxEvent>> {
-    let select = format!("SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1");
-    paging::page(conn, &select, "id", company_id, page, from_row)
+    let select = format!("{SELECT} WHERE d.company_id = ?1");
+    paging::page(conn, &select, "d.event_id", company_id, page, from_row)
 }
 
-/// Queues a copy of a recorded event as a new event (so order is kept: it goes last).
+/// Queues a copy of a recorded event as a new event (so order is kept: it goes last). The
+/// copy is in the log only to be delivered: readers of the log skip it.
 pub(super) fn resend(
     conn: &Connection,
     company_id: i64,
     id: i64,
     now_ms: i64,
 ) -> StoreResult<Option<OutboxEvent>> {
-    let sql = format!("SELECT {COLUMNS} FROM webhook_events WHERE company_id = ?1 AND id = ?2");
+    let sql = format!("{SELECT} WHERE d.company_id = ?1 AND d.event_id = ?2");
     let Some(original) = conn
         .prepare_cached(&sql)?
         .query_row(params![company_id, id], from_row)
@@ -176,19 +162,14 @@ pub(super) fn resend(
     else {
         return Ok(None);
     };
-    let snapshot =
-        serde_json::to_string(&original.event).map_err(|e| StoreError::Database(Box::new(e)))?;
-    conn.execute(
-        "INSERT INTO webhook_events
-           (company_id, conversation_id, event, snapshot, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![
-            company_id,
-            original.conversation_id,
-            original.label,
-            snapshot,
-            now_ms
-        ],
+    let copy = super::events::insert(
+        conn,
+        company_id,
+        original.conversation_id,
+        &original.event,
+        Some(original.id),
+        now_ms,
     )?;
-    by_id(conn, conn.last_insert_rowid()).map(Some)
+    queue(conn, copy, company_id, now_ms)?;
+    by_id(conn, copy).map(Some)
 }

@@ -15,6 +15,8 @@ pub struct Backend {
     store: Arc<dyn Store>,
     /// The SQLite data dir, removed when the test ends.
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database's URL, for checks that need a connection of their own.
+    pub database_url: Option<String>,
 }
 
 impl Deref for Backend {
@@ -32,6 +34,7 @@ pub fn sqlite() -> Backend {
     Backend {
         store,
         _dir: Some(dir),
+        database_url: None,
     }
 }
 
@@ -62,12 +65,14 @@ pub async fn postgres() -> Option<Backend> {
         .await
         .expect("create a test database");
     admin.close().await.ok();
-    let store = PgStore::connect(&with_database(&admin_url, &name), 4)
+    let url = with_database(&admin_url, &name);
+    let store = PgStore::connect(&url, 4)
         .await
         .expect("connect the PostgreSQL store to its test database");
     Some(Backend {
         store: Arc::new(store),
         _dir: None,
+        database_url: Some(url),
     })
 }
 

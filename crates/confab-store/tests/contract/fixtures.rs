@@ -361,9 +361,16 @@ pub async fn company(s: &Backend, user_id: i64, company_id: i64) -> Company {
 
 /// Every webhook event of the company, oldest first.
 pub async fn events_of(s: &Backend, company_id: i64) -> Vec<OutboxEvent> {
+    settle(s).await;
     s.list_webhook_events(company_id, everything())
         .await
         .expect("list webhook events")
+}
+
+/// Makes every committed event readable (on PostgreSQL, events get their ids, and their
+/// webhook deliveries, a moment after commit).
+pub async fn settle(s: &Backend) {
+    s.sequence_events().await.expect("sequence events");
 }
 
 /// The labels of the company's webhook events, oldest first.

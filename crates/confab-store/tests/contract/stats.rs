@@ -20,7 +20,10 @@ fn figures(stats: QueueStats) -> (i64, i64, i64, i64) {
 }
 
 async fn queue_stats_count_pending_jobs_and_events(s: &Backend) {
-    let at = |now| async move { figures(s.queue_stats(now).await.expect("queue stats")) };
+    let at = |now| async move {
+        crate::fixtures::settle(s).await;
+        figures(s.queue_stats(now).await.expect("queue stats"))
+    };
     assert_eq!(at(T0).await, (0, 0, 0, 0), "an empty store");
 
     // Jobs of two companies (without webhook URLs, so no events yet).

@@ -17,7 +17,7 @@ use crate::fixtures::{
 
 contract!(
     each_change_records_its_events_in_order,
-    nothing_is_recorded_without_a_webhook_url,
+    nothing_is_queued_for_webhooks_without_a_url,
     only_each_companys_oldest_pending_event_is_claimed,
     attempts_are_recorded_only_under_the_current_lease,
     webhook_events_page_by_id_both_ways,
@@ -74,6 +74,7 @@ async fn event(s: &Backend, company_id: i64, id: i64) -> OutboxEvent {
 }
 
 async fn claim(s: &Backend, now: i64, lease_until: i64, limit: u32) -> Vec<ClaimedEvent> {
+    crate::fixtures::settle(s).await;
     s.claim_webhook_events(now, lease_until, limit)
         .await
         .expect("claim events")
@@ -411,10 +412,11 @@ async fn every_kind_of_change(s: &Backend, t: &Tenant, prefix: &str, at: i64) {
     announce(s, t, 1, at).await;
 }
 
-async fn nothing_is_recorded_without_a_webhook_url(s: &Backend) {
+async fn nothing_is_queued_for_webhooks_without_a_url(s: &Backend) {
     let t = tenant(s, 1, false).await;
     every_kind_of_change(s, &t, "a", T0).await;
     assert!(events_of(s, t.company.id).await.is_empty());
+    crate::fixtures::settle(s).await;
     let stats = s.queue_stats(T0).await.expect("stats");
     assert_eq!(
         (stats.webhook_events_pending, stats.webhook_events_failed),
@@ -660,6 +662,7 @@ async fn webhook_events_page_by_id_both_ways(s: &Backend) {
     let expected = ids(&all, |e| e.id);
     let company_id = a.company.id;
     check_id_paging("webhook events", &expected, |p| async move {
+        crate::fixtures::settle(s).await;
         let page = s.list_webhook_events(company_id, p).await.expect("list");
         ids(&page, |e| e.id)
     })
