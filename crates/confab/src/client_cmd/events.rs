@@ -126,7 +126,9 @@ pub async fn listen(client: &Client, conn: &Connection, command: Listen) -> anyh
                 let outcome = forward(&http, &signer, &target, &event).await;
                 if conn.json {
                     let line = match &outcome {
-                        Ok(status) => json!({"id": event.id, "event": event.event, "status": status}),
+                        Ok(status) => {
+                            json!({"id": event.id, "event": event.event, "status": status})
+                        }
                         Err(e) => json!({"id": event.id, "event": event.event, "error": e}),
                     };
                     println!("{}", serde_json::to_string(&line)?);
@@ -193,10 +195,8 @@ fn describe(error: reqwest::Error) -> String {
 /// Tells on stderr what the stream does besides events (a reset is worth knowing).
 fn notice(conn: &Connection, item: &StreamEvent) {
     match item {
-        StreamEvent::Ready { head } => {
-            if !conn.json {
-                eprintln!("ready: waiting for events after {head}");
-            }
+        StreamEvent::Ready { head } if !conn.json => {
+            eprintln!("ready: waiting for events after {head}");
         }
         StreamEvent::Reset { head } => {
             eprintln!("reset: events before {head} are no longer kept; continuing after {head}");
@@ -207,7 +207,6 @@ fn notice(conn: &Connection, item: &StreamEvent) {
                 retry_in.as_secs_f64()
             );
         }
-        StreamEvent::Event(_) => {}
         _ => {}
     }
 }
@@ -238,21 +237,27 @@ fn clock() -> String {
 /// A short description of what an event says, for a `tail` line.
 fn summary(event: &Event) -> String {
     let body = &event.data;
-    let data = &body["data"];
-    let num = |v: &Value| v.as_i64().map_or_else(|| "?".to_owned(), |n| n.to_string());
+    // A field of the body by its JSON pointer (null when absent).
+    let at = |pointer: &str| body.pointer(pointer).unwrap_or(&Value::Null);
+    let num = |pointer: &str| {
+        at(pointer)
+            .as_i64()
+            .map_or_else(|| "?".to_owned(), |n| n.to_string())
+    };
+    let string = |pointer: &str| at(pointer).as_str().unwrap_or_default();
     match event.event.as_str() {
         "message.new" => {
-            let direction = if data["income"].as_bool().unwrap_or(false) {
+            let direction = if at("/data/income").as_bool().unwrap_or(false) {
                 "in "
             } else {
                 "out"
             };
-            let files = data["attachments"].as_array().map_or(0, Vec::len);
+            let files = at("/data/attachments").as_array().map_or(0, Vec::len);
             let mut text = format!(
                 "conversation {} {direction} message {} {}",
-                num(&data["conversation_id"]),
-                num(&data["external_id"]),
-                quoted(data["message"].as_str().unwrap_or_default())
+                num("/data/conversation_id"),
+                num("/data/external_id"),
+                quoted(string("/data/message"))
             );
             if files > 0 {
                 text.push_str(&format!(" +{files} file(s)"));
@@ -261,36 +266,36 @@ fn summary(event: &Event) -> String {
         }
         "message.ack" => format!(
             "conversation {} message {} ack {}",
-            num(&data["conversation_id"]),
-            num(&data["external_id"]),
-            num(&data["ack"])
+            num("/data/conversation_id"),
+            num("/data/external_id"),
+            num("/data/ack")
         ),
         "conversation.new" | "conversation.update" => format!(
             "conversation {} {} ({})",
-            num(&data["external_id"]),
-            quoted(data["name"].as_str().unwrap_or_default()),
-            data["channel_type"].as_str().unwrap_or("?")
+            num("/data/external_id"),
+            quoted(string("/data/name")),
+            at("/data/channel_type").as_str().unwrap_or("?")
         ),
         "job.executed" => {
             let mut text = format!(
                 "job {} {}",
-                num(&data["id"]),
-                data["result"].as_str().unwrap_or("?")
+                num("/data/id"),
+                at("/data/result").as_str().unwrap_or("?")
             );
-            if let Some(message) = data["message_id"].as_i64() {
+            if let Some(message) = at("/data/message_id").as_i64() {
                 text.push_str(&format!(" message {message}"));
             }
-            if let Some(reason) = data["reason"].as_str().filter(|r| !r.is_empty()) {
+            if let Some(reason) = at("/data/reason").as_str().filter(|r| !r.is_empty()) {
                 text.push_str(&format!(": {reason}"));
             }
             text
         }
-        "qr_code.new" => format!("channel {} has a new QR code", num(&body["channel_id"])),
+        "qr_code.new" => format!("channel {} has a new QR code", num("/channel_id")),
         "system" => format!(
             "{} channel {}: {}",
-            body["severity"].as_str().unwrap_or("?"),
-            num(&data["details"]["entity_id"]),
-            data["message"].as_str().unwrap_or_default()
+            at("/severity").as_str().unwrap_or("?"),
+            num("/data/details/entity_id"),
+            string("/data/message")
         ),
         _ => {
             let text = body.to_string();

@@ -91,8 +91,7 @@ async fn the_stream_yields_each_event_once_in_order_and_filters() {
 
     let mut all = client.events(company, None);
     let head = ready(&mut all).await;
-    let mut only_messages =
-        client.events_with(company, EventOptions::new().types(["message.new"]));
+    let mut only_messages = client.events_with(company, EventOptions::new().types(["message.new"]));
     ready(&mut only_messages).await;
 
     for text in ["one", "two", "three"] {
@@ -204,10 +203,9 @@ async fn after_a_restart_the_stream_resumes_with_no_gap_and_no_duplicate() {
         "the stream noticed the disconnection: {others:?}"
     );
     assert!(
-        !others.iter().any(|o| matches!(
-            o,
-            StreamEvent::Ready { .. } | StreamEvent::Reset { .. }
-        )),
+        !others
+            .iter()
+            .any(|o| matches!(o, StreamEvent::Ready { .. } | StreamEvent::Reset { .. })),
         "a resumed stream neither starts over nor resets: {others:?}"
     );
 
@@ -272,7 +270,11 @@ async fn events_tail_prints_the_events_as_json_lines_and_for_people() {
         let line: Value = serde_json::from_str(&next_line(&mut json_lines).await).expect("JSON");
         assert_eq!(
             (&line["id"], &line["event"], &line["data"]),
-            (&Value::from(e.id.clone()), &Value::from(e.event.clone()), &e.data)
+            (
+                &Value::from(e.id.clone()),
+                &Value::from(e.event.clone()),
+                &e.data
+            )
         );
     }
     let mut human = Vec::new();
