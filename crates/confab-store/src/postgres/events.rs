@@ -280,11 +280,17 @@ impl Drop for Background {
 }
 
 impl Background {
-    /// Starts both tasks; `wake` is what writers poke after committing events, `signal` is
-    /// bumped whenever new events may be readable.
-    pub(super) fn start(pool: PgPool, wake: Arc<Notify>, signal: Arc<watch::Sender<u64>>) -> Self {
-        let sequencer = tokio::spawn(run_sequencer(pool.clone(), wake, signal.clone()));
-        let listener = tokio::spawn(run_listener(pool, signal));
+    /// Starts both tasks: the sequencer on `pool`, the listener on `listening` (a pool of
+    /// one); `wake` is what writers poke after committing events, `signal` is bumped
+    /// whenever new events may be readable.
+    pub(super) fn start(
+        pool: PgPool,
+        listening: PgPool,
+        wake: Arc<Notify>,
+        signal: Arc<watch::Sender<u64>>,
+    ) -> Self {
+        let sequencer = tokio::spawn(run_sequencer(pool, wake, signal.clone()));
+        let listener = tokio::spawn(run_listener(listening, signal));
         Self {
             tasks: vec![sequencer, listener],
         }

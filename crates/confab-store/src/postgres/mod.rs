@@ -55,7 +55,8 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`) with up to
-    /// `max_connections` connections, and migrates the schema when needed.
+    /// `max_connections` connections (and one more, held to listen for other nodes'
+    /// events), and migrates the schema when needed.
     ///
     /// # Errors
     /// When the URL is malformed, the database cannot be reached or a migration fails.
@@ -65,15 +66,21 @@ impl PgStore {
             .map_err(|e| StoreError::database(format!("database URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        // The listener holds its connection for as long as it listens: one of its own, so
+        // it never takes one the requests' pool was sized for.
+        let listening = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::database(format!("migrating the schema: {e}")))?;
         let events = Arc::new(watch::Sender::new(0_u64));
         let sequencer = Arc::new(Notify::new());
-        let background = events::Background::start(pool.clone(), sequencer.clone(), events.clone());
+        let background =
+            events::Background::start(pool.clone(), listening, sequencer.clone(), events.clone());
         Ok(Self {
             pool,
             events,
