@@ -271,7 +271,13 @@ async fn list(
 ) -> ApiResult<Response> {
     let cursor = cursor(&headers, &params)?;
     let filter = filter(&params)?;
-    let limit = bounded(&params, "limit", 1, u64::from(MAX_LIMIT), u64::from(DEFAULT_LIMIT))?;
+    let limit = bounded(
+        &params,
+        "limit",
+        1,
+        u64::from(MAX_LIMIT),
+        u64::from(DEFAULT_LIMIT),
+    )?;
     let timeout = bounded(&params, "timeout", 0, MAX_TIMEOUT_S, 0)?;
     let Some(slot) = state.streams.open() else {
         let mut response = ApiError::Unavailable(format!(
@@ -294,7 +300,14 @@ async fn list(
         return super::sse::respond(state.app.clone(), reader, cursor.after, slot).await;
     }
     let limit = u32::try_from(limit).unwrap_or(DEFAULT_LIMIT);
-    let list = long_poll(&state.app, reader, cursor, limit, Duration::from_secs(timeout)).await?;
+    let list = long_poll(
+        &state.app,
+        reader,
+        cursor,
+        limit,
+        Duration::from_secs(timeout),
+    )
+    .await?;
     drop(slot);
     Ok(reply::ok(list))
 }

@@ -17,6 +17,7 @@ mod clock;
 mod companies;
 mod conversations;
 mod encodings;
+mod events;
 mod events_client;
 mod messages;
 mod multinode;

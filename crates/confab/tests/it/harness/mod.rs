@@ -9,6 +9,7 @@
 //!   waited for.
 //! - [`process`]: the real `confab` binary run as a process (user create, serve, the
 //!   client subcommands), and requests to it by its base URL.
+//! - [`sse`]: a Server-Sent Events reader for the event stream.
 //! - [`receiver`]: the fake webhook receiver, a real local HTTP server that records what
 //!   confab posts to it.
 //!
@@ -22,8 +23,10 @@ mod http;
 pub mod process;
 mod receiver;
 mod server;
+mod sse;
 
 pub use assertions::*;
 pub use http::*;
 pub use receiver::*;
 pub use server::*;
+pub use sse::*;
