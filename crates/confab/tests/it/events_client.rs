@@ -351,3 +351,50 @@ async fn listen_forwards_signed_webhooks_and_goes_on_when_the_receiver_fails() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_expired_cursor_resets_the_stream_and_fails_a_poll_with_410() {
+    let srv = TestServer::start_with(|c| {
+        c.event_retention = Duration::from_secs(1);
+        c.event_prune_interval = Duration::from_millis(50);
+    })
+    .await;
+    let client = srv.client();
+    let company = srv.company("Acme").await;
+    let channel = srv.channel(company, "whatsapp").await;
+    let head = head(&client, company).await;
+    let cursor: i64 = head.parse().expect("numeric head");
+    srv.inbound(company, channel, "79250000001", "old").await;
+    assert!(!polled(&client, company, &head).await.is_empty());
+
+    // Once the pruner has removed them (on the server's own clock), a poll after the old
+    // cursor is refused...
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let expired = loop {
+        match client
+            .poll_events(company, Some(cursor), 500, Duration::ZERO)
+            .await
+        {
+            Err(e) if e.is_cursor_expired() => break e,
+            Ok(_) | Err(_) => {}
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never pruned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(expired.status(), Some(410), "{expired}");
+
+    // ... and a stream from it says reset, then goes on after the newest event.
+    srv.inbound(company, channel, "79250000001", "kept").await;
+    let mut stream = client.events_with(company, EventOptions::new().after(&head));
+    let reset_head = match next(&mut stream).await {
+        StreamEvent::Reset { head } => head,
+        other => panic!("expected a reset, got {other:?}"),
+    };
+    srv.inbound(company, channel, "79250000001", "new").await;
+    let mut others = Vec::new();
+    let after_reset = polled(&client, company, &reset_head).await;
+    let streamed = take_events(&mut stream, after_reset.len(), &mut others).await;
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!(ids(&streamed), ids(&after_reset));
+    assert_eq!(texts(&streamed), ["new"]);
+}
