@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(confab_server::Config),
+    Serve(Box<confab_server::Config>),
     /// Manage API users.
     User {
         #[command(subcommand)]
@@ -157,7 +157,7 @@ async fn local(command: Command) -> anyhow::Result<()> {
             std::io::Write::write_all(&mut std::io::stdout(), &script).ok();
             Ok(())
         }
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => serve(*config).await,
         Command::User {
             command:
                 UserCommand::Create {
