@@ -92,10 +92,14 @@ pub(super) fn record(
     Ok(())
 }
 
-/// The newest event id (0 for an empty log).
+/// The newest event id ever given (0 before the first). Not `MAX(id)`: once pruning has
+/// emptied the log that would fall back below the pruning marks, and a reader sent to the
+/// head would find its cursor expired again, for ever.
 fn head(conn: &Connection) -> StoreResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events")?
+        .prepare_cached(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
+        )?
         .query_row([], |r| r.get(0))?)
 }
 

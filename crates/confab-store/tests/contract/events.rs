@@ -251,7 +251,29 @@ async fn pruning_deletes_the_oldest_in_batches_and_expires_older_cursors(s: &Bac
     // The webhook delivery log lost the pruned events too.
     assert_eq!(events_of(s, a.company.id).await.len(), 3);
     // Company b's log is empty now, and its old cursor expired.
-    assert!(read(s, b.company.id, query(0, 100)).await.expired);
+    let reset = read(s, b.company.id, query(0, 100)).await;
+    assert!(reset.expired);
+    // The head it is sent to is a good cursor, even with every event pruned.
+    while s.prune_events(T0 + 10_000, 100).await.expect("prune") > 0 {}
+    for t in [&a, &b] {
+        let head = read(s, t.company.id, EventQuery::default())
+            .await
+            .next_after;
+        let from_head = read(s, t.company.id, query(head, 100)).await;
+        assert!(
+            !from_head.expired,
+            "the head of an emptied log is not expired"
+        );
+        assert!(from_head.events.is_empty());
+    }
+    inbound(s, &b, "600", "after the purge", T0 + 20_000).await;
+    let head = read(s, b.company.id, EventQuery::default())
+        .await
+        .next_after;
+    let next = read(s, b.company.id, query(reset.next_after, 100)).await;
+    assert!(!next.expired);
+    assert_eq!(labels(&next.events), ["message.new"]);
+    assert_eq!(next.next_after, head);
 }
 
 async fn the_signal_changes_when_events_are_readable(s: &Backend) {
