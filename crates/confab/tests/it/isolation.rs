@@ -85,6 +85,7 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/p1/companies/{company_id}/webhook_deliveries/{delivery_id}/resend",
     ),
+    ("GET", "/p1/companies/{company_id}/events"),
 ];
 
 /// Everything one tenant has, and the strings that must never reach the other.
