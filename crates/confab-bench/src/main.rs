@@ -14,6 +14,7 @@ mod procfs;
 mod report;
 mod scenarios;
 mod server;
+mod sse;
 mod wrk;
 
 use std::path::PathBuf;
@@ -77,6 +78,14 @@ pub struct Cli {
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 
+    /// Event streams the stream scenario opens (default 1000; 50 at `--scale tiny`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub streams: Option<u32>,
+
+    /// Inbound messages per second the stream scenario sends (default 50; 20 at tiny).
+    #[arg(long)]
+    pub stream_rate: Option<f64>,
+
     /// Internal: the file whose bytes the ceiling server answers (with `ceiling`).
     #[arg(long, hide = true)]
     pub body_file: Option<PathBuf>,
@@ -95,6 +104,9 @@ pub enum Scenario {
     Memory,
     /// Time from spawning the server to a 200 from `/healthz`.
     Startup,
+    /// Event streams (SSE): latency, throughput, CPU and RSS with messages arriving at a
+    /// fixed rate, then idle.
+    Stream,
     /// Internal: serve the ceiling route (the runner starts it as a child process).
     #[value(hide = true)]
     Ceiling,

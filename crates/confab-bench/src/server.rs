@@ -84,12 +84,13 @@ pub fn log_tail(path: &Path) -> String {
 
 impl Server {
     /// Starts `confab serve` on `dataset` and waits until `/healthz` answers 200; stdout
-    /// and stderr go to `log`.
+    /// and stderr go to `log`. `extra` are further arguments of `confab serve`.
     pub async fn start(
         bin: &Path,
         dataset: &Dataset,
         log: &Path,
         rust_log: &str,
+        extra: &[String],
     ) -> anyhow::Result<Self> {
         let addr = free_port()?;
         let log_file = std::fs::OpenOptions::new()
@@ -106,6 +107,7 @@ impl Server {
             .arg(&dataset.data_dir)
             .arg("--sandbox")
             .args(["--rate-limit", "0", "--max-attachment-size", "2GiB"])
+            .args(extra)
             .env("RUST_LOG", rust_log)
             // Settings of the caller's environment must not change what is measured.
             .env_remove("CONFAB_DATABASE_URL")

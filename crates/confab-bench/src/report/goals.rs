@@ -159,6 +159,34 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
         }
     }
     checks.push(check(
+        "every stream got every message once, in order",
+        store.stream.as_ref().map(|st| {
+            let ok = st.opened == st.streams
+                && st.send_errors == 0
+                && st.missing == 0
+                && st.duplicates == 0
+                && st.out_of_order == 0
+                && st.ended_early == 0;
+            let text = if ok {
+                format!("{} streams × {} messages", st.opened, st.sent)
+            } else {
+                format!(
+                    "{} of {} open, {} sends failed, {} missing on {} streams, {} duplicates, \
+                     {} out of order, {} ended early",
+                    st.opened,
+                    st.streams,
+                    st.send_errors,
+                    st.missing,
+                    st.streams_missing,
+                    st.duplicates,
+                    st.out_of_order,
+                    st.ended_early
+                )
+            };
+            (text, ok)
+        }),
+    ));
+    checks.push(check(
         "every request answered 2xx",
         (!store.endpoints.is_empty() || !store.scaling.is_empty()).then(|| {
             if failed.is_empty() {

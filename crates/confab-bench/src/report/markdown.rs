@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, RunFigures, StoreReport};
+use super::{Report, RunFigures, StoreReport, StreamReport};
 
 /// Renders the whole report.
 pub fn render(report: &Report) -> String {
@@ -74,6 +74,9 @@ fn store_section(md: &mut String, store: &StoreReport) {
             m.download.seconds
         );
     }
+    if let Some(st) = &store.stream {
+        stream_section(md, st);
+    }
     if !store.scaling.is_empty() {
         let _ = writeln!(
             md,
@@ -96,6 +99,89 @@ fn store_section(md: &mut String, store: &StoreReport) {
             );
         }
         let _ = writeln!(md);
+    }
+}
+
+fn stream_section(md: &mut String, st: &StreamReport) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let db =
+        |v: Option<f64>, unit: &str| v.map_or(String::new(), |v| format!(" + {v:.1}{unit} db"));
+    let _ = writeln!(
+        md,
+        "Event streams (SSE): {} of {} open in {:.2} s; {} inbound messages at {}/s ({} failed).\n\n\
+         | Streams | events delivered | events/s | p50 ms | p99 ms | max ms | p50 / p99 ms after the answer | \
+         server CPU µs/event | net of the inbound requests | server cores | RSS MiB (peak) | \
+         inbound p50 / p99 ms (no streams) | missing | bench CPU µs/event |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        st.opened, st.streams, st.open_seconds, st.sent, st.rate_per_sec, st.send_errors,
+    );
+    let missing =
+        if st.missing > 0 || st.duplicates > 0 || st.out_of_order > 0 || st.ended_early > 0 {
+            format!(
+                "**{} ({} streams), {} dup, {} out of order, {} ended**",
+                st.missing, st.streams_missing, st.duplicates, st.out_of_order, st.ended_early
+            )
+        } else {
+            "0".to_owned()
+        };
+    let _ = writeln!(
+        md,
+        "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1}{} | {:.1} | {:.2} | {:.1} ({:.1}) | \
+         {:.1} / {:.1} ({:.1} / {:.1}) | {missing} | {:.1} |\n",
+        st.opened,
+        st.events_delivered,
+        st.events_per_sec,
+        st.latency_p50_ms,
+        st.latency_p99_ms,
+        st.latency_max_ms,
+        st.latency_after_answer_p50_ms,
+        st.latency_after_answer_p99_ms,
+        st.cpu_us_per_event,
+        db(st.db_cpu_us_per_event, ""),
+        st.net_cpu_us_per_event,
+        st.server_cpu_cores,
+        mib(st.rss_after.rss_kib),
+        mib(st.rss_peak_kib),
+        st.inbound_p50_ms,
+        st.inbound_p99_ms,
+        st.baseline_inbound_p50_ms,
+        st.baseline_inbound_p99_ms,
+        st.bench_cpu_us_per_event,
+    );
+    let _ = writeln!(
+        md,
+        "Idle with the {} streams open: server {:.1} ms CPU per second{} over {:.0} s; RSS {:.1} MiB \
+         (anon {:.1}) against {:.1} MiB (anon {:.1}) before they opened: {:.1} KiB per stream.\n",
+        st.opened,
+        st.idle_cpu_ms_per_sec,
+        db(st.idle_db_cpu_ms_per_sec, " ms/s"),
+        st.idle_seconds,
+        mib(st.rss_idle.rss_kib),
+        mib(st.rss_idle.anon_kib),
+        mib(st.rss_before_streams.rss_kib),
+        mib(st.rss_before_streams.anon_kib),
+        st.rss_idle
+            .rss_kib
+            .saturating_sub(st.rss_before_streams.rss_kib) as f64
+            / st.opened.max(1) as f64,
+    );
+    let _ = writeln!(
+        md,
+        "Latency: from the inbound request's start (before its commit) to a stream reading the \
+         `message.new`, over every stream × message; \"after the answer\" counts from the \
+         request's answer instead (after the commit; negative when the event came first). Server \
+         CPU µs/event: the server's CPU over the load window per event delivered to all streams \
+         together (on PostgreSQL + its processes'); net: less the same sends' CPU with no stream \
+         open ({:.1} µs{} per inbound message). Bench CPU: the readers' and sender's own, on the same \
+         cores.\n",
+        st.baseline_cpu_us_per_send,
+        db(st.baseline_db_cpu_us_per_send, " µs"),
+    );
+    if let Some(why) = &st.open_failure {
+        let _ = writeln!(md, "First stream that did not open: {why}\n");
+    }
+    if let Some(why) = &st.ended_reason {
+        let _ = writeln!(md, "First stream that ended early: {why}\n");
     }
 }
 

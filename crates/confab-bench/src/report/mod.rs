@@ -66,6 +66,8 @@ pub struct StoreReport {
     pub memory: Option<MemoryReport>,
     /// List and details at several data-set sizes.
     pub scaling: Vec<ScalingPoint>,
+    /// Event streams under a fixed rate of messages, and idle.
+    pub stream: Option<StreamReport>,
     /// The goals, checked.
     pub goals: Vec<goals::Check>,
 }
@@ -159,6 +161,108 @@ pub struct Transfer {
     pub rss_peak_kib: u64,
     /// Peak minus before.
     pub growth_kib: u64,
+}
+
+/// Event streams (`GET /p1/companies/{id}/events`, SSE) on one company: opened, fed
+/// inbound messages at a fixed rate, then left idle. Times are ms, CPU µs unless named.
+#[derive(Debug, serde::Serialize)]
+pub struct StreamReport {
+    /// Streams asked for.
+    pub streams: usize,
+    /// Streams that opened (got `ready`).
+    pub opened: usize,
+    /// Streams that did not open.
+    pub open_failures: usize,
+    /// Why the first of them did not.
+    pub open_failure: Option<String>,
+    /// Seconds from the first connect to the last `ready`.
+    pub open_seconds: f64,
+    /// The bench's soft RLIMIT_NOFILE (the server inherits it).
+    pub nofile_limit: u64,
+    /// Inbound messages sent per second.
+    pub rate_per_sec: f64,
+    /// Inbound messages sent with the streams open (each one `message.new`).
+    pub sent: usize,
+    /// Of them, answered other than 2xx (or not at all).
+    pub send_errors: usize,
+    /// The inbound requests' answer time with the streams open.
+    pub inbound_p50_ms: f64,
+    /// The same, p99.
+    pub inbound_p99_ms: f64,
+    /// The inbound requests' answer time with no stream open (same rate and count).
+    pub baseline_inbound_p50_ms: f64,
+    /// The same, p99.
+    pub baseline_inbound_p99_ms: f64,
+    /// From the send's start (just before its commit) to a stream reading its event,
+    /// over every stream × message.
+    pub latency_p50_ms: f64,
+    /// The same, p99.
+    pub latency_p99_ms: f64,
+    /// The same, the slowest.
+    pub latency_max_ms: f64,
+    /// From the send's answer (just after its commit) to a stream reading its event; may
+    /// be negative (the event came before the answer).
+    pub latency_after_answer_p50_ms: f64,
+    /// The same, p99.
+    pub latency_after_answer_p99_ms: f64,
+    /// Probe events received (the latency samples).
+    pub receipts: u64,
+    /// Events received by all streams together (any type).
+    pub events_delivered: u64,
+    /// `message.new` events among them.
+    pub message_new_delivered: u64,
+    /// Bytes of all the streams.
+    pub bytes_delivered: u64,
+    /// Seconds from the first send to the last receipt.
+    pub delivery_seconds: f64,
+    /// Events delivered per second over that time.
+    pub events_per_sec: f64,
+    /// Every open stream got every message sent before the drain time ran out.
+    pub drained: bool,
+    /// Messages (answered 2xx) some open stream never got, counted per stream.
+    pub missing: u64,
+    /// Streams missing at least one.
+    pub streams_missing: usize,
+    /// Messages a stream got twice.
+    pub duplicates: u64,
+    /// Event ids not above the stream's previous one.
+    pub out_of_order: u64,
+    /// Streams the server ended (or that failed) before the bench closed them.
+    pub ended_early: usize,
+    /// Why the first of them ended.
+    pub ended_reason: Option<String>,
+    /// Seconds of the load window (first send to the last receipt or the drain's end).
+    pub load_seconds: f64,
+    /// Cores the server kept busy over the load window.
+    pub server_cpu_cores: f64,
+    /// Server CPU over the load window per delivered event.
+    pub cpu_us_per_event: f64,
+    /// PostgreSQL's CPU (all its processes) over the load window per delivered event.
+    pub db_cpu_us_per_event: Option<f64>,
+    /// Server CPU per delivered event less the inbound requests' own (the baseline's).
+    pub net_cpu_us_per_event: f64,
+    /// Server CPU per inbound message with no stream open.
+    pub baseline_cpu_us_per_send: f64,
+    /// PostgreSQL's CPU per inbound message with no stream open.
+    pub baseline_db_cpu_us_per_send: Option<f64>,
+    /// The bench's own CPU (readers and sender) per delivered event.
+    pub bench_cpu_us_per_event: f64,
+    /// Seconds of the idle window.
+    pub idle_seconds: f64,
+    /// Server CPU while the streams were open and nothing happened, ms per second.
+    pub idle_cpu_ms_per_sec: f64,
+    /// PostgreSQL's, the same.
+    pub idle_db_cpu_ms_per_sec: Option<f64>,
+    /// Server memory before the streams opened.
+    pub rss_before_streams: Memory,
+    /// With the streams open, idle.
+    pub rss_idle: Memory,
+    /// Peak RSS (sampled every 50 ms) during the load, KiB.
+    pub rss_peak_kib: u64,
+    /// After the load, streams still open.
+    pub rss_after: Memory,
+    /// The machine's idle share before the scenario.
+    pub idle_before: f64,
 }
 
 /// List and details at one data-set size.

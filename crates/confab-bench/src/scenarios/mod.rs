@@ -1,11 +1,12 @@
-//! The runner: per store, load (or reuse) the data set, then start-up, endpoints, memory
-//! and scaling; then the report files.
+//! The runner: per store, load (or reuse) the data set, then start-up, endpoints, memory,
+//! event streams and scaling; then the report files.
 
 mod datasets;
 mod endpoints;
 mod memory;
 mod scaling;
 mod startup;
+mod stream;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -47,6 +48,16 @@ pub struct Settings {
     pub only: Vec<String>,
     /// Pairs of runs per endpoint.
     pub rounds: u32,
+    /// Event streams opened.
+    pub streams: usize,
+    /// Inbound messages per second while they are open.
+    pub stream_rate: f64,
+    /// How long those messages are sent.
+    pub stream_send: Duration,
+    /// How long the open streams are watched with nothing happening.
+    pub stream_idle: Duration,
+    /// Longest wait after the last send for every stream to have every message.
+    pub stream_drain: Duration,
 }
 
 impl Settings {
@@ -86,6 +97,17 @@ impl Settings {
             keep: cli.keep.clone(),
             only: cli.only.clone(),
             rounds: cli.rounds.unwrap_or(if tiny { 1 } else { 3 }),
+            streams: cli
+                .streams
+                .map_or(if tiny { 50 } else { 1000 }, |n| n as usize),
+            stream_rate: cli.stream_rate.filter(|r| *r > 0.0).unwrap_or(if tiny {
+                20.0
+            } else {
+                50.0
+            }),
+            stream_send: Duration::from_secs(if tiny { 2 } else { 10 }),
+            stream_idle: Duration::from_secs(if tiny { 1 } else { 5 }),
+            stream_drain: Duration::from_secs(if tiny { 5 } else { 20 }),
         }
     }
 
@@ -122,6 +144,7 @@ impl Ctx {
             dataset,
             &self.server_log(),
             &self.settings.server_log,
+            &[],
         )
         .await
     }
@@ -217,11 +240,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::new(&cli);
     let stores = targets(&cli)?;
     // Check the tools before spending minutes on a load.
-    let wrk = tokio::process::Command::new("wrk")
-        .arg("--version")
-        .output()
-        .await;
-    anyhow::ensure!(wrk.is_ok(), "wrk is not installed (apt-get install wrk)");
+    if settings.runs(Scenario::Endpoints) || settings.runs(Scenario::Scaling) {
+        let wrk = tokio::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .await;
+        anyhow::ensure!(wrk.is_ok(), "wrk is not installed (apt-get install wrk)");
+    }
     let bin = crate::server::confab_binary().await?;
     let work = tempfile::Builder::new()
         .prefix("confab-bench-")
@@ -250,6 +275,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.store == StoreChoice::Postgres {
         suffix.push("postgres".to_owned());
     }
+    if cli.scenario != Scenario::All {
+        // One scenario's run must not overwrite the day's run of them all.
+        suffix.push(format!("{:?}", cli.scenario).to_lowercase());
+    }
     let suffix: Vec<&str> = suffix.iter().map(String::as_str).collect();
     let written = report.write(&cli.out, &suffix)?;
     println!("{}", report.markdown());
@@ -260,11 +289,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .stores
         .iter()
         .flat_map(|s| &s.goals)
-        .filter(|g| g.goal.starts_with("every request") && g.met == Some(false))
+        .filter(|g| {
+            (g.goal.starts_with("every request") || g.goal.starts_with("every stream"))
+                && g.met == Some(false)
+        })
         .count();
     anyhow::ensure!(
         failures == 0,
-        "some requests failed (see the goals table); the figures above are not trustworthy"
+        "some requests failed or some stream lost events (see the goals table); the figures \
+         above are not trustworthy"
     );
     Ok(())
 }
@@ -279,6 +312,7 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         endpoints: Vec::new(),
         memory: None,
         scaling: Vec::new(),
+        stream: None,
         goals: Vec::new(),
     };
     if s.scenario != Scenario::Scaling {
@@ -291,6 +325,9 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             let result = endpoints_and_memory(ctx, &main.dataset, &server, &mut out).await;
             server.stop().await?;
             main.dataset.deep_page_token = result?;
+        }
+        if s.runs(Scenario::Stream) {
+            out.stream = Some(stream::measure(ctx, &main.dataset).await?);
         }
         out.dataset = Some(main.dataset.clone());
         main.discard()?;
