@@ -68,6 +68,22 @@ pub fn ticks_between(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>) -> u
         .sum()
 }
 
+/// CPU time of each thread of a process, in ns, by thread id (`/proc/PID/task/*/schedstat`,
+/// whose first field is the time on a CPU: finer than the clock ticks of `stat`, for short
+/// windows of little work).
+pub fn thread_cpu_ns(pid: u32) -> anyhow::Result<HashMap<u32, u64>> {
+    let dir = format!("/proc/{pid}/task");
+    let entries = std::fs::read_dir(&dir).with_context(|| format!("reading {dir}"))?;
+    Ok(entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|tid| {
+            let text = std::fs::read_to_string(format!("{dir}/{tid}/schedstat")).ok()?;
+            Some((tid, text.split_whitespace().next()?.parse().ok()?))
+        })
+        .collect())
+}
+
 /// Memory figures of a process from `/proc/PID/status`, in KiB.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Memory {
@@ -244,6 +260,7 @@ mod tests {
     fn own_process_figures() {
         let pid = std::process::id();
         assert!(cpu_ticks(pid).is_ok());
+        assert!(!thread_cpu_ns(pid).unwrap().is_empty());
         let m = memory(pid).unwrap();
         assert!(m.rss_kib > 0 && m.hwm_kib >= m.rss_kib);
         assert!(clock_ticks_per_second() > 0);

@@ -284,9 +284,13 @@ async fn run(ctx: &Ctx, dataset: &Dataset, server: &Server) -> anyhow::Result<St
     // Idle: the streams open, nothing happening.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let cpu = Cpu::now(pid, db)?;
+    let threads = procfs::thread_cpu_ns(pid)?;
     let idle_started = Instant::now();
     tokio::time::sleep(s.stream_idle).await;
-    let idle_cpu = cpu.since(pid, db, tps)?;
+    let mut idle_cpu = cpu.since(pid, db, tps)?;
+    // Clock ticks are 10 ms: too coarse for an idle server; its threads' ns instead (a
+    // thread that ended within the window drops out).
+    idle_cpu.server = procfs::ticks_between(&threads, &procfs::thread_cpu_ns(pid)?) as f64 / 1e9;
     let idle_seconds = idle_started.elapsed().as_secs_f64();
     let rss_idle = procfs::memory(pid)?;
     eprintln!(
