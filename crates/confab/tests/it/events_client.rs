@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_client::{Client, Event, EventOptions, EventStream, StreamEvent};
+use confab_server::clock::ManualClock;
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -53,19 +54,28 @@ async fn take_events(
 }
 
 /// Every event after `after`, read by long polling (`timeout=0`), page by page.
-async fn polled(client: &Client, company: i64, after: &str) -> Vec<Event> {
-    let mut events = Vec::new();
-    let mut cursor = after.parse::<i64>().expect("numeric id");
+async fn polled(client: &Client, company: i64, after: &str, messages: usize) -> Vec<Event> {
+    // On PostgreSQL an event is readable a moment after its write commits (it is numbered
+    // after commit), so the poll waits, bounded, until the messages the test made are in.
+    let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let batch = client
-            .poll_events(company, Some(cursor), 500, Duration::ZERO)
-            .await
-            .expect("poll");
-        events.extend(batch.events.iter().cloned());
-        cursor = batch.next_after.parse().expect("numeric next_after");
-        if !batch.has_more {
+        let mut events = Vec::new();
+        let mut cursor = after.parse::<i64>().expect("numeric id");
+        loop {
+            let batch = client
+                .poll_events(company, Some(cursor), 500, Duration::ZERO)
+                .await
+                .expect("poll");
+            events.extend(batch.events.iter().cloned());
+            cursor = batch.next_after.parse().expect("numeric next_after");
+            if !batch.has_more {
+                break;
+            }
+        }
+        if texts(&events).len() >= messages || tokio::time::Instant::now() >= deadline {
             return events;
         }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -97,7 +107,7 @@ async fn the_stream_yields_each_event_once_in_order_and_filters() {
     for text in ["one", "two", "three"] {
         srv.inbound(company, channel, "79250000001", text).await;
     }
-    let expected = polled(&client, company, &head).await;
+    let expected = polled(&client, company, &head, 3).await;
     assert!(
         expected.len() >= 3,
         "three inbound messages make events: {expected:?}"
@@ -182,7 +192,7 @@ async fn after_a_restart_the_stream_resumes_with_no_gap_and_no_duplicate() {
     let head = ready(&mut stream).await;
     let mut others = Vec::new();
     srv.inbound(company, channel, "79250000001", "before").await;
-    let before = polled(&srv.client(), company, &head).await;
+    let before = polled(&srv.client(), company, &head, 1).await;
     let mut streamed = take_events(&mut stream, before.len(), &mut others).await;
 
     // The server goes away with the stream open; events happen while the client cannot
@@ -194,7 +204,7 @@ async fn after_a_restart_the_stream_resumes_with_no_gap_and_no_duplicate() {
     srv.inbound(company, channel, "79250000001", "while away 2")
         .await;
     proxy.resume_to(&srv.base);
-    let expected = polled(&srv.client(), company, &head).await;
+    let expected = polled(&srv.client(), company, &head, 3).await;
     streamed.extend(take_events(&mut stream, expected.len() - streamed.len(), &mut others).await);
     assert!(
         others
@@ -211,7 +221,7 @@ async fn after_a_restart_the_stream_resumes_with_no_gap_and_no_duplicate() {
 
     // And it stays live after the reconnection.
     srv.inbound(company, channel, "79250000001", "after").await;
-    let expected = polled(&srv.client(), company, &head).await;
+    let expected = polled(&srv.client(), company, &head, 4).await;
     streamed.extend(take_events(&mut stream, expected.len() - streamed.len(), &mut others).await);
 
     assert_eq!(ids(&streamed), ids(&expected), "no gap, no duplicate");
@@ -265,7 +275,7 @@ async fn events_tail_prints_the_events_as_json_lines_and_for_people() {
     srv.inbound(company, channel, "79250000001", "Hi there")
         .await;
     srv.inbound(company, channel, "79250000001", "second").await;
-    let expected = polled(&client, company, &head).await;
+    let expected = polled(&client, company, &head, 2).await;
     for e in &expected {
         let line: Value = serde_json::from_str(&next_line(&mut json_lines).await).expect("JSON");
         assert_eq!(
@@ -325,7 +335,7 @@ async fn listen_forwards_signed_webhooks_and_goes_on_when_the_receiver_fails() {
 
     srv.inbound(company, channel, "79250000001", "one").await;
     srv.inbound(company, channel, "79250000001", "two").await;
-    let expected = polled(&client, company, &head).await;
+    let expected = polled(&client, company, &head, 2).await;
     let mut printed = Vec::new();
     for _ in &expected {
         let line: Value = serde_json::from_str(&next_line(&mut lines).await).expect("JSON");
@@ -354,10 +364,16 @@ async fn listen_forwards_signed_webhooks_and_goes_on_when_the_receiver_fails() {
 
 #[tokio::test]
 async fn an_expired_cursor_resets_the_stream_and_fails_a_poll_with_410() {
-    let srv = TestServer::start_with(|c| {
-        c.event_retention = Duration::from_secs(1);
-        c.event_prune_interval = Duration::from_millis(50);
-    })
+    // Events expire on the server's clock: moved by hand, so nothing new expires by
+    // itself while the test runs, however slow the machine.
+    let clock = ManualClock::new();
+    let srv = TestServer::start_with_clock(
+        |c| {
+            c.event_retention = Duration::from_secs(3600);
+            c.event_prune_interval = Duration::from_millis(50);
+        },
+        Arc::new(clock.clone()),
+    )
     .await;
     let client = srv.client();
     let company = srv.company("Acme").await;
@@ -365,7 +381,8 @@ async fn an_expired_cursor_resets_the_stream_and_fails_a_poll_with_410() {
     let head = head(&client, company).await;
     let cursor: i64 = head.parse().expect("numeric head");
     srv.inbound(company, channel, "79250000001", "old").await;
-    assert!(!polled(&client, company, &head).await.is_empty());
+    assert!(!polled(&client, company, &head, 1).await.is_empty());
+    clock.advance(Duration::from_secs(2 * 3600));
 
     // Once the pruner has removed them (on the server's own clock), a poll after the old
     // cursor is refused...
@@ -383,8 +400,14 @@ async fn an_expired_cursor_resets_the_stream_and_fails_a_poll_with_410() {
     };
     assert_eq!(expired.status(), Some(410), "{expired}");
 
-    // ... and a stream from it says reset, then goes on after the newest event.
+    // ... and a stream from it says reset, then goes on after the newest event (one
+    // readable before the stream opens, so it is behind the head).
+    let before_kept = self::head(&client, company).await;
     srv.inbound(company, channel, "79250000001", "kept").await;
+    assert_eq!(
+        texts(&polled(&client, company, &before_kept, 1).await),
+        ["kept"]
+    );
     let mut stream = client.events_with(company, EventOptions::new().after(&head));
     let reset_head = match next(&mut stream).await {
         StreamEvent::Reset { head } => head,
@@ -392,7 +415,7 @@ async fn an_expired_cursor_resets_the_stream_and_fails_a_poll_with_410() {
     };
     srv.inbound(company, channel, "79250000001", "new").await;
     let mut others = Vec::new();
-    let after_reset = polled(&client, company, &reset_head).await;
+    let after_reset = polled(&client, company, &reset_head, 1).await;
     let streamed = take_events(&mut stream, after_reset.len(), &mut others).await;
     assert!(others.is_empty(), "{others:?}");
     assert_eq!(ids(&streamed), ids(&after_reset));

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::backend;
 use crate::harness::process::{Serve, create_user, serve_with};
-use crate::harness::{Receiver, call};
+use crate::harness::{Receiver, SseStream, call};
 
 const NODES: usize = 3;
 const CONTACTS: usize = 6;
@@ -310,4 +310,76 @@ async fn three_nodes_share_the_work_without_losing_or_repeating_any() {
     let mut want = conversations.clone();
     want.sort_unstable();
     assert_eq!(listed, want, "paging across nodes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: scripts/test runs it on its cluster"]
+async fn a_stream_on_one_node_sees_writes_made_through_the_others() {
+    let cluster = Cluster::start().await;
+    // No webhook URL: the stream reads the log, which records events regardless.
+    let company = cluster
+        .form(0, Method::POST, "/p1/companies", &[("name", "Acme")])
+        .await["data"]["external_id"]
+        .as_i64()
+        .expect("company id");
+    let channel = cluster
+        .form(
+            1,
+            Method::POST,
+            &format!("/p1/companies/{company}/channels"),
+            &[("provider", "whatsapp")],
+        )
+        .await["data"]["external_id"]
+        .as_i64()
+        .expect("channel id");
+    let mut stream = SseStream::open(
+        cluster
+            .req(0, Method::GET, &format!("/p1/companies/{company}/events"))
+            .header("Accept", "text/event-stream"),
+    )
+    .await
+    .expect("the stream opens on node 0");
+    let retry = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("retry");
+    assert_eq!(retry.retry.as_deref(), Some("3000"), "{retry:?}");
+    let ready = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("ready");
+    assert_eq!(ready.event.as_deref(), Some("ready"), "{ready:?}");
+
+    // Node 0 writes nothing: only the other nodes' notifications can wake its stream, and
+    // nothing else would before the 15 s keep-alive.
+    let inbound = format!("/p1/companies/{company}/channels/{channel}/sandbox/inbound");
+    let mut last = ready.id_num();
+    for n in 0..6 {
+        let text = format!("through node {}: {n}", 1 + n % 2);
+        cluster
+            .form(
+                1 + n % 2,
+                Method::POST,
+                &inbound,
+                &[("sender_external_id", "79000000001"), ("message", &text)],
+            )
+            .await;
+        let message = loop {
+            let frame = stream
+                .next_event(Duration::from_secs(5))
+                .await
+                .unwrap_or_else(|| panic!("node 0's stream did not see message {n}"));
+            assert!(frame.id_num() > last, "ids only grow: {frame:?}");
+            last = frame.id_num();
+            if frame.event.as_deref() == Some("message.new") {
+                break frame;
+            }
+            assert_eq!(
+                frame.event.as_deref(),
+                Some("conversation.new"),
+                "{frame:?}"
+            );
+        };
+        assert_eq!(message.json()["data"]["message"], text.as_str());
+    }
 }
