@@ -150,12 +150,14 @@ fn stream_section(md: &mut String, st: &StreamReport) {
     );
     let _ = writeln!(
         md,
-        "Idle with the {} streams open: server {:.1} ms CPU per second{} over {:.0} s; RSS {:.1} MiB \
-         (anon {:.1}) against {:.1} MiB (anon {:.1}) before they opened: {:.1} KiB per stream.\n",
+        "Idle with the {} streams open: server {:.1} ms CPU per second{} over {:.0} s ({:.1} ms/s \
+         before they opened); RSS {:.1} MiB (anon {:.1}) against {:.1} MiB (anon {:.1}) before \
+         they opened: {:.1} KiB per stream.\n",
         st.opened,
         st.idle_cpu_ms_per_sec,
         db(st.idle_db_cpu_ms_per_sec, " ms/s"),
         st.idle_seconds,
+        st.no_stream_cpu_ms_per_sec,
         mib(st.rss_idle.rss_kib),
         mib(st.rss_idle.anon_kib),
         mib(st.rss_before_streams.rss_kib),

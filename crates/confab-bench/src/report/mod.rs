@@ -249,6 +249,9 @@ pub struct StreamReport {
     pub bench_cpu_us_per_event: f64,
     /// Seconds of the idle window.
     pub idle_seconds: f64,
+    /// Server CPU before any stream opened, nothing happening, ms per second (its own
+    /// background loops).
+    pub no_stream_cpu_ms_per_sec: f64,
     /// Server CPU while the streams were open and nothing happened, ms per second.
     pub idle_cpu_ms_per_sec: f64,
     /// PostgreSQL's, the same.

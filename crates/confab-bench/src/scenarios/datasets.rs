@@ -85,6 +85,18 @@ pub async fn scaling(
     .await
 }
 
+/// The stream scenario's data set: one small company of its own, so no work queued by
+/// earlier scenarios (deliveries of their sends, which announce events too) runs beside it.
+pub async fn stream(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<Prepared> {
+    let spec = Spec {
+        companies: 1,
+        conversations: 100,
+        messages: 1_000,
+        long_conversation_messages: 100,
+    };
+    prepare(ctx, &format!("{store}-stream"), target, spec).await
+}
+
 /// Forgets every kept data set of `store` whose rows lived in its database: a later load
 /// into the same PostgreSQL database replaced them.
 pub fn forget_database(ctx: &Ctx, store: &str) -> anyhow::Result<()> {

@@ -315,7 +315,7 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         stream: None,
         goals: Vec::new(),
     };
-    if s.scenario != Scenario::Scaling {
+    if s.scenario != Scenario::Scaling && s.scenario != Scenario::Stream {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
             out.startup = Some(startup::measure(ctx, &main.dataset).await?);
@@ -326,11 +326,19 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             server.stop().await?;
             main.dataset.deep_page_token = result?;
         }
-        if s.runs(Scenario::Stream) {
-            out.stream = Some(stream::measure(ctx, &main.dataset).await?);
-        }
         out.dataset = Some(main.dataset.clone());
         main.discard()?;
+    }
+    if s.runs(Scenario::Stream) {
+        eprintln!("-- stream: its own data set");
+        let prepared = datasets::stream(ctx, name, target).await?;
+        if matches!(target, Target::Postgres(_)) {
+            // This load replaced whatever a kept PostgreSQL data set had in the database.
+            datasets::forget_database(ctx, name)?;
+        }
+        let result = stream::measure(ctx, &prepared.dataset).await;
+        prepared.discard()?;
+        out.stream = Some(result?);
     }
     if s.runs(Scenario::Scaling) {
         out.scaling = scaling::measure(ctx, name, target).await?;

@@ -219,6 +219,13 @@ async fn run(ctx: &Ctx, dataset: &Dataset, server: &Server) -> anyhow::Result<St
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_before = procfs::wait_for_idle(s.idle_wait, &[pid]).await?;
     let rss_before = procfs::memory(pid)?;
+    // The server's own background loops, no stream open, for comparison with idle streams.
+    let threads = procfs::thread_cpu_ns(pid)?;
+    let quiet_started = Instant::now();
+    tokio::time::sleep(s.stream_idle).await;
+    let quiet_ms_per_sec = procfs::ticks_between(&threads, &procfs::thread_cpu_ns(pid)?) as f64
+        / 1e6
+        / quiet_started.elapsed().as_secs_f64();
 
     // The same sends with no stream open: what the inbound requests cost by themselves.
     eprintln!(
@@ -294,7 +301,8 @@ async fn run(ctx: &Ctx, dataset: &Dataset, server: &Server) -> anyhow::Result<St
     let idle_seconds = idle_started.elapsed().as_secs_f64();
     let rss_idle = procfs::memory(pid)?;
     eprintln!(
-        "   idle: {:.1} ms CPU/s, RSS {:.1} MiB (before the streams {:.1} MiB)",
+        "   idle: {:.1} ms CPU/s (no stream open: {quiet_ms_per_sec:.1}), RSS {:.1} MiB \
+         (before the streams {:.1} MiB)",
         idle_cpu.server * 1000.0 / idle_seconds,
         rss_idle.rss_kib as f64 / 1024.0,
         rss_before.rss_kib as f64 / 1024.0
@@ -347,6 +355,7 @@ async fn run(ctx: &Ctx, dataset: &Dataset, server: &Server) -> anyhow::Result<St
         seconds: [idle_seconds, load_seconds],
         memory: (rss_before, rss_idle, rss_peak_kib, rss_after),
         idle_before,
+        quiet_ms_per_sec,
     }))
 }
 
@@ -367,6 +376,7 @@ struct Summary<'a> {
     /// Before the streams, idle with them, peak under load (KiB), after the load.
     memory: (procfs::Memory, procfs::Memory, u64, procfs::Memory),
     idle_before: f64,
+    quiet_ms_per_sec: f64,
 }
 
 fn summarize(x: Summary<'_>) -> StreamReport {
@@ -458,6 +468,7 @@ fn summarize(x: Summary<'_>) -> StreamReport {
         baseline_db_cpu_us_per_send: baseline_db_per_send,
         bench_cpu_us_per_event: per_event(load_cpu.bench),
         idle_seconds,
+        no_stream_cpu_ms_per_sec: x.quiet_ms_per_sec,
         idle_cpu_ms_per_sec: idle_cpu.server * 1000.0 / idle_seconds.max(1e-9),
         idle_db_cpu_ms_per_sec: idle_cpu.db.map(|db| db * 1000.0 / idle_seconds.max(1e-9)),
         rss_before_streams: rss_before,
