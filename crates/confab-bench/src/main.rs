@@ -78,6 +78,11 @@ pub struct Cli {
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 
+    /// A further argument of every `confab serve` started (repeat for more), e.g.
+    /// `--server-arg=--database-max-connections=64`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub server_arg: Vec<String>,
+
     /// Event streams the stream scenario opens (default 1000; 50 at `--scale tiny`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub streams: Option<u32>,

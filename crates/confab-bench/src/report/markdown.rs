@@ -15,13 +15,18 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         md,
-        "Commit {}, {} cores ({}), kernel {}, {} MiB; server RUST_LOG={}.\n",
+        "Commit {}, {} cores ({}), kernel {}, {} MiB; server RUST_LOG={}{}.\n",
         report.commit,
         report.machine.cores,
         report.machine.cpu,
         report.machine.kernel,
         report.machine.memory_mib,
-        report.server_log
+        report.server_log,
+        if report.server_args.is_empty() {
+            String::new()
+        } else {
+            format!(", `{}`", report.server_args.join(" "))
+        }
     );
     for store in &report.stores {
         store_section(&mut md, store);

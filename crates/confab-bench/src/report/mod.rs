@@ -34,6 +34,8 @@ pub struct Report {
     pub connections: u32,
     /// The server's `RUST_LOG`.
     pub server_log: String,
+    /// Further arguments the server was started with (`--server-arg`).
+    pub server_args: Vec<String>,
     /// One section per store.
     pub stores: Vec<StoreReport>,
 }
@@ -304,6 +306,7 @@ pub fn new(cli: &crate::Cli, settings: &crate::scenarios::Settings) -> Report {
         duration_s: settings.load.duration.as_secs_f64(),
         connections: settings.load.connections,
         server_log: settings.server_log.clone(),
+        server_args: settings.server_args.clone(),
         stores: Vec::new(),
     }
 }

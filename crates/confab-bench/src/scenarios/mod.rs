@@ -42,6 +42,8 @@ pub struct Settings {
     pub startup_runs: usize,
     /// The server's `RUST_LOG`.
     pub server_log: String,
+    /// Further arguments of every `confab serve`.
+    pub server_args: Vec<String>,
     /// Where kept data sets live.
     pub keep: Option<PathBuf>,
     /// The endpoints measured (keys); all when empty.
@@ -94,6 +96,7 @@ impl Settings {
             },
             startup_runs: 3,
             server_log: cli.server_log.clone(),
+            server_args: cli.server_arg.clone(),
             keep: cli.keep.clone(),
             only: cli.only.clone(),
             rounds: cli.rounds.unwrap_or(if tiny { 1 } else { 3 }),
@@ -144,7 +147,7 @@ impl Ctx {
             dataset,
             &self.server_log(),
             &self.settings.server_log,
-            &[],
+            &self.settings.server_args,
         )
         .await
     }

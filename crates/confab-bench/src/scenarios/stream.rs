@@ -185,7 +185,8 @@ pub async fn measure(ctx: &Ctx, dataset: &Dataset) -> anyhow::Result<StreamRepor
     let s = &ctx.settings;
     let streams = s.streams;
     let fds = raise_nofile(streams as u64 + SPARE_FDS)?;
-    let extra = vec!["--max-streams".to_owned(), (streams + 16).to_string()];
+    let mut extra = vec!["--max-streams".to_owned(), (streams + 16).to_string()];
+    extra.extend(s.server_args.iter().cloned());
     let server = Server::start(&ctx.bin, dataset, &ctx.server_log(), &s.server_log, &extra).await?;
     let result = run(ctx, dataset, &server).await;
     server.stop().await?;
