@@ -297,7 +297,8 @@ async fn list(
         state.streams.closing(),
     );
     if wants_sse(&headers) {
-        return super::sse::respond(state.app.clone(), reader, cursor.after, slot).await;
+        let tails = state.streams.tails();
+        return super::sse::respond(state.app.clone(), reader, cursor.after, slot, tails).await;
     }
     let limit = u32::try_from(limit).unwrap_or(DEFAULT_LIMIT);
     let list = long_poll(

@@ -7,6 +7,7 @@
 //! shutdown waits for every open response). [`reader`] reads the log for one of them.
 
 pub mod reader;
+pub mod tail;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ const OPEN_GAUGE: &str = "confab_streams_open";
 pub struct Streams {
     slots: Arc<Semaphore>,
     closing: CancellationToken,
+    tails: tail::Tails,
 }
 
 impl Streams {
@@ -31,6 +33,7 @@ impl Streams {
         Self {
             slots: Arc::new(Semaphore::new(max as usize)),
             closing: CancellationToken::new(),
+            tails: tail::Tails::default(),
         }
     }
 
@@ -40,6 +43,11 @@ impl Streams {
         let permit = self.slots.clone().try_acquire_owned().ok()?;
         metrics::gauge!(OPEN_GAUGE).increment(1.0);
         Some(StreamSlot { _permit: permit })
+    }
+
+    /// The company tails streams share (one read of the log per company and node).
+    pub fn tails(&self) -> &tail::Tails {
+        &self.tails
     }
 
     /// Fires when the server begins to shut down: every stream ends then.

@@ -29,6 +29,16 @@ pub struct Filter {
     pub conversation_id: Option<i64>,
 }
 
+impl Filter {
+    /// Whether an event with this label, about this conversation, passes the filter.
+    pub fn matches(&self, label: &str, conversation_id: Option<i64>) -> bool {
+        (self.labels.is_empty() || self.labels.iter().any(|l| l == label))
+            && self
+                .conversation_id
+                .is_none_or(|wanted| conversation_id == Some(wanted))
+    }
+}
+
 /// What ended a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Woken {
@@ -92,6 +102,21 @@ impl Reader {
     /// Whether the server is shutting down.
     pub fn closing(&self) -> bool {
         self.closing.is_cancelled()
+    }
+
+    /// The token that fires when the server begins to shut down.
+    pub fn closing_token(&self) -> &CancellationToken {
+        &self.closing
+    }
+
+    /// The filters this reader applies.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// The company whose log this is.
+    pub fn company_id(&self) -> i64 {
+        self.company_id
     }
 
     /// Waits until new events may be readable (since the last read), the server closes,

@@ -755,3 +755,58 @@ async fn a_shutdown_ends_open_streams_instead_of_waiting_for_them() {
     let (s, _) = poll.await.expect("poll");
     assert_eq!(s, 200);
 }
+
+/// Many streams on one company share one read of the log per node: each still gets
+/// exactly what it asked for, once and in order, whether it came before the events,
+/// resumed from an old cursor in the middle of them, or filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_sharing_a_company_each_get_their_own_events_once_in_order() {
+    let srv = TestServer::start().await;
+    let (company, channel) = company(&srv).await;
+    let start = head(&srv, company).await;
+    let from_start = format!("after={start}");
+    let mut streams = Vec::new();
+    for _ in 0..12 {
+        streams.push(open(&srv, company, &from_start).await);
+    }
+    let mut filtered = open(
+        &srv,
+        company,
+        &format!("after={start}&types=conversation.new"),
+    )
+    .await;
+    for i in 0..30 {
+        let sender = format!("7999000000{}", i % 3);
+        srv.inbound(company, channel, &sender, &format!("m{i}"))
+            .await;
+        if i == 14 {
+            // One resumes from the start while events are still coming.
+            streams.push(open(&srv, company, &from_start).await);
+        }
+    }
+    let all = read_messages(&srv, company, start, "", 30).await;
+    assert_eq!(message_ids(&all).len(), 30);
+    for (n, stream) in streams.iter_mut().enumerate() {
+        expect_retry(stream).await;
+        let got = stream_events(stream, all.len()).await;
+        assert_eq!(
+            got, all,
+            "stream {n}: every event once, in order, as the poll has it"
+        );
+    }
+    expect_retry(&mut filtered).await;
+    let want: Vec<Value> = all
+        .iter()
+        .filter(|e| e["event"] == "conversation.new")
+        .cloned()
+        .collect();
+    assert_eq!(want.len(), 3);
+    assert_eq!(stream_events(&mut filtered, 3).await, want);
+    assert!(
+        filtered
+            .next_event(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing else passes the filter"
+    );
+}
