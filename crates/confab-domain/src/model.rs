@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use confab_wire::{Ack, ChannelState, JobState, Provider};
+pub use confab_wire::{Ack, ChannelState, JobState, Provider, Role};
 
 /// SHA-256 of an API token: the only form in which tokens are stored.
 pub type TokenHash = [u8; 32];
@@ -35,6 +35,31 @@ pub struct Company {
     pub created_at_ms: i64,
     /// The secret webhooks are signed with.
     pub webhook_secret: String,
+    /// The role in the company of the member it was read for (every read of a company
+    /// goes through a membership).
+    pub member_role: Role,
+}
+
+/// A member of a company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The user.
+    pub user_id: i64,
+    /// The user's name.
+    pub name: String,
+    /// What they may do in the company.
+    pub role: Role,
+    /// When they joined it, unix ms (0 for members from before roles existed).
+    pub added_at_ms: i64,
+}
+
+/// A user with the companies they are a member of (for operators, never for the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    /// The user.
+    pub user: User,
+    /// Their companies' ids, ascending.
+    pub company_ids: Vec<i64>,
 }
 
 /// The fields of a new company.

@@ -135,6 +135,14 @@ pub fn on_delivery(
     events
 }
 
+/// The events of a conversation left without an assignee because its assignee was removed
+/// from the company: one update, so every open inbox shows it unassigned.
+pub fn on_unassigned(conversation: &Conversation) -> Vec<Event> {
+    vec![Event::ConversationUpdate {
+        conversation: conversation.clone(),
+    }]
+}
+
 /// The events of a channel system event `event` at `at_ms` (its state already changed).
 pub fn on_channel_event(channel_id: i64, event: &str, at_ms: i64) -> Vec<Event> {
     vec![Event::System {

@@ -37,6 +37,15 @@ pub enum StoreError {
         /// What is wrong, for people.
         reason: String,
     },
+    /// The change would break a rule about the company as a whole (its last admin);
+    /// `reason` says which, for people.
+    #[error("{reason}")]
+    Refused {
+        /// What the change was refused for (`role`, `user_id`).
+        what: &'static str,
+        /// Why, for people.
+        reason: String,
+    },
     /// The database failed; the underlying error is kept as the source.
     #[error("database error: {0}")]
     Database(#[source] BoxError),
@@ -178,6 +187,43 @@ pub trait Store: Send + Sync + 'static {
 
     /// Changes the fields present in `patch`.
     async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()>;
+
+    // ---- members ----
+
+    /// One page of the company's members, by user id.
+    async fn list_members(&self, company_id: i64, page: PageRequest) -> StoreResult<Vec<Member>>;
+
+    /// Makes user `user_id` a member with `role`; [`StoreError::NotFound`] (`user`) when
+    /// there is no such user, [`StoreError::Conflict`] (`user_id`) when they already are.
+    async fn add_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: Role,
+        now_ms: i64,
+    ) -> StoreResult<Member>;
+
+    /// Changes a member's role; [`StoreError::NotFound`] (`member`) for a non-member,
+    /// [`StoreError::Refused`] when it would leave the company without an admin.
+    async fn set_member_role(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> StoreResult<Member>;
+
+    /// Removes a member (as they were): their conversations become unassigned, each with a
+    /// `conversation.update` event. [`StoreError::NotFound`] (`member`) for a non-member,
+    /// [`StoreError::Refused`] for the company's last admin.
+    async fn remove_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Member>;
+
+    /// Every user, with the companies they are a member of (for operators' tools).
+    async fn list_users(&self) -> StoreResult<Vec<UserSummary>>;
 
     // ---- channels ----
 

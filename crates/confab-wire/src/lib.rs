@@ -13,7 +13,7 @@ pub mod requests;
 mod states;
 
 pub use provider::{Provider, UnknownProvider};
-pub use states::{Ack, ChannelState, JobState};
+pub use states::{Ack, ChannelState, JobState, Role};
 
 /// The success envelope every p1 endpoint answers with: `{"status": WORD, "data": {...}}`.
 ///
@@ -459,6 +459,40 @@ pub struct WebhookDeliveryList {
 pub struct WebhookDeliveryData {
     /// The new delivery (state `pending`).
     pub webhook_delivery: WebhookDelivery,
+}
+
+/// A member of a company: a user and their role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    /// The user's id.
+    pub user_id: i64,
+    /// The user's name.
+    pub name: String,
+    /// What they may do in the company.
+    pub role: Role,
+    /// When they joined the company, ISO 8601.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub added_at: String,
+}
+
+/// `data` of `GET /p1/companies/CID/members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberList {
+    /// One page of members, by user id.
+    pub members: Vec<Member>,
+    /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_page: Option<String>,
+}
+
+/// `data` of adding a member, changing a role or removing a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberData {
+    /// The member (as they were, for a removal).
+    pub member: Member,
 }
 
 /// `data` of the sandbox contacts answer: whether deliveries to the contact succeed.

@@ -494,6 +494,27 @@ pub struct Assignment {
     pub assignee_id: Option<i64>,
 }
 
+/// The parameters of `POST /p1/companies/{company_id}/members`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = NewMemberParams))]
+pub struct NewMember {
+    /// The user to add (an existing confab user).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub user_id: i64,
+    /// `admin` or `agent`.
+    pub role: crate::Role,
+}
+
+/// The parameters of `PUT /p1/companies/{company_id}/members/{user_id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = MemberRoleParams))]
+pub struct MemberRole {
+    /// `admin` or `agent`.
+    pub role: crate::Role,
+}
+
 /// The parameters of `PUT .../conversations/{conversation_id}/toggle_bitrix_block_openlines`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -48,6 +48,14 @@ pub enum ApiError {
     /// The body or an upload is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request conflicts with the state of what it names (the last admin).
+    #[error("{detail}")]
+    Conflict {
+        /// The parameter whose value conflicts.
+        name: String,
+        /// What is wrong, for people.
+        detail: String,
+    },
     /// The caller's token made more requests than its rate allows.
     #[error("{0}")]
     TooManyRequests(String),
@@ -88,6 +96,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidParam { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Gone { .. } => StatusCode::GONE,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +115,10 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            StoreError::Refused { what, reason } => ApiError::Conflict {
+                name: what.to_owned(),
+                detail: reason,
+            },
             StoreError::Database(cause) => ApiError::Internal(crate::net::error_chain(&*cause)),
         }
     }

@@ -4,10 +4,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use super::paging;
-use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
+use crate::{Company, CompanyPatch, NewCompany, PageRequest, Role, StoreResult};
 
-const COLUMNS: &str =
-    "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at, c.webhook_secret";
+const COLUMNS: &str = "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, \
+     c.created_at, c.webhook_secret, m.role";
 
 /// The columns, in `from_row_at` order.
 pub(super) const COLUMNS_LIST: &str = COLUMNS;
@@ -30,6 +30,7 @@ pub(super) fn from_row_at(r: &PgRow, base: usize) -> StoreResult<Company> {
         webhook_secret: r
             .try_get::<Option<String>, _>(base + 7)?
             .unwrap_or_default(),
+        member_role: super::columns::typed(r, base + 8)?,
     })
 }
 
@@ -53,11 +54,15 @@ pub(super) async fn create(
     .bind(&new.webhook_secret)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO memberships (user_id, company_id) VALUES ($1, $2)")
-        .bind(creator)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, company_id, role, added_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(creator)
+    .bind(id)
+    .bind(Role::Admin.as_str())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
     Ok(Company {
         id,
         name: new.name.clone(),
@@ -67,6 +72,7 @@ pub(super) async fn create(
         hidden: false,
         created_at_ms: now_ms,
         webhook_secret: new.webhook_secret.clone(),
+        member_role: Role::Admin,
     })
 }
 

@@ -24,6 +24,7 @@ mod companies;
 mod conversations;
 mod delivery;
 mod events;
+mod members;
 mod messages;
 mod outbox;
 mod paging;
@@ -179,6 +180,57 @@ impl Store for PgStore {
         let out = companies::update(&mut tx, company_id, &patch).await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn list_members(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<crate::Member>> {
+        let mut c = self.conn().await?;
+        members::list(&mut c, company_id, page).await
+    }
+
+    async fn add_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: crate::Role,
+        now_ms: i64,
+    ) -> StoreResult<crate::Member> {
+        let mut tx = self.begin().await?;
+        let out = members::add(&mut tx, company_id, user_id, role, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_member_role(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: crate::Role,
+    ) -> StoreResult<crate::Member> {
+        let mut tx = self.begin().await?;
+        let out = members::set_role(&mut tx, company_id, user_id, role).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn remove_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<crate::Member> {
+        let mut tx = self.begin().await?;
+        let out = members::remove(&mut tx, company_id, user_id, now_ms).await?;
+        self.commit_events(tx).await?;
+        Ok(out)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<crate::UserSummary>> {
+        let mut c = self.conn().await?;
+        members::list_users(&mut c).await
     }
 
     async fn create_channel(

@@ -3,10 +3,10 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::paging;
-use crate::{Company, CompanyPatch, NewCompany, PageRequest, StoreResult};
+use crate::{Company, CompanyPatch, NewCompany, PageRequest, Role, StoreResult};
 
-const COLUMNS: &str =
-    "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, c.created_at, c.webhook_secret";
+const COLUMNS: &str = "c.id, c.name, c.phone, c.description, c.webhook_url, c.hidden, \
+     c.created_at, c.webhook_secret, m.role";
 
 /// The columns, in `from_row_at` order.
 pub(super) const COLUMNS_LIST: &str = COLUMNS;
@@ -26,6 +26,7 @@ pub(super) fn from_row_at(r: &Row<'_>, base: usize) -> rusqlite::Result<Company>
         hidden: r.get(base + 5)?,
         created_at_ms: r.get(base + 6)?,
         webhook_secret: r.get::<_, Option<String>>(base + 7)?.unwrap_or_default(),
+        member_role: super::columns::typed(r, base + 8)?,
     })
 }
 
@@ -49,8 +50,8 @@ pub(super) fn create(
     )?;
     let id = conn.last_insert_rowid();
     conn.execute(
-        "INSERT INTO memberships (user_id, company_id) VALUES (?1, ?2)",
-        params![creator, id],
+        "INSERT INTO memberships (user_id, company_id, role, added_at) VALUES (?1, ?2, ?3, ?4)",
+        params![creator, id, Role::Admin.as_str(), now_ms],
     )?;
     Ok(Company {
         id,
@@ -61,6 +62,7 @@ pub(super) fn create(
         hidden: false,
         created_at_ms: now_ms,
         webhook_secret: new.webhook_secret.clone(),
+        member_role: Role::Admin,
     })
 }
 

@@ -22,6 +22,7 @@ mod conversations;
 mod delivery;
 mod events;
 mod group_commit;
+mod members;
 mod messages;
 mod migrate;
 mod outbox;
@@ -198,6 +199,49 @@ impl Store for SqliteStore {
     async fn update_company(&self, company_id: i64, patch: CompanyPatch) -> StoreResult<()> {
         self.write(move |tx| companies::update(tx, company_id, &patch))
             .await
+    }
+
+    async fn list_members(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<crate::Member>> {
+        self.read(move |c| members::list(c, company_id, page)).await
+    }
+
+    async fn add_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: crate::Role,
+        now_ms: i64,
+    ) -> StoreResult<crate::Member> {
+        self.write(move |tx| members::add(tx, company_id, user_id, role, now_ms))
+            .await
+    }
+
+    async fn set_member_role(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        role: crate::Role,
+    ) -> StoreResult<crate::Member> {
+        self.write(move |tx| members::set_role(tx, company_id, user_id, role))
+            .await
+    }
+
+    async fn remove_member(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<crate::Member> {
+        self.write(move |tx| members::remove(tx, company_id, user_id, now_ms))
+            .await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<crate::UserSummary>> {
+        self.read_blocking(members::list_users).await
     }
 
     async fn create_channel(
