@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use confab_store::User;
+use confab_store::{User, UserSummary};
 
 use crate::clock::{Clock, SystemClock};
 use crate::domain::token;
@@ -24,6 +24,20 @@ pub async fn create_user(
         .create_user(name.to_owned(), token::hash(&token), SystemClock.now_ms())
         .await?;
     Ok((user, token))
+}
+
+/// Every user of the server's database (PostgreSQL at `database_url`, else the data dir's
+/// SQLite file), by id, with the ids of the companies they are a member of; tokens are
+/// not shown (they are stored hashed).
+///
+/// # Errors
+/// When the database cannot be opened or read.
+pub async fn list_users(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<Vec<UserSummary>> {
+    let store = confab_store::open(database_url, data_dir, 1).await?;
+    Ok(store.list_users().await?)
 }
 
 /// Gives user `user_id` a new API token and revokes the old one; returns the user and the

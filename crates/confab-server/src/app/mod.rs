@@ -20,6 +20,7 @@ mod delivery;
 pub mod error;
 pub mod files;
 mod inbound;
+mod members;
 mod messages;
 mod receipts;
 

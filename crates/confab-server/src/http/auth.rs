@@ -1,6 +1,6 @@
 //! Who is calling, and which company they may act on: the one place tenancy is checked.
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::request::Parts;
 use confab_store::{Company, Conversation, User};
 
@@ -80,6 +80,22 @@ async fn path_id(parts: &mut Parts, state: &AppState, name: &str) -> Option<i64>
         .filter(|id| *id > 0)
 }
 
+/// Refuses a member whose role is not enough for the route (see [`super::roles`]). Runs
+/// after the membership check, so a non-member still gets the 404 that names nothing.
+fn check_role(parts: &Parts, company: &Company) -> Result<(), ApiError> {
+    let Some(route) = parts.extensions.get::<MatchedPath>() else {
+        return Ok(());
+    };
+    let needed = super::roles::needed(&parts.method, route.as_str());
+    if company.member_role.allows(needed) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "this needs the {needed} role in the company; you are {}",
+        company.member_role
+    )))
+}
+
 impl FromRequestParts<AppState> for CompanyScope {
     type Rejection = ApiError;
 
@@ -99,6 +115,7 @@ impl FromRequestParts<AppState> for CompanyScope {
                 .ok_or(ApiError::Unauthorized)?;
             parts.extensions.insert(Caller(user.clone()));
             let company = company.ok_or_else(not_found)?;
+            check_role(parts, &company)?;
             return Ok(CompanyScope { user, company });
         }
         let Caller(user) = Caller::from_request_parts(parts, state).await?;
@@ -109,6 +126,7 @@ impl FromRequestParts<AppState> for CompanyScope {
             .member_company(user.id, company_id)
             .await?
             .ok_or_else(not_found)?;
+        check_role(parts, &company)?;
         Ok(CompanyScope { user, company })
     }
 }
@@ -148,6 +166,7 @@ impl FromRequestParts<AppState> for ScopedConversation {
             parts.extensions.insert(Caller(user.clone()));
             let (company, conversation) =
                 found.ok_or_else(|| ApiError::NotFound("company".to_owned()))?;
+            check_role(parts, &company)?;
             return Ok(ScopedConversation {
                 scope: CompanyScope { user, company },
                 conversation: conversation.ok_or_else(no_conversation)?,

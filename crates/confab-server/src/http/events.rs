@@ -298,7 +298,16 @@ async fn list(
     );
     if wants_sse(&headers) {
         let tails = state.streams.tails();
-        return super::sse::respond(state.app.clone(), reader, cursor.after, slot, tails).await;
+        let user_id = scope.user.id;
+        return super::sse::respond(
+            state.app.clone(),
+            reader,
+            cursor.after,
+            slot,
+            tails,
+            user_id,
+        )
+        .await;
     }
     let limit = u32::try_from(limit).unwrap_or(DEFAULT_LIMIT);
     let list = long_poll(

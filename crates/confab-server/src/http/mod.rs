@@ -20,12 +20,14 @@ pub mod health;
 pub mod inputs;
 pub mod jobs;
 pub mod limits;
+pub mod members;
 pub mod messages;
 pub mod openapi;
 pub mod paging;
 pub mod params;
 pub mod rate_limit;
 pub mod reply;
+pub mod roles;
 pub mod sandbox;
 pub mod schemas;
 pub mod scope;
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(jobs::router())
         .merge(webhook_deliveries::router())
+        .merge(members::router())
         .merge(write_first::router())
         .merge(sandbox::router())
         .layer(axum::middleware::from_fn_with_state(

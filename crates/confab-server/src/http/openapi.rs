@@ -19,8 +19,8 @@ use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, T
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attachments, channels, companies, conversations, events, health, jobs, messages, sandbox,
-    webhook_deliveries, write_first,
+    attachments, channels, companies, conversations, events, health, jobs, members, messages,
+    sandbox, webhook_deliveries, write_first,
 };
 use crate::AppState;
 
@@ -134,6 +134,10 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         webhook_deliveries::list,
         webhook_deliveries::resend,
         events::list,
+        members::list,
+        members::add,
+        members::set_role,
+        members::remove,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -151,6 +155,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         (name = "jobs", description = "Delivery jobs of outgoing messages"),
         (name = "sandbox", description = "The simulated messengers (`--sandbox` only; 403 otherwise)"),
         (name = "webhooks", description = "The webhook delivery log and signing secret"),
+        (name = "members", description = "A company's team and their roles (agents read; admins manage)"),
         (name = "events", description = "The event log (the webhooks' events) as a stream or long poll"),
         (name = "operations", description = "Health, readiness, metrics and this document (no token)"),
     ),
@@ -168,7 +173,8 @@ const ERRORS: &[(&str, &str, &str)] = &[
     (
         "403",
         "Forbidden",
-        "The endpoint is not available: sandbox endpoints without `--sandbox`",
+        "The caller's role in the company is not enough (an agent on an admin route; the \
+         message names the role needed), or a sandbox endpoint without `--sandbox`",
     ),
     (
         "404",
@@ -271,7 +277,7 @@ impl Modify for Shared {
                 for status in errors {
                     add_error(operation, status);
                 }
-                if sandbox {
+                if sandbox || path.starts_with("/p1/companies/{company_id}") {
                     add_error(operation, "403");
                 }
             }

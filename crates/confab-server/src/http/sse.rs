@@ -17,6 +17,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +36,8 @@ use crate::stream::tail::{Chunk, SharedEvent, Subscription, Tails};
 const RETRY: Duration = Duration::from_millis(3000);
 /// How often a quiet stream sends a comment, so proxies do not cut it.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a stream checks that its caller is still a member of the company.
+const MEMBERSHIP_CHECK: Duration = Duration::from_secs(10);
 
 /// One open stream: where it is in the log, and what is ready to send.
 struct Feed {
@@ -48,6 +52,11 @@ struct Feed {
     /// Whether the stream has everything up to the tail: then it takes the tail's chunks;
     /// otherwise it reads the store itself (a resume, a reset, a chunk it missed).
     caught_up: bool,
+    /// The caller, whose membership is checked again every [`MEMBERSHIP_CHECK`]: a member
+    /// removed from the company loses their open streams too.
+    user_id: i64,
+    /// When membership is checked next.
+    next_check: Instant,
     /// Held while the stream is open.
     _slot: StreamSlot,
 }
@@ -111,6 +120,20 @@ impl Feed {
         true
     }
 
+    /// Whether the caller is still a member (a failing store ends the stream too: the
+    /// client reconnects and is checked again).
+    async fn still_a_member(&mut self) -> bool {
+        self.next_check = Instant::now() + MEMBERSHIP_CHECK;
+        let company_id = self.reader.company_id();
+        match self.app.store.is_member(company_id, self.user_id).await {
+            Ok(member) => member,
+            Err(e) => {
+                tracing::warn!(error = %e, "checking a stream's membership failed; ending it");
+                false
+            }
+        }
+    }
+
     /// The next thing to send, or `None` when the stream ends.
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
@@ -133,6 +156,12 @@ impl Feed {
             let closing = self.reader.closing_token().clone();
             let chunk = tokio::select! {
                 () = closing.cancelled() => return None,
+                () = tokio::time::sleep_until(self.next_check) => {
+                    if !self.still_a_member().await {
+                        return None;
+                    }
+                    continue;
+                }
                 chunk = self.tail.chunks.recv() => chunk,
             };
             match chunk {
@@ -154,6 +183,7 @@ pub async fn respond(
     after: Option<i64>,
     slot: StreamSlot,
     tails: &Tails,
+    user_id: i64,
 ) -> ApiResult<Response> {
     // Subscribed before the first read: whatever the tail publishes from now on reaches
     // this stream, and whatever it published before is in the read.
@@ -166,6 +196,8 @@ pub async fn respond(
         cursor: first.next_after,
         queue: VecDeque::from([Event::default().retry(RETRY)]),
         caught_up: false,
+        user_id,
+        next_check: Instant::now() + MEMBERSHIP_CHECK,
         _slot: slot,
     };
     if after.is_none() {
