@@ -36,7 +36,8 @@ const MAX_REDIRECTS: usize = 10;
 /// handles: [`companies`](Client::companies), [`channels`](Client::channels),
 /// [`conversations`](Client::conversations), [`messages`](Client::messages),
 /// [`attachments`](Client::attachments), [`jobs`](Client::jobs),
-/// [`webhook_deliveries`](Client::webhook_deliveries) and [`sandbox`](Client::sandbox).
+/// [`webhook_deliveries`](Client::webhook_deliveries), [`members`](Client::members) and
+/// [`sandbox`](Client::sandbox).
 ///
 /// ```no_run
 /// use confab_client::{Client, NewCompany};

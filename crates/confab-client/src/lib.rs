@@ -90,6 +90,7 @@ mod conversations;
 mod error;
 mod events;
 mod jobs;
+mod members;
 mod messages;
 mod pagination;
 mod retry;
@@ -105,6 +106,7 @@ pub use conversations::Conversations;
 pub use error::{Error, Result};
 pub use events::{Event, EventBatch, EventOptions, EventStream, StreamEvent};
 pub use jobs::Jobs;
+pub use members::Members;
 pub use messages::Messages;
 pub use pagination::{ItemStream, ListParams, Page, SortDirection};
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
@@ -121,6 +123,7 @@ pub use confab_wire::requests::{
     NewConversation, NewMessage,
 };
 pub use confab_wire::{
-    Channel, Company, CompanyDetails, Conversation, ErrorDetail, Job, JobDetails, Message,
-    MessageAttachment, Provider, SandboxContact, SandboxEvent, SandboxInbound, WebhookDelivery,
+    Channel, Company, CompanyDetails, Conversation, ErrorDetail, Job, JobDetails, Member, Message,
+    MessageAttachment, Provider, Role, SandboxContact, SandboxEvent, SandboxInbound,
+    WebhookDelivery,
 };

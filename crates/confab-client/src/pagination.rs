@@ -133,6 +133,7 @@ list_data!(
     conversations
 );
 list_data!(confab_wire::MessageList, confab_wire::Message, messages);
+list_data!(confab_wire::MemberList, confab_wire::Member, members);
 list_data!(
     confab_wire::WebhookDeliveryList,
     confab_wire::WebhookDelivery,

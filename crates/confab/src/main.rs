@@ -54,6 +54,9 @@ enum Command {
     /// Webhook delivery log.
     #[command(subcommand)]
     Webhooks(client_cmd::args::Webhooks),
+    /// Members of a company and their roles (admin, agent).
+    #[command(subcommand)]
+    Members(client_cmd::args::Members),
     /// A company's events as they happen.
     #[command(subcommand)]
     Events(client_cmd::events::Events),
@@ -80,6 +83,16 @@ enum UserCommand {
         #[arg(long)]
         name: String,
         /// The data dir of the server the user is for.
+        #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
+        data_dir: PathBuf,
+        /// The server's PostgreSQL database, when it runs on one.
+        #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// List the users: id, name and the companies they are a member of (--json for
+    /// scripts).
+    List {
+        /// The data dir of the server the users are of.
         #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
         data_dir: PathBuf,
         /// The server's PostgreSQL database, when it runs on one.
@@ -139,15 +152,16 @@ async fn dispatch(
         Command::Messages(c) => ClientCommand::Messages(c),
         Command::Sandbox(c) => ClientCommand::Sandbox(c),
         Command::Webhooks(c) => ClientCommand::Webhooks(c),
+        Command::Members(c) => ClientCommand::Members(c),
         Command::Events(c) => ClientCommand::Events(c),
         Command::Listen(c) => ClientCommand::Listen(c),
-        other => return local(other).await,
+        other => return local(other, connection.json).await,
     };
     client_cmd::run(client_command, connection).await
 }
 
 /// The commands that work on this machine rather than through the API.
-async fn local(command: Command) -> anyhow::Result<()> {
+async fn local(command: Command, json: bool) -> anyhow::Result<()> {
     match command {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics on a failed write (a closed
@@ -177,6 +191,17 @@ async fn local(command: Command) -> anyhow::Result<()> {
         }
         Command::User {
             command:
+                UserCommand::List {
+                    data_dir,
+                    database_url,
+                },
+        } => {
+            let users =
+                confab_server::users::list_users(&data_dir, database_url.as_deref()).await?;
+            client_cmd::print_users(&users, json)
+        }
+        Command::User {
+            command:
                 UserCommand::Token {
                     command:
                         TokenCommand::Rotate {
@@ -198,6 +223,7 @@ async fn local(command: Command) -> anyhow::Result<()> {
         | Command::Messages(_)
         | Command::Sandbox(_)
         | Command::Webhooks(_)
+        | Command::Members(_)
         | Command::Events(_)
         | Command::Listen(_) => anyhow::bail!("a client command reached the local dispatcher"),
     }

@@ -1,5 +1,5 @@
 //! The client subcommands' arguments: `confab companies|channels|conversations|messages|
-//! sandbox|webhooks ...`, for people at a terminal.
+//! sandbox|webhooks|members ...`, for people at a terminal.
 
 use std::path::PathBuf;
 
@@ -222,5 +222,71 @@ pub enum Webhooks {
         company: i64,
         #[command(flatten)]
         paging: Paging,
+    },
+}
+
+/// A member's role, as the command line takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Manages the company (settings, webhooks, channels, members) and works its
+    /// conversations.
+    Admin,
+    /// Works the company's conversations.
+    Agent,
+}
+
+impl From<RoleArg> for confab_client::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => confab_client::Role::Admin,
+            RoleArg::Agent => confab_client::Role::Agent,
+        }
+    }
+}
+
+/// `confab members ...`
+#[derive(Debug, Subcommand)]
+pub enum Members {
+    /// List a company's members and their roles.
+    List {
+        /// Company id.
+        #[arg(long)]
+        company: i64,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Add a user to a company (admins only).
+    Add {
+        /// Company id.
+        #[arg(long)]
+        company: i64,
+        /// The user's id (`confab user list` shows them).
+        #[arg(long)]
+        user: i64,
+        /// Their role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Change a member's role (admins only; the last admin stays one).
+    Role {
+        /// Company id.
+        #[arg(long)]
+        company: i64,
+        /// The member's user id.
+        #[arg(long)]
+        user: i64,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Remove a member from a company (admins only; not the last admin). Their
+    /// conversations are unassigned.
+    Remove {
+        /// Company id.
+        #[arg(long)]
+        company: i64,
+        /// The member's user id.
+        #[arg(long)]
+        user: i64,
     },
 }

@@ -16,7 +16,9 @@ pub mod args;
 pub mod events;
 mod output;
 
-use args::{Channels, Companies, Connection, Conversations, Messages, Paging, Sandbox, Webhooks};
+use args::{
+    Channels, Companies, Connection, Conversations, Members, Messages, Paging, Sandbox, Webhooks,
+};
 use output::opt;
 
 /// A client subcommand.
@@ -34,6 +36,8 @@ pub enum ClientCommand {
     Sandbox(Sandbox),
     /// `confab webhooks ...`
     Webhooks(Webhooks),
+    /// `confab members ...`
+    Members(Members),
     /// `confab events ...`
     Events(events::Events),
     /// `confab listen ...`
@@ -112,6 +116,7 @@ pub async fn run(command: ClientCommand, conn: &Connection) -> anyhow::Result<()
         ClientCommand::Messages(c) => messages(&client, conn, c).await,
         ClientCommand::Sandbox(c) => sandbox(&client, conn, c).await,
         ClientCommand::Webhooks(c) => webhooks(&client, conn, c).await,
+        ClientCommand::Members(c) => members(&client, conn, c).await,
         ClientCommand::Events(c) => events::events(&client, conn, c).await,
         ClientCommand::Listen(c) => events::listen(&client, conn, c).await,
     }
@@ -478,4 +483,103 @@ async fn webhooks(client: &Client, conn: &Connection, command: Webhooks) -> anyh
             .await
         }
     }
+}
+
+async fn members(client: &Client, conn: &Connection, command: Members) -> anyhow::Result<()> {
+    let show = |what: &str, m: confab_client::Member| -> anyhow::Result<()> {
+        if conn.json {
+            return output::json(&m);
+        }
+        println!("{what}");
+        output::record(&[
+            ("user", m.user_id.to_string()),
+            ("name", m.name),
+            ("role", m.role.to_string()),
+            ("added", m.added_at),
+        ]);
+        Ok(())
+    };
+    match command {
+        Members::List { company, paging } => {
+            let members = &client.members(company);
+            list(
+                conn,
+                &paging,
+                |p| async move { members.list(&p).await },
+                |p| members.stream(p).collect_all(),
+                &["user", "name", "role", "added"],
+                |m: &confab_client::Member| {
+                    vec![
+                        m.user_id.to_string(),
+                        m.name.clone(),
+                        m.role.to_string(),
+                        m.added_at.clone(),
+                    ]
+                },
+            )
+            .await
+        }
+        Members::Add {
+            company,
+            user,
+            role,
+        } => show(
+            "added:",
+            client.members(company).add(user, role.into()).await?,
+        ),
+        Members::Role {
+            company,
+            user,
+            role,
+        } => show(
+            "role changed:",
+            client.members(company).set_role(user, role.into()).await?,
+        ),
+        Members::Remove { company, user } => {
+            show("removed:", client.members(company).remove(user).await?)
+        }
+    }
+}
+
+/// One user as `confab user list --json` prints it.
+#[derive(Serialize)]
+struct ListedUser<'a> {
+    id: i64,
+    name: &'a str,
+    company_ids: &'a [i64],
+}
+
+/// Prints `confab user list`: a table of users and their companies, or JSON
+/// (`{"users":[{"id":..,"name":..,"company_ids":[..]}]}`).
+pub fn print_users(users: &[confab_store::UserSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        let users: Vec<ListedUser<'_>> = users
+            .iter()
+            .map(|u| ListedUser {
+                id: u.user.id,
+                name: &u.user.name,
+                company_ids: &u.company_ids,
+            })
+            .collect();
+        return output::json(&serde_json::json!({ "users": users }));
+    }
+    output::table(
+        &["id", "name", "companies"],
+        users
+            .iter()
+            .map(|u| {
+                let companies = if u.company_ids.is_empty() {
+                    "-".to_owned()
+                } else {
+                    u.company_ids
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                vec![u.user.id.to_string(), u.user.name.clone(), companies]
+            })
+            .collect(),
+    );
+    Ok(())
 }

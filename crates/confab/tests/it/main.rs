@@ -19,6 +19,7 @@ mod conversations;
 mod encodings;
 mod events;
 mod events_client;
+mod members_cli;
 mod messages;
 mod multinode;
 mod openapi;
