@@ -43,6 +43,7 @@ async fn the_creator_is_the_first_member(s: &Backend) {
             hidden: false,
             created_at_ms: T0,
             webhook_secret: new.webhook_secret,
+            member_role: confab_store::Role::Admin,
         }
     );
     assert_eq!(
@@ -86,6 +87,7 @@ async fn the_creator_is_the_first_member(s: &Backend) {
             hidden: false,
             created_at_ms: T0 + 5,
             webhook_secret: "whsec_Bare".to_owned(),
+            member_role: confab_store::Role::Admin,
         }
     );
     assert_eq!(company(s, bob.id, bare.id).await, bare);
