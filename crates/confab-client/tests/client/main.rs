@@ -12,6 +12,7 @@ mod conversations;
 mod errors;
 mod harness;
 mod jobs;
+mod members;
 mod messages;
 mod pagination;
 mod retries;
