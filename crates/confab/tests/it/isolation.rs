@@ -86,11 +86,16 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
         "/p1/companies/{company_id}/webhook_deliveries/{delivery_id}/resend",
     ),
     ("GET", "/p1/companies/{company_id}/events"),
+    ("GET", "/p1/companies/{company_id}/members"),
+    ("POST", "/p1/companies/{company_id}/members"),
+    ("PUT", "/p1/companies/{company_id}/members/{user_id}"),
+    ("DELETE", "/p1/companies/{company_id}/members/{user_id}"),
 ];
 
 /// Everything one tenant has, and the strings that must never reach the other.
 struct Tenant {
     token: String,
+    user_id: i64,
     company: i64,
     channel: i64,
     conversation: i64,
@@ -101,7 +106,12 @@ struct Tenant {
     secrets: Vec<String>,
 }
 
-async fn tenant(srv: &TestServer, token: &str, tag: &str, rx: &Receiver) -> Tenant {
+async fn tenant(
+    srv: &TestServer,
+    (user_id, token): (i64, &str),
+    tag: &str,
+    rx: &Receiver,
+) -> Tenant {
     let as_user = |method: Method, path: String| srv.req_as(token, method, &path);
     let name = format!("{tag} Secret Holdings");
     let (_, b) = call(as_user(Method::POST, "/p1/companies".into()).form(&[
@@ -186,6 +196,7 @@ async fn tenant(srv: &TestServer, token: &str, tag: &str, rx: &Receiver) -> Tena
         .expect("delivery");
     Tenant {
         token: token.to_owned(),
+        user_id,
         company,
         channel,
         conversation,
@@ -220,6 +231,7 @@ async fn snapshot(srv: &TestServer, t: &Tenant) -> Vec<Value> {
             "/p1/companies/{}/channels/{}/jobs/{}",
             t.company, t.channel, t.job
         ),
+        format!("/p1/companies/{}/members", t.company),
     ] {
         out.push(call(srv.req_as(&t.token, Method::GET, &path)).await.1);
     }
@@ -249,15 +261,16 @@ fn fill(template: &str, company: i64, other: &Tenant) -> String {
         .replace("{job_id}", &other.job.to_string())
         .replace("{attachment_id}", &other.attachment.to_string())
         .replace("{delivery_id}", &other.delivery.to_string())
+        .replace("{user_id}", &other.user_id.to_string())
 }
 
 #[tokio::test]
 async fn no_tenant_reaches_another() {
     let srv = TestServer::start_with(|c| c.allow_private_urls = true).await;
     let rx = Receiver::start().await;
-    let (_, bob_token) = srv.new_user("bob").await;
-    let a = tenant(&srv, &srv.token, "Alpha", &rx).await;
-    let b = tenant(&srv, &bob_token, "Bravo", &rx).await;
+    let (bob, bob_token) = srv.new_user("bob").await;
+    let a = tenant(&srv, (srv.user_id, &srv.token), "Alpha", &rx).await;
+    let b = tenant(&srv, (bob, &bob_token), "Bravo", &rx).await;
     let before = snapshot(&srv, &a).await;
     // A body that would change A's things if a route let B through.
     let hostile = json!({
@@ -265,6 +278,7 @@ async fn no_tenant_reaches_another() {
         "assignee_id": 1, "provider": "viber", "phone": "79000000000", "token": "pwned",
         "sender_external_id": "79991112233", "event": "disabled", "reachable": false,
         "message_id": a.message, "file_url": "http://127.0.0.1:1/x", "hidden": true,
+        "user_id": b.user_id, "role": "admin",
     });
     let mut tried = 0;
     for (method, template) in TENANT_ROUTES {

@@ -25,6 +25,7 @@ mod multinode;
 mod openapi;
 mod operations;
 mod pagination;
+mod roles;
 mod sandbox;
 mod tenancy;
 mod webhooks;
