@@ -135,6 +135,17 @@ pub fn on_delivery(
     events
 }
 
+/// Why a member cannot stop being an admin (be demoted or removed), if they cannot: a
+/// company always keeps one. `other_admins` counts the company's admins besides them.
+pub fn refuse_losing_last_admin(
+    role: crate::model::Role,
+    name: &str,
+    other_admins: usize,
+) -> Option<String> {
+    (role == crate::model::Role::Admin && other_admins == 0)
+        .then(|| format!("{name} is the company's last admin; make another member admin first"))
+}
+
 /// The events of a conversation left without an assignee because its assignee was removed
 /// from the company: one update, so every open inbox shows it unassigned.
 pub fn on_unassigned(conversation: &Conversation) -> Vec<Event> {
@@ -220,6 +231,14 @@ mod tests {
         assert!(ack_advances(Ack::Sent, Ack::Delivered));
         assert!(!ack_advances(Ack::Read, Ack::Delivered));
         assert!(!ack_advances(Ack::Delivered, Ack::Delivered));
+    }
+
+    #[test]
+    fn a_company_keeps_its_last_admin() {
+        use crate::model::Role;
+        assert!(refuse_losing_last_admin(Role::Admin, "ann", 0).is_some_and(|r| r.contains("ann")));
+        assert_eq!(refuse_losing_last_admin(Role::Admin, "ann", 1), None);
+        assert_eq!(refuse_losing_last_admin(Role::Agent, "bob", 0), None);
     }
 
     #[test]

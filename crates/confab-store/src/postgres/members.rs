@@ -58,16 +58,13 @@ async fn keep_an_admin(
     .fetch_all(&mut *conn)
     .await?;
     let others = admins.iter().filter(|id| **id != leaving.user_id).count();
-    if others == 0 {
-        return Err(StoreError::Refused {
+    match rules::refuse_losing_last_admin(leaving.role, &leaving.name, others) {
+        Some(reason) => Err(StoreError::Refused {
             what: "role",
-            reason: format!(
-                "{} is the company's last admin; make another member admin first",
-                leaving.name
-            ),
-        });
+            reason,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 pub(super) async fn add(

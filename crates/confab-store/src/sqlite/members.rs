@@ -50,16 +50,15 @@ fn admins(conn: &Connection, company_id: i64) -> StoreResult<i64> {
 
 /// Refuses a change that takes away the company's last admin.
 fn keep_an_admin(conn: &Connection, company_id: i64, leaving: &Member) -> StoreResult<()> {
-    if leaving.role == Role::Admin && admins(conn, company_id)? <= 1 {
-        return Err(StoreError::Refused {
+    let others = admins(conn, company_id)?.saturating_sub(i64::from(leaving.role == Role::Admin));
+    let others = usize::try_from(others).unwrap_or(0);
+    match rules::refuse_losing_last_admin(leaving.role, &leaving.name, others) {
+        Some(reason) => Err(StoreError::Refused {
             what: "role",
-            reason: format!(
-                "{} is the company's last admin; make another member admin first",
-                leaving.name
-            ),
-        });
+            reason,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 pub(super) fn add(
