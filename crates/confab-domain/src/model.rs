@@ -111,6 +111,10 @@ pub struct Channel {
     pub created_at_ms: i64,
     /// Connection state, as the last system event left it.
     pub state: ChannelState,
+    /// When its connector last stored something the messenger sent, unix ms.
+    pub last_inbound_at_ms: Option<i64>,
+    /// The connector's last problem with the messenger (cleared when it works again).
+    pub last_error: Option<String>,
 }
 
 /// The fields of a new channel.
@@ -182,6 +186,8 @@ pub struct NewIncoming {
     pub body: String,
     /// Files that came with it.
     pub attachments: Vec<NewAttachment>,
+    /// The raw update it is made from, for messages a real connector received.
+    pub source: Option<crate::intake::UpdateSource>,
 }
 
 /// The outcome of storing a message into a found-or-created conversation.

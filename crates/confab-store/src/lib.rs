@@ -12,6 +12,7 @@ mod codec;
 mod postgres;
 mod sqlite;
 
+pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
 pub use postgres::PgStore;
@@ -419,6 +420,151 @@ pub trait Store: Send + Sync + 'static {
         state: ChannelState,
         now_ms: i64,
     ) -> StoreResult<bool>;
+
+    // ---- real connectors ----
+
+    /// A channel by id whichever company owns it, and whether it has been deleted (for
+    /// inbound hooks, which carry no API token).
+    async fn channel_by_id(&self, channel_id: i64) -> StoreResult<Option<(Channel, bool)>> {
+        let _ = channel_id;
+        Err(StoreError::database("channel_by_id is not implemented"))
+    }
+
+    /// One page (by id, after `after_id`) of the live channels of every company delivered
+    /// by connector `connector` (for pollers and start-up checks).
+    async fn connector_channels(
+        &self,
+        connector: &str,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Channel>> {
+        let _ = (connector, after_id, limit);
+        Err(StoreError::database(
+            "connector_channels is not implemented",
+        ))
+    }
+
+    /// Takes or renews the poll lease of a live channel for `holder` until `lease_until`:
+    /// granted when it is free, expired (`<= now_ms`) or already `holder`'s. `None` when
+    /// another holder has it or the channel is gone.
+    async fn lease_poll(
+        &self,
+        channel_id: i64,
+        holder: &str,
+        now_ms: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<PollLease>> {
+        let _ = (channel_id, holder, now_ms, lease_until);
+        Err(StoreError::database("lease_poll is not implemented"))
+    }
+
+    /// Gives up `holder`'s poll lease of a channel (the cursor stays).
+    async fn release_poll(&self, channel_id: i64, holder: &str) -> StoreResult<()> {
+        let _ = (channel_id, holder);
+        Err(StoreError::database("release_poll is not implemented"))
+    }
+
+    /// Stores raw updates of a channel for processing, dropping those whose key the
+    /// channel already has, and (for a poller) moves the cursor, in one transaction. With
+    /// `cursor` given and its holder no longer holding the poll lease, nothing is stored:
+    /// [`StoreError::Refused`] (`poll_lease`). Sets the channel's `last_inbound_at`.
+    async fn accept_updates(
+        &self,
+        channel_id: i64,
+        updates: Vec<NewUpdate>,
+        cursor: Option<CursorAdvance>,
+        now_ms: i64,
+    ) -> StoreResult<Accepted> {
+        let _ = (channel_id, updates, cursor, now_ms);
+        Err(StoreError::database("accept_updates is not implemented"))
+    }
+
+    /// Claims up to `limit` due stored updates (oldest first) until `lease_until`.
+    async fn claim_updates(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedUpdate>> {
+        let _ = (now_ms, lease_until, limit);
+        Err(StoreError::database("claim_updates is not implemented"))
+    }
+
+    /// Ends (or postpones) a claimed update that did not become a message, if its lease is
+    /// still held; false when it is not.
+    async fn finish_update(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        outcome: UpdateOutcome,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let _ = (update_id, lease_until, outcome, now_ms);
+        Err(StoreError::database("finish_update is not implemented"))
+    }
+
+    /// Binds files fetched for a claimed update to the message made from it, if its lease
+    /// is still held (false otherwise): `pending` is what remains to fetch (`None`: the
+    /// update is done). One transaction.
+    async fn attach_update_files(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        files: Vec<NewAttachment>,
+        pending: Option<String>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let _ = (update_id, lease_until, files, pending, now_ms);
+        Err(StoreError::database(
+            "attach_update_files is not implemented",
+        ))
+    }
+
+    /// Records the connector's last problem with a channel's messenger (`None` clears it).
+    async fn set_channel_error(&self, channel_id: i64, error: Option<String>) -> StoreResult<()> {
+        let _ = (channel_id, error);
+        Err(StoreError::database("set_channel_error is not implemented"))
+    }
+
+    /// The messenger revoked a live channel's credentials: in one transaction the channel
+    /// becomes `disabled` with `reason` as its last error, a `system` event `disabled`
+    /// tells the company, and every queued job of the channel ends not delivered with
+    /// `reason` (each with its events, as a failed delivery). Answers how many jobs ended;
+    /// `None` when there is no such live channel.
+    async fn break_channel(
+        &self,
+        channel_id: i64,
+        reason: String,
+        now_ms: i64,
+    ) -> StoreResult<Option<u64>> {
+        let _ = (channel_id, reason, now_ms);
+        Err(StoreError::database("break_channel is not implemented"))
+    }
+
+    /// One page (by id, after `after_id`) of every channel, deleted ones too (for
+    /// re-encrypting settings).
+    async fn all_channels(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>> {
+        let _ = (after_id, limit);
+        Err(StoreError::database("all_channels is not implemented"))
+    }
+
+    /// Replaces a channel's settings as a whole (deleted channels too).
+    async fn replace_channel_settings(
+        &self,
+        channel_id: i64,
+        settings: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<()> {
+        let _ = (channel_id, settings);
+        Err(StoreError::database(
+            "replace_channel_settings is not implemented",
+        ))
+    }
+
+    /// Figures of the inbound pipeline.
+    async fn intake_stats(&self, now_ms: i64) -> StoreResult<IntakeStats> {
+        let _ = now_ms;
+        Err(StoreError::database("intake_stats is not implemented"))
+    }
 
     // ---- operations ----
 

@@ -46,6 +46,7 @@ impl App {
         let message = NewIncoming {
             body: inbound.body,
             attachments,
+            source: None,
         };
         match self
             .store

@@ -24,6 +24,8 @@ pub(super) fn from_row(r: &PgRow) -> StoreResult<Channel> {
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.try_get(5)?,
         state: typed(r, 6)?,
+        last_inbound_at_ms: None,
+        last_error: None,
     })
 }
 
@@ -78,6 +80,8 @@ pub(super) async fn create(
         settings: new.settings.clone(),
         created_at_ms: now_ms,
         state: ChannelState::Enabled,
+        last_inbound_at_ms: None,
+        last_error: None,
     })
 }
 

@@ -250,6 +250,8 @@ async fn channel_any_state(
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: row.try_get("created_at")?,
         state: typed(&row, "state")?,
+        last_inbound_at_ms: None,
+        last_error: None,
     };
     Ok((channel, row.try_get("deleted")?))
 }

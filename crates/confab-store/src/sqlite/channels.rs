@@ -19,6 +19,8 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.get(5)?,
         state: typed(r, 6)?,
+        last_inbound_at_ms: None,
+        last_error: None,
     })
 }
 
@@ -54,6 +56,8 @@ pub(super) fn create(
         settings: new.settings.clone(),
         created_at_ms: now_ms,
         state: ChannelState::Enabled,
+        last_inbound_at_ms: None,
+        last_error: None,
     })
 }
 

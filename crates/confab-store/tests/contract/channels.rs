@@ -34,6 +34,8 @@ async fn a_channel_reads_back_as_created(s: &Backend) {
         settings: channel_settings(),
         created_at_ms: T0 + 7,
         state: state_enabled(),
+        last_inbound_at_ms: None,
+        last_error: None,
     };
     assert_eq!(created, want);
     assert!(created.id > t.channel.id, "channel ids grow");

@@ -281,6 +281,7 @@ async fn incoming_attachments_are_bound_to_their_message(s: &Backend) {
             NewIncoming {
                 body: String::new(),
                 attachments: files.clone(),
+                source: None,
             },
             T0 + 5,
         )
@@ -323,6 +324,7 @@ async fn incoming_attachments_are_bound_to_their_message(s: &Backend) {
             NewIncoming {
                 body: "see this".to_owned(),
                 attachments: vec![new_attachment(0, "c.jpg")],
+                source: None,
             },
             T0 + 6,
         )

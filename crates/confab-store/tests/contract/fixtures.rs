@@ -187,6 +187,7 @@ pub fn incoming(body: &str) -> NewIncoming {
     NewIncoming {
         body: body.to_owned(),
         attachments: Vec::new(),
+        source: None,
     }
 }
 

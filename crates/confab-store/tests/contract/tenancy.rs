@@ -52,6 +52,7 @@ async fn side(s: &Backend, n: u8) -> Side {
             NewIncoming {
                 body: "hi".to_owned(),
                 attachments: vec![new_attachment(0, "in.png")],
+                source: None,
             },
             T0,
         )
