@@ -124,6 +124,22 @@ pub struct Config {
     /// How often the event log is pruned of events older than `--event-retention`.
     #[arg(long, env = "CONFAB_EVENT_PRUNE_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub event_prune_interval: Duration,
+
+    /// The key that encrypts channel secrets at rest (bot tokens, app secrets, passwords):
+    /// 32 bytes in base64 (`openssl rand -base64 32`). Unset: a key file generated in the
+    /// data dir on first start. Several servers sharing PostgreSQL must share this key.
+    #[arg(long, env = "CONFAB_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// The address messengers can reach this server at (`https://confab.example.com`).
+    /// With it, connectors register webhooks under `/hooks/<provider>/<channel id>`;
+    /// without it, those that can poll (Telegram) poll.
+    #[arg(long, env = "CONFAB_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+
+    /// The Telegram Bot API server (a self-hosted `telegram-bot-api` or a test fake).
+    #[arg(long, env = "CONFAB_TELEGRAM_API_URL", default_value = "https://api.telegram.org", value_parser = parse_base_url)]
+    pub telegram_api_url: url::Url,
 }
 
 impl Config {
@@ -156,8 +172,36 @@ impl Config {
             max_streams: 1000,
             event_retention: Duration::from_secs(30 * 24 * 3600),
             event_prune_interval: Duration::from_secs(60),
+            secret_key: None,
+            public_url: None,
+            telegram_api_url: default_telegram_api_url(),
         }
     }
+}
+
+/// Telegram's own Bot API server.
+#[allow(clippy::expect_used)] // a literal that parses
+pub fn default_telegram_api_url() -> url::Url {
+    url::Url::parse("https://api.telegram.org").expect("a valid URL literal")
+}
+
+/// Parses an http(s) base URL; a trailing slash is dropped so paths can be appended.
+pub fn parse_base_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim_end_matches('/'))
+        .map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{text:?} must be an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+/// Parses `--public-url`: an http(s) base URL without query or fragment.
+pub fn parse_public_url(text: &str) -> Result<url::Url, String> {
+    let url = parse_base_url(text)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{text:?} must not have a query or fragment"));
+    }
+    Ok(url)
 }
 
 /// Parses a size in bytes with an optional unit: `512`, `64KiB`, `2MiB`, `1GiB`, `10MB`.

@@ -17,6 +17,7 @@ pub mod app;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod connectors;
 pub mod delivery;
 pub mod domain;
 pub mod http;
@@ -24,6 +25,7 @@ pub mod net;
 pub mod ops;
 pub mod render;
 pub mod retention;
+pub mod secrets;
 pub mod stream;
 pub mod users;
 pub mod wakeup;
@@ -57,6 +59,8 @@ pub struct Shared {
     pub limiter: Option<http::rate_limit::Limiter>,
     /// The open event streams: their cap, and the signal that ends them at shutdown.
     pub streams: stream::Streams,
+    /// The messenger connectors.
+    pub connectors: Arc<connectors::Connectors>,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -83,6 +87,20 @@ fn lock_data_dir(config: &Config) -> anyhow::Result<File> {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
+}
+
+/// This node's name in the database's leases: kept in the data dir, so a restarted server
+/// takes its own leases back at once instead of waiting for them to expire.
+fn node_id(config: &Config) -> anyhow::Result<String> {
+    let path = config.data_dir.join("node.id");
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && !id.trim().is_empty()
+    {
+        return Ok(id.trim().to_owned());
+    }
+    let id = format!("node-{:016x}", rand::random::<u64>());
+    std::fs::write(&path, &id).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
 }
 
 impl AppState {
@@ -112,6 +130,14 @@ impl AppState {
             config.fetch_timeout,
             config.webhook_timeout,
         )?;
+        let secrets = secrets::SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
+        let sealed = secrets::seal_stored(store.as_ref(), &secrets).await?;
+        if sealed > 0 {
+            tracing::info!(
+                channels = sealed,
+                "encrypted the stored secrets of channels"
+            );
+        }
         let app = app::App {
             store,
             blobs,
@@ -121,9 +147,15 @@ impl AppState {
             max_attachment_size: config.max_attachment_size,
             delivery_wakeup: wakeup::Wakeup::default(),
             webhook_wakeup: wakeup::Wakeup::default(),
+            intake_wakeup: wakeup::Wakeup::default(),
+            channels_wakeup: wakeup::Wakeup::default(),
+            secrets,
         };
+        let app = Arc::new(app);
+        let connectors = Arc::new(connectors::Connectors::new(app.clone(), &config)?);
         Ok(Self(Arc::new(Shared {
-            app: Arc::new(app),
+            app,
+            connectors,
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
             streams: stream::Streams::new(config.max_streams),
@@ -172,8 +204,20 @@ pub async fn run_with_clock(
         app: state.app.clone(),
         config: state.config.clone(),
         heartbeats: state.heartbeats.clone(),
+        connectors: state.connectors.clone(),
     };
+    let node = node_id(&state.config)?;
     let worker = tokio::spawn(delivery::run_worker(workers.clone(), cancel.clone()));
+    let intake = tokio::spawn(connectors::intake::run_intake(
+        workers.clone(),
+        state.connectors.clone(),
+        cancel.clone(),
+    ));
+    let telegram = tokio::spawn(connectors::telegram::poller::run_supervisor(
+        state.connectors.telegram.clone(),
+        node,
+        cancel.clone(),
+    ));
     let dispatcher = tokio::spawn(webhooks::run_dispatcher(workers.clone(), cancel.clone()));
     let pruner = tokio::spawn(retention::run_pruner(workers, cancel.clone()));
     let admin = match admin_listener {
@@ -208,6 +252,8 @@ pub async fn run_with_clock(
         admin.await.context("admin server failed")??;
     }
     worker.await.context("delivery worker failed")?;
+    intake.await.context("intake worker failed")?;
+    telegram.await.context("Telegram supervisor failed")?;
     dispatcher.await.context("webhook dispatcher failed")?;
     pruner.await.context("event log pruner failed")?;
     served

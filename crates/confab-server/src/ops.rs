@@ -23,6 +23,8 @@ pub struct Heartbeats {
     pub delivery: AtomicI64,
     /// The webhook dispatcher.
     pub webhooks: AtomicI64,
+    /// The intake worker (inbound updates from messengers).
+    pub intake: AtomicI64,
     /// The event log's pruner (it goes round every `--event-prune-interval`, so it is
     /// not part of readiness).
     pub event_pruner: AtomicI64,

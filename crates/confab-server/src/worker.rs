@@ -16,4 +16,6 @@ pub struct WorkerState {
     pub config: Arc<Config>,
     /// Where each loop reports that it went round.
     pub heartbeats: SharedHeartbeats,
+    /// The messenger connectors.
+    pub connectors: Arc<crate::connectors::Connectors>,
 }

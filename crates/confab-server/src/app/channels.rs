@@ -50,3 +50,24 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// A messenger refused a channel's credentials for good: the channel becomes
+    /// `disabled` with `reason`, the company is told, and its queued messages end not
+    /// delivered with that reason. False when the channel is gone already.
+    pub async fn break_channel(&self, channel_id: i64, reason: String) -> AppResult<bool> {
+        let ended = self
+            .store
+            .break_channel(channel_id, reason, self.now_ms())
+            .await?;
+        if let Some(jobs) = ended {
+            tracing::warn!(
+                channel = channel_id,
+                jobs,
+                "channel disabled: the messenger refused its credentials"
+            );
+            self.webhook_wakeup.wake();
+        }
+        Ok(ended.is_some())
+    }
+}

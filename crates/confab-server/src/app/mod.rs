@@ -47,6 +47,12 @@ pub struct App {
     pub delivery_wakeup: Wakeup,
     /// Wakes the webhook dispatcher after events may have been recorded.
     pub webhook_wakeup: Wakeup,
+    /// Wakes the intake worker after raw updates from a messenger were stored.
+    pub intake_wakeup: Wakeup,
+    /// Wakes the connectors' supervisors after a channel was connected.
+    pub channels_wakeup: Wakeup,
+    /// Seals and opens channel secrets.
+    pub secrets: crate::secrets::SecretBox,
 }
 
 impl App {

@@ -116,6 +116,7 @@ async fn inbound(
         },
         body,
         files,
+        source: None,
     };
     let posted = state.app.ingest_inbound(channel, inbound).await?;
     Ok(reply::ok(SandboxInbound {
