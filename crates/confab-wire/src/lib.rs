@@ -132,6 +132,19 @@ pub struct Channel {
     pub external_id: i64,
     /// Messenger of the channel (`whatsapp`, `telegram_personal`, ...).
     pub provider: String,
+    /// confab extension: the connection state (`enabled`, `disabled`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ChannelState>,
+    /// confab extension: `sandbox` or the real messenger connector (`telegram`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<String>,
+    /// confab extension: when the messenger last sent something (unix seconds; `null`:
+    /// never).
+    #[serde(default)]
+    pub last_inbound_at: Option<i64>,
+    /// confab extension: the connector's last problem with the messenger (`null`: none).
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// `data` of `GET /p1/companies/CID/channels`.

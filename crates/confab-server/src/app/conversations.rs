@@ -15,6 +15,14 @@ impl App {
         text: String,
         send_to_crm: bool,
     ) -> AppResult<Posted> {
+        if channel.connector == crate::connectors::telegram::NAME {
+            return Err(AppError::Invalid {
+                field: "provider",
+                reason: "a Telegram bot cannot write first: the customer must write to the \
+                         bot, then replies go through POST .../conversations/ID/messages"
+                    .to_owned(),
+            });
+        }
         let contact = Contact {
             sender_external_id: sender,
             name: None,

@@ -109,6 +109,18 @@ async fn deliver(state: &WorkerState, claimed: Claimed) {
     let connector = registry::for_channel(state, &claimed.channel.0);
     let job_id = claimed.job.id;
     let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;
+    let result = match &outcome {
+        Outcome::Sent { .. } => "sent",
+        Outcome::Failed { .. } => "not_delivered",
+        Outcome::Retry { .. } => "retry",
+    };
+    metrics::counter!(
+        "confab_deliveries_total",
+        "provider" => claimed.channel.0.provider.as_str(),
+        "connector" => claimed.channel.0.connector.clone(),
+        "outcome" => result,
+    )
+    .increment(1);
     match state
         .app
         .finish_delivery(job_id, lease_until, outcome.clone())

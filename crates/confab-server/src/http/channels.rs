@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
-use confab_store::NewChannel;
+use confab_store::{ChannelState, NewChannel};
 use confab_wire::limits::MAX_SETTING_CHARS;
 use confab_wire::{self as wire, ExternalId, Status};
 use serde_json::{Map, Value};
@@ -23,6 +23,7 @@ use super::schemas::{
 };
 use super::scope::scoped_channel;
 use crate::AppState;
+use crate::connectors::telegram::{self, ConnectError};
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
 use crate::domain::time::unix_seconds;
 
@@ -66,6 +67,10 @@ async fn list(
             .map(|c| wire::Channel {
                 external_id: c.id,
                 provider: c.provider.as_str().to_owned(),
+                state: Some(c.state),
+                connector: Some(c.connector),
+                last_inbound_at: c.last_inbound_at_ms.map(unix_seconds),
+                last_error: c.last_error,
             })
             .collect(),
         next_page,
@@ -136,19 +141,36 @@ async fn create(
     params: Params,
 ) -> ApiResult<Response> {
     let provider = provider_param(&params)?;
-    let settings = settings(&params, state.app.now_ms())?;
-    if !state.config.sandbox {
-        return Err(ApiError::invalid(
-            "provider",
-            format!(
-                "{provider} has no messenger connector in this confab yet; \
-                 start confab serve with --sandbox to simulate it"
-            ),
-        ));
+    let mut settings = settings(&params, state.app.now_ms())?;
+    let connector = if state.config.sandbox {
+        "sandbox"
+    } else {
+        let Some(connector) = state.connectors.real(provider) else {
+            return Err(ApiError::invalid(
+                "provider",
+                format!(
+                    "{provider} has no messenger connector in this confab yet; \
+                     start confab serve with --sandbox to simulate it"
+                ),
+            ));
+        };
+        connector
+    };
+    if connector == telegram::NAME {
+        let token = settings
+            .get("token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::missing("token")
+                    .with_detail("is required: the bot's token from @BotFather")
+            })?
+            .to_owned();
+        settings.extend(check_telegram_token(&state, &token).await?);
     }
+    state.app.secrets.seal_settings(&mut settings);
     let channel = NewChannel {
         provider,
-        connector: "sandbox".to_owned(),
+        connector: connector.to_owned(),
         settings,
     };
     let channel = state
@@ -164,6 +186,7 @@ async fn create(
             ),
             other => other.into(),
         })?;
+    state.app.channels_wakeup.wake();
     Ok(reply::envelope(
         Status::Created,
         ExternalId {
@@ -206,6 +229,22 @@ async fn update(
             keys.join(", ")
         )));
     }
+    let reconnect = channel.connector == telegram::NAME;
+    if reconnect && let Some(token) = patch.get("token").and_then(Value::as_str) {
+        let token = token.to_owned();
+        let checked = check_telegram_token(&state, &token).await?;
+        if checked.get("bot_id") != channel.settings.get("bot_id") {
+            return Err(ApiError::invalid(
+                "token",
+                "is the token of another bot; a channel keeps its bot \
+                 (connect another bot as a new channel)",
+            ));
+        }
+        patch.extend(checked);
+        // A new token may be registered anew.
+        patch.insert("webhook_url".to_owned(), Value::Null);
+    }
+    state.app.secrets.seal_settings(&mut patch);
     if !state
         .app
         .store
@@ -214,6 +253,15 @@ async fn update(
     {
         return Err(ApiError::NotFound("channel".to_owned()));
     }
+    if reconnect && channel.state == ChannelState::Disabled {
+        // The new token works: the channel the old one broke is back.
+        state.app.store.set_channel_error(channel.id, None).await?;
+        state
+            .app
+            .change_channel_state(scope.id(), channel.id, "authorized", ChannelState::Enabled)
+            .await?;
+    }
+    state.app.channels_wakeup.wake();
     Ok(reply::envelope(
         Status::Updated,
         ExternalId {
@@ -245,5 +293,30 @@ async fn delete(
     {
         return Err(ApiError::NotFound("channel".to_owned()));
     }
+    if channel.connector == telegram::NAME {
+        state
+            .connectors
+            .telegram
+            .disconnect(&channel.settings)
+            .await;
+    }
     Ok(reply::status_only(Status::Deleted))
+}
+
+/// Checks a bot token with Telegram: the settings it adds, or a 400 naming `token` with
+/// Telegram's answer (503 when Telegram cannot be reached).
+async fn check_telegram_token(state: &AppState, token: &str) -> ApiResult<Map<String, Value>> {
+    state
+        .connectors
+        .telegram
+        .connect(token)
+        .await
+        .map_err(|e| match e {
+            ConnectError::Refused(why) => {
+                ApiError::invalid("token", format!("Telegram refused the bot token: {why}"))
+            }
+            ConnectError::Unreachable(why) => ApiError::Unavailable(format!(
+                "Telegram could not be reached to check the token: {why}"
+            )),
+        })
 }

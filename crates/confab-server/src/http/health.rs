@@ -143,6 +143,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(e) => return ApiError::from(e).into_response(),
     }
+    match state.app.store.intake_stats(state.app.now_ms()).await {
+        #[allow(clippy::cast_precision_loss)]
+        Ok(intake) => {
+            metrics::gauge!("confab_inbound_pending").set(intake.pending as f64);
+            metrics::gauge!("confab_inbound_lag_seconds").set(intake.oldest_age_ms as f64 / 1000.0);
+            metrics::gauge!("confab_inbound_skipped").set(intake.skipped as f64);
+            metrics::gauge!("confab_inbound_failed").set(intake.failed as f64);
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

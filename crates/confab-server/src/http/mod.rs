@@ -17,6 +17,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod hooks;
 pub mod inputs;
 pub mod jobs;
 pub mod limits;
@@ -62,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route(crate::render::MISSING_AVATAR, get(missing_avatar))
         // Outside `api`: event streams are exempt from the rate limiter.
         .merge(events::router())
+        // Outside `api`: messengers carry no API token, and their bursts are not a client's.
+        .merge(hooks::router())
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());

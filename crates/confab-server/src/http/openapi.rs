@@ -19,8 +19,8 @@ use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, T
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attachments, channels, companies, conversations, events, health, jobs, members, messages,
-    sandbox, webhook_deliveries, write_first,
+    attachments, channels, companies, conversations, events, health, hooks, jobs, members,
+    messages, sandbox, webhook_deliveries, write_first,
 };
 use crate::AppState;
 
@@ -138,6 +138,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         members::add,
         members::set_role,
         members::remove,
+        hooks::telegram_update,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -157,6 +158,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         (name = "webhooks", description = "The webhook delivery log and signing secret"),
         (name = "members", description = "A company's team and their roles (agents read; admins manage)"),
         (name = "events", description = "The event log (the webhooks' events) as a stream or long poll"),
+        (name = "hooks", description = "Where messengers post what customers send (with `--public-url`; authenticated the messenger's way, no token)"),
         (name = "operations", description = "Health, readiness, metrics and this document (no token)"),
     ),
 )]
