@@ -182,9 +182,16 @@ async fn channels(client: &Client, conn: &Connection, command: Channels) -> anyh
                 &paging,
                 |p| async move { channels.list(&p).await },
                 |p| channels.stream(p).collect_all(),
-                &["id", "provider"],
+                &["id", "provider", "connector", "state", "last inbound", "last error"],
                 |c: &confab_client::wire::Channel| {
-                    vec![c.external_id.to_string(), c.provider.clone()]
+                    vec![
+                        c.external_id.to_string(),
+                        c.provider.clone(),
+                        c.connector.clone().unwrap_or_default(),
+                        c.state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        c.last_inbound_at.map(|t| t.to_string()).unwrap_or_default(),
+                        c.last_error.clone().unwrap_or_default(),
+                    ]
                 },
             )
             .await
