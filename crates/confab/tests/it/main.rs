@@ -27,6 +27,7 @@ mod operations;
 mod pagination;
 mod roles;
 mod sandbox;
+mod telegram;
 mod tenancy;
 mod webhooks;
 mod write_first;

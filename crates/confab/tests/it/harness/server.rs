@@ -25,6 +25,8 @@ pub struct TestServer {
     clock: SharedClock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Whether `--public-url` is the server's own address (known only once it listens).
+    public_self: bool,
 }
 
 impl TestServer {
@@ -36,6 +38,23 @@ impl TestServer {
     /// A server whose config `adjust` changes first (sandbox is on unless turned off).
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         Self::start_with_clock(adjust, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// [`TestServer::start_with`] with `--public-url` set to the server's own address, as
+    /// messengers would reach it (set anew on every launch, since the port changes).
+    pub async fn start_public(adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut srv = Self::start_with_clock(
+            |c| {
+                adjust(c);
+                // A placeholder until the port is known; the first launch replaces it.
+                c.public_url = url::Url::parse("http://127.0.0.1:1").ok();
+            },
+            std::sync::Arc::new(SystemClock),
+        )
+        .await;
+        srv.public_self = true;
+        srv.restart().await;
+        srv
     }
 
     /// [`TestServer::start_with`], telling time by `clock` (a test moves a `ManualClock`
@@ -63,6 +82,7 @@ impl TestServer {
             clock,
             stop: None,
             task: None,
+            public_self: false,
         };
         server.launch().await;
         server
@@ -73,6 +93,9 @@ impl TestServer {
             .await
             .expect("bind");
         self.base = format!("http://{}", listener.local_addr().expect("addr"));
+        if self.public_self {
+            self.config.public_url = url::Url::parse(&self.base).ok();
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(confab_server::run_with_clock(
             self.config.clone(),

@@ -1,0 +1,170 @@
+//! Replies: to the right chat with the right text and files, paced, and every error class
+//! of the Bot API ending as specified.
+
+use confab_fakes::telegram::Failure;
+
+use super::*;
+
+const CHAT: i64 = 5151;
+
+/// A bot whose customer wrote once: (bot, conversation).
+async fn conversation() -> (Bot, i64) {
+    let bot = Bot::start().await;
+    bot.customer_sends(CHAT, Content::text("hi"));
+    let (conversation, _) = bot.wait_messages(CHAT, 1).await;
+    (bot, conversation)
+}
+
+#[tokio::test]
+async fn a_reply_reaches_the_chat_and_stops_at_ack_1() {
+    let (bot, conversation) = conversation().await;
+    let job = bot.reply(conversation, "Hello from the shop").await;
+    let done = bot.wait_job(job).await;
+    assert_eq!(done["state"], "delivered", "{done}");
+    let sent = bot.fake.sent(TOKEN);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, "sendMessage");
+    assert_eq!(sent[0].chat_id, CHAT);
+    assert_eq!(sent[0].text.as_deref(), Some("Hello from the shop"));
+    let messages = bot.srv.all_messages(bot.company, conversation).await;
+    let reply = messages.last().expect("reply");
+    assert_eq!(reply["external_public_id"], sent[0].message_id.to_string());
+    // Bots get no receipts: it stays sent.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reply = bot
+        .srv
+        .message(
+            bot.company,
+            conversation,
+            reply["external_id"].as_i64().expect("id"),
+        )
+        .await;
+    assert_eq!(reply["ack"], 1);
+}
+
+#[tokio::test]
+async fn files_are_uploaded_never_sent_by_url_with_the_text_as_caption() {
+    let (bot, conversation) = conversation().await;
+    let photo = b"\x89PNG\r\n\x1a\nshop-photo".to_vec();
+    let photo_id = bot
+        .srv
+        .upload(bot.company, conversation, "offer.png", &photo)
+        .await;
+    let pdf = b"%PDF-1.4 price list".to_vec();
+    let pdf_id = bot
+        .srv
+        .upload(bot.company, conversation, "prices.pdf", &pdf)
+        .await;
+    let (status, body) = bot
+        .srv
+        .form(
+            reqwest::Method::POST,
+            &messages_path(bot.company, conversation),
+            &[
+                ("message", "Our offer"),
+                ("attachments_ids[]", &photo_id.to_string()),
+                ("attachments_ids[]", &pdf_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let job = body["data"]["id"].as_i64().expect("job");
+    assert_eq!(bot.wait_job(job).await["state"], "delivered");
+    let sent = bot.fake.sent(TOKEN);
+    assert_eq!(sent.len(), 2, "one call per file");
+    assert_eq!(sent[0].method, "sendPhoto");
+    assert_eq!(sent[0].text.as_deref(), Some("Our offer"), "the caption");
+    assert_eq!(sent[0].file.as_ref().map(|f| f.bytes.to_vec()), Some(photo));
+    assert_eq!(sent[1].method, "sendDocument");
+    assert_eq!(sent[1].file.as_ref().map(|f| f.bytes.to_vec()), Some(pdf));
+    assert!(sent.iter().all(|s| s.by_url.is_none()), "never by URL");
+}
+
+#[tokio::test]
+async fn a_blocked_bot_or_unknown_chat_ends_not_delivered_with_telegrams_words() {
+    let (bot, conversation) = conversation().await;
+    bot.fake.block(TOKEN, CHAT);
+    let job = bot.reply(conversation, "are you there?").await;
+    let done = bot.wait_job(job).await;
+    assert_eq!(done["state"], "not_delivered", "{done}");
+    assert_eq!(done["reason"], "Forbidden: bot was blocked by the user");
+
+    bot.fake.unblock(TOKEN, CHAT);
+    bot.fake
+        .fail_next(TOKEN, "sendMessage", Failure::ChatNotFound, 1);
+    let job = bot.reply(conversation, "hello?").await;
+    let done = bot.wait_job(job).await;
+    assert_eq!(done["state"], "not_delivered");
+    assert_eq!(done["reason"], "Bad Request: chat not found");
+    // The contact stays usable.
+    let job = bot.reply(conversation, "third time").await;
+    assert_eq!(bot.wait_job(job).await["state"], "delivered");
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried_until_sent() {
+    let (bot, conversation) = conversation().await;
+    bot.fake.fail_next(
+        TOKEN,
+        "sendMessage",
+        Failure::TooManyRequests { retry_after: 1 },
+        1,
+    );
+    bot.fake
+        .fail_next(TOKEN, "sendMessage", Failure::ServerError, 1);
+    let job = bot.reply(conversation, "eventually").await;
+    let done = bot.wait_job(job).await;
+    assert_eq!(done["state"], "delivered", "{done}");
+    assert_eq!(bot.fake.calls(TOKEN, "sendMessage"), 3);
+    let sent = bot.fake.sent(TOKEN);
+    assert_eq!(sent.len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn a_revoked_token_disables_the_channel_and_ends_its_queue() {
+    let (bot, conversation) = conversation().await;
+    bot.fake.revoke(TOKEN);
+    let first = bot.reply(conversation, "one").await;
+    let done = bot.wait_job(first).await;
+    assert_eq!(done["state"], "not_delivered", "{done}");
+    assert!(
+        done["reason"].as_str().unwrap_or("").contains("Unauthorized"),
+        "{done}"
+    );
+    let listed = eventually("the channel is disabled", || async {
+        let c = bot.listed_channel().await;
+        (c["state"] == "disabled").then_some(c)
+    })
+    .await;
+    assert!(listed["last_error"].as_str().is_some(), "{listed}");
+    // Later messages end at once with the same reason, without calling Telegram.
+    let calls = bot.fake.calls(TOKEN, "sendMessage");
+    let second = bot.reply(conversation, "two").await;
+    let done = bot.wait_job(second).await;
+    assert_eq!(done["state"], "not_delivered");
+    assert_eq!(bot.fake.calls(TOKEN, "sendMessage"), calls);
+    // The company was told.
+    eventually("a system webhook says disabled", || async {
+        bot.rx
+            .delivered()
+            .iter()
+            .any(|e| e["type"] == "system" && e.to_string().contains("disabled"))
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn replies_to_one_chat_are_paced() {
+    let (bot, conversation) = conversation().await;
+    bot.fake.rate_limits(true);
+    let mut jobs = Vec::new();
+    for i in 0..3 {
+        jobs.push(bot.reply(conversation, &format!("burst {i}")).await);
+    }
+    for job in jobs {
+        assert_eq!(bot.wait_job(job).await["state"], "delivered");
+    }
+    // The fake enforces one a second per chat: none was refused with a 429.
+    assert_eq!(bot.fake.calls(TOKEN, "sendMessage"), 3);
+}
