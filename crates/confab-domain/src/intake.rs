@@ -96,13 +96,13 @@ pub enum UpdateOutcome {
 pub struct UpdateSource {
     /// The update row.
     pub update_id: i64,
-    /// Its lease; the message is refused ([`crate::model`]'s store `Refused`) if another
-    /// worker holds the update now.
+    /// Its lease; the store refuses the message (`Refused`, `update`) and writes nothing
+    /// if the update is no longer pending under this lease.
     pub lease_until: i64,
     /// The messenger's id of the message, stored as its `external_public_id`.
     pub external_id: String,
-    /// Files still to fetch: the update stays claimable (with its message) until
-    /// [`attach_update_files`](../../confab_store/trait.Store.html) clears this.
+    /// Files still to fetch: the update stays claimable (with its message) until the
+    /// store's `attach_update_files` clears this.
     pub pending: Option<String>,
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod codec;
+mod intake_rows;
 mod postgres;
 mod sqlite;
 
@@ -38,11 +39,12 @@ pub enum StoreError {
         /// What is wrong, for people.
         reason: String,
     },
-    /// The change would break a rule about the company as a whole (its last admin);
+    /// The change would break a rule about the company as a whole (its last admin), or
+    /// its caller no longer holds the lease it acts under (a poll lease, an update);
     /// `reason` says which, for people.
     #[error("{reason}")]
     Refused {
-        /// What the change was refused for (`role`, `user_id`).
+        /// What the change was refused for (`role`, `user_id`, `poll_lease`, `update`).
         what: &'static str,
         /// Why, for people.
         reason: String,
@@ -294,6 +296,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finds or creates the conversation with `contact` on `channel` and stores `message` as
     /// an incoming message, in one transaction. A known contact's name is updated when given.
+    ///
+    /// With `message.source` (a real connector's update), the same transaction first
+    /// checks that the update is still pending under the source's lease, else
+    /// [`StoreError::Refused`] (`update`) and nothing is written; the message gets the
+    /// messenger's id as its `external_public_id`, and the update becomes done, or (files
+    /// still `pending`) stays pending with the message, unleased and due at once.
     async fn receive_message(
         &self,
         channel: Channel,
@@ -425,10 +433,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// A channel by id whichever company owns it, and whether it has been deleted (for
     /// inbound hooks, which carry no API token).
-    async fn channel_by_id(&self, channel_id: i64) -> StoreResult<Option<(Channel, bool)>> {
-        let _ = channel_id;
-        Err(StoreError::database("channel_by_id is not implemented"))
-    }
+    async fn channel_by_id(&self, channel_id: i64) -> StoreResult<Option<(Channel, bool)>>;
 
     /// One page (by id, after `after_id`) of the live channels of every company delivered
     /// by connector `connector` (for pollers and start-up checks).
@@ -437,12 +442,7 @@ pub trait Store: Send + Sync + 'static {
         connector: &str,
         after_id: i64,
         limit: u32,
-    ) -> StoreResult<Vec<Channel>> {
-        let _ = (connector, after_id, limit);
-        Err(StoreError::database(
-            "connector_channels is not implemented",
-        ))
-    }
+    ) -> StoreResult<Vec<Channel>>;
 
     /// Takes or renews the poll lease of a live channel for `holder` until `lease_until`:
     /// granted when it is free, expired (`<= now_ms`) or already `holder`'s. `None` when
@@ -453,42 +453,34 @@ pub trait Store: Send + Sync + 'static {
         holder: &str,
         now_ms: i64,
         lease_until: i64,
-    ) -> StoreResult<Option<PollLease>> {
-        let _ = (channel_id, holder, now_ms, lease_until);
-        Err(StoreError::database("lease_poll is not implemented"))
-    }
+    ) -> StoreResult<Option<PollLease>>;
 
     /// Gives up `holder`'s poll lease of a channel (the cursor stays).
-    async fn release_poll(&self, channel_id: i64, holder: &str) -> StoreResult<()> {
-        let _ = (channel_id, holder);
-        Err(StoreError::database("release_poll is not implemented"))
-    }
+    async fn release_poll(&self, channel_id: i64, holder: &str) -> StoreResult<()>;
 
     /// Stores raw updates of a channel for processing, dropping those whose key the
     /// channel already has, and (for a poller) moves the cursor, in one transaction. With
     /// `cursor` given and its holder no longer holding the poll lease, nothing is stored:
-    /// [`StoreError::Refused`] (`poll_lease`). Sets the channel's `last_inbound_at`.
+    /// [`StoreError::Refused`] (`poll_lease`). Sets the channel's `last_inbound_at` when
+    /// `updates` is not empty. [`StoreError::NotFound`] (`channel`) for an unknown channel.
     async fn accept_updates(
         &self,
         channel_id: i64,
         updates: Vec<NewUpdate>,
         cursor: Option<CursorAdvance>,
         now_ms: i64,
-    ) -> StoreResult<Accepted> {
-        let _ = (channel_id, updates, cursor, now_ms);
-        Err(StoreError::database("accept_updates is not implemented"))
-    }
+    ) -> StoreResult<Accepted>;
 
-    /// Claims up to `limit` due stored updates (oldest first) until `lease_until`.
+    /// Claims up to `limit` due stored updates until `lease_until`: pending, due
+    /// (`due_at <= now_ms`) and not leased, earliest due first (then oldest), answered in
+    /// id order. Each update is held by one claimer at a time; claiming does not count an
+    /// attempt (a [`UpdateOutcome::Retry`] does).
     async fn claim_updates(
         &self,
         now_ms: i64,
         lease_until: i64,
         limit: u32,
-    ) -> StoreResult<Vec<ClaimedUpdate>> {
-        let _ = (now_ms, lease_until, limit);
-        Err(StoreError::database("claim_updates is not implemented"))
-    }
+    ) -> StoreResult<Vec<ClaimedUpdate>>;
 
     /// Ends (or postpones) a claimed update that did not become a message, if its lease is
     /// still held; false when it is not.
@@ -498,10 +490,7 @@ pub trait Store: Send + Sync + 'static {
         lease_until: i64,
         outcome: UpdateOutcome,
         now_ms: i64,
-    ) -> StoreResult<bool> {
-        let _ = (update_id, lease_until, outcome, now_ms);
-        Err(StoreError::database("finish_update is not implemented"))
-    }
+    ) -> StoreResult<bool>;
 
     /// Binds files fetched for a claimed update to the message made from it, if its lease
     /// is still held (false otherwise): `pending` is what remains to fetch (`None`: the
@@ -513,58 +502,39 @@ pub trait Store: Send + Sync + 'static {
         files: Vec<NewAttachment>,
         pending: Option<String>,
         now_ms: i64,
-    ) -> StoreResult<bool> {
-        let _ = (update_id, lease_until, files, pending, now_ms);
-        Err(StoreError::database(
-            "attach_update_files is not implemented",
-        ))
-    }
+    ) -> StoreResult<bool>;
 
-    /// Records the connector's last problem with a channel's messenger (`None` clears it).
-    async fn set_channel_error(&self, channel_id: i64, error: Option<String>) -> StoreResult<()> {
-        let _ = (channel_id, error);
-        Err(StoreError::database("set_channel_error is not implemented"))
-    }
+    /// Records the connector's last problem with a channel's messenger (`None` clears it);
+    /// [`StoreError::NotFound`] (`channel`) when there is no such channel.
+    async fn set_channel_error(&self, channel_id: i64, error: Option<String>) -> StoreResult<()>;
 
     /// The messenger revoked a live channel's credentials: in one transaction the channel
     /// becomes `disabled` with `reason` as its last error, a `system` event `disabled`
-    /// tells the company, and every queued job of the channel ends not delivered with
-    /// `reason` (each with its events, as a failed delivery). Answers how many jobs ended;
+    /// tells the company, and every queued job of the channel that no worker holds a lease
+    /// of ends not delivered with `reason` (each with its events, as a failed delivery; a
+    /// held job is left to its worker). Answers how many jobs ended;
     /// `None` when there is no such live channel.
     async fn break_channel(
         &self,
         channel_id: i64,
         reason: String,
         now_ms: i64,
-    ) -> StoreResult<Option<u64>> {
-        let _ = (channel_id, reason, now_ms);
-        Err(StoreError::database("break_channel is not implemented"))
-    }
+    ) -> StoreResult<Option<u64>>;
 
     /// One page (by id, after `after_id`) of every channel, deleted ones too (for
     /// re-encrypting settings).
-    async fn all_channels(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>> {
-        let _ = (after_id, limit);
-        Err(StoreError::database("all_channels is not implemented"))
-    }
+    async fn all_channels(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>>;
 
-    /// Replaces a channel's settings as a whole (deleted channels too).
+    /// Replaces a channel's settings as a whole (deleted channels too), announcing nothing;
+    /// [`StoreError::NotFound`] (`channel`) when there is no such channel.
     async fn replace_channel_settings(
         &self,
         channel_id: i64,
         settings: serde_json::Map<String, serde_json::Value>,
-    ) -> StoreResult<()> {
-        let _ = (channel_id, settings);
-        Err(StoreError::database(
-            "replace_channel_settings is not implemented",
-        ))
-    }
+    ) -> StoreResult<()>;
 
     /// Figures of the inbound pipeline.
-    async fn intake_stats(&self, now_ms: i64) -> StoreResult<IntakeStats> {
-        let _ = now_ms;
-        Err(StoreError::database("intake_stats is not implemented"))
-    }
+    async fn intake_stats(&self, now_ms: i64) -> StoreResult<IntakeStats>;
 
     // ---- operations ----
 

@@ -64,6 +64,26 @@ pub(super) async fn create(
     })
 }
 
+/// Stores the files that came with (or were fetched for) an incoming message, bound to it
+/// in its conversation (whatever conversation the files name).
+pub(super) async fn create_incoming(
+    conn: &mut PgConnection,
+    company_id: i64,
+    conversation_id: i64,
+    message_id: i64,
+    files: &[NewAttachment],
+    now_ms: i64,
+) -> StoreResult<()> {
+    for file in files {
+        let file = NewAttachment {
+            conversation_id,
+            ..file.clone()
+        };
+        create(conn, company_id, &file, Some(message_id), now_ms).await?;
+    }
+    Ok(())
+}
+
 /// The company's attachment `id`.
 pub(super) async fn get(
     conn: &mut PgConnection,

@@ -9,7 +9,8 @@ use super::paging;
 use crate::{Channel, ChannelState, NewChannel, PageRequest, Provider, StoreError, StoreResult};
 
 /// The columns [`from_row`] reads, in its order.
-pub(super) const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
+pub(super) const COLUMNS: &str =
+    "id, company_id, provider, connector, settings, created_at, state, last_inbound_at, last_error";
 
 /// A channel from a row that starts with [`COLUMNS`].
 pub(super) fn from_row(r: &PgRow) -> StoreResult<Channel> {
@@ -24,8 +25,8 @@ pub(super) fn from_row(r: &PgRow) -> StoreResult<Channel> {
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.try_get(5)?,
         state: typed(r, 6)?,
-        last_inbound_at_ms: None,
-        last_error: None,
+        last_inbound_at_ms: r.try_get(7)?,
+        last_error: r.try_get(8)?,
     })
 }
 
@@ -221,5 +222,96 @@ pub(super) async fn set_contact_reachable(
     .bind(!reachable)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// A channel whichever company owns it, deleted or not, and whether it is deleted (for
+/// workers and inbound hooks, which act for no company in particular).
+pub(super) async fn any_state(
+    conn: &mut PgConnection,
+    channel_id: i64,
+) -> StoreResult<Option<(Channel, bool)>> {
+    let sql = format!("SELECT {COLUMNS}, deleted_at IS NOT NULL FROM channels WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(channel_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref()
+        .map(|r| Ok((from_row(r)?, r.try_get(9)?)))
+        .transpose()
+}
+
+/// One page (by id, after `after_id`) of the live channels of every company delivered by
+/// `connector`.
+pub(super) async fn of_connector(
+    conn: &mut PgConnection,
+    connector: &str,
+    after_id: i64,
+    limit: u32,
+) -> StoreResult<Vec<Channel>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM channels
+         WHERE connector = $1 AND deleted_at IS NULL AND id > $2
+         ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(connector)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One page (by id, after `after_id`) of every channel, deleted ones too.
+pub(super) async fn all(
+    conn: &mut PgConnection,
+    after_id: i64,
+    limit: u32,
+) -> StoreResult<Vec<Channel>> {
+    let sql = format!("SELECT {COLUMNS} FROM channels WHERE id > $1 ORDER BY id LIMIT $2");
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Replaces a channel's settings as a whole, deleted or not; `NotFound` when there is no
+/// such channel.
+pub(super) async fn replace_settings(
+    conn: &mut PgConnection,
+    channel_id: i64,
+    settings: &Map<String, Value>,
+) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE channels SET settings = $1 WHERE id = $2")
+        .bind(settings_text(settings)?)
+        .bind(channel_id)
+        .execute(&mut *conn)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// Records (or clears) the connector's last problem with the channel's messenger;
+/// `NotFound` when there is no such channel.
+pub(super) async fn set_error(
+    conn: &mut PgConnection,
+    channel_id: i64,
+    error: Option<&str>,
+) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE channels SET last_error = $1 WHERE id = $2")
+        .bind(error)
+        .bind(channel_id)
+        .execute(&mut *conn)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// `NotFound` (`channel`) when a statement by channel id changed no row.
+fn found(changed: u64) -> StoreResult<()> {
+    if changed == 0 {
+        return Err(StoreError::NotFound("channel"));
+    }
     Ok(())
 }

@@ -130,6 +130,7 @@ pub(super) async fn send(
             ack: rules::OUTGOING_ACK,
             send_to_crm: out.send_to_crm,
             interactive: interactive.as_deref(),
+            external_public_id: None,
         },
         now_ms,
     )
@@ -231,29 +232,9 @@ async fn channel_any_state(
     conn: &mut PgConnection,
     channel_id: i64,
 ) -> StoreResult<(Channel, bool)> {
-    let row = sqlx::query(
-        "SELECT id, company_id, provider, connector, settings, created_at, state,
-                deleted_at IS NOT NULL AS deleted
-         FROM channels WHERE id = $1",
-    )
-    .bind(channel_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound("channel"))?;
-    let settings: String = row.try_get("settings")?;
-    let channel = Channel {
-        id: row.try_get("id")?,
-        company_id: row.try_get("company_id")?,
-        provider: typed(&row, "provider")?,
-        connector: row.try_get("connector")?,
-        // As on SQLite: settings that no longer parse read as empty.
-        settings: serde_json::from_str(&settings).unwrap_or_default(),
-        created_at_ms: row.try_get("created_at")?,
-        state: typed(&row, "state")?,
-        last_inbound_at_ms: None,
-        last_error: None,
-    };
-    Ok((channel, row.try_get("deleted")?))
+    super::channels::any_state(conn, channel_id)
+        .await?
+        .ok_or(StoreError::NotFound("channel"))
 }
 
 /// Extends the lease of a job still being delivered, if the caller still holds it.

@@ -42,6 +42,8 @@ pub(super) struct NewMessage<'a> {
     pub ack: Ack,
     pub send_to_crm: bool,
     pub interactive: Option<&'a str>,
+    /// The messenger's id of an incoming message a real connector received.
+    pub external_public_id: Option<&'a str>,
 }
 
 /// Stores a message in the conversation and moves its last-message times. Runs inside the
@@ -59,8 +61,8 @@ pub(super) async fn insert(
     sqlx::query(
         "INSERT INTO messages
            (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm,
-            interactive, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            interactive, external_public_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(conversation.id)
     .bind(id)
@@ -71,6 +73,7 @@ pub(super) async fn insert(
     .bind(message.ack.as_i32())
     .bind(message.send_to_crm)
     .bind(message.interactive)
+    .bind(message.external_public_id)
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;

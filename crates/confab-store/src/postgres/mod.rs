@@ -11,11 +11,12 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::{Notify, watch};
 
 use crate::{
-    Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company, CompanyPatch,
-    Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
-    NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText, PageRequest, Posted, Provider,
-    Store, StoreError, StoreResult, TokenHash, User, rules,
+    Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
+    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
+    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
+    PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User, rules,
 };
+use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
 
 mod attachments;
 mod channels;
@@ -24,10 +25,13 @@ mod companies;
 mod conversations;
 mod delivery;
 mod events;
+mod health;
+mod intake;
 mod members;
 mod messages;
 mod outbox;
 mod paging;
+mod poll_lease;
 mod users;
 
 use messages::NewMessage;
@@ -331,6 +335,7 @@ impl Store for PgStore {
             ack: rules::OUTGOING_ACK,
             send_to_crm: text.send_to_crm,
             interactive: None,
+            external_public_id: None,
         };
         let message_id = messages::insert(&mut tx, &conversation, &message, now_ms).await?;
         let job = delivery::enqueue(&mut tx, &channel, conversation.id, message_id, now_ms).await?;
@@ -354,6 +359,11 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         let mut tx = self.begin().await?;
+        // Checked (and the update locked) before anything is written: a worker that lost
+        // the update makes nothing.
+        if let Some(source) = &incoming.source {
+            intake::check_held(&mut tx, source).await?;
+        }
         let (conversation, found) =
             conversations::find_or_create(&mut tx, &channel, &contact, now_ms).await?;
         let mut events = rules::on_conversation_found(found, &conversation);
@@ -363,21 +373,20 @@ impl Store for PgStore {
             ack: rules::INBOUND_ACK,
             send_to_crm: true,
             interactive: None,
+            external_public_id: incoming.source.as_ref().map(|s| s.external_id.as_str()),
         };
         let message_id = messages::insert(&mut tx, &conversation, &message, now_ms).await?;
-        for attachment in &incoming.attachments {
-            let attachment = NewAttachment {
-                conversation_id: conversation.id,
-                ..attachment.clone()
-            };
-            attachments::create(
-                &mut tx,
-                channel.company_id,
-                &attachment,
-                Some(message_id),
-                now_ms,
-            )
-            .await?;
+        attachments::create_incoming(
+            &mut tx,
+            channel.company_id,
+            conversation.id,
+            message_id,
+            &incoming.attachments,
+            now_ms,
+        )
+        .await?;
+        if let Some(source) = &incoming.source {
+            intake::became_message(&mut tx, source, conversation.id, message_id, now_ms).await?;
         }
         let conversation = conversations::get(&mut tx, channel.company_id, conversation.id)
             .await?
@@ -564,13 +573,148 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        if !channels::set_state(&mut tx, company_id, channel_id, state).await? {
+        if !health::set_state(&mut tx, company_id, channel_id, &event, state, now_ms).await? {
             return Ok(false);
         }
-        let events = rules::on_channel_event(channel_id, &event, now_ms);
-        events::record(&mut tx, company_id, None, &events, now_ms).await?;
         self.commit_events(tx).await?;
         Ok(true)
+    }
+
+    async fn channel_by_id(&self, channel_id: i64) -> StoreResult<Option<(Channel, bool)>> {
+        let mut c = self.conn().await?;
+        channels::any_state(&mut c, channel_id).await
+    }
+
+    async fn connector_channels(
+        &self,
+        connector: &str,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Channel>> {
+        let mut c = self.conn().await?;
+        channels::of_connector(&mut c, connector, after_id, limit).await
+    }
+
+    async fn lease_poll(
+        &self,
+        channel_id: i64,
+        holder: &str,
+        now_ms: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<PollLease>> {
+        let mut tx = self.begin().await?;
+        let out = poll_lease::take(&mut tx, channel_id, holder, now_ms, lease_until).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn release_poll(&self, channel_id: i64, holder: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        poll_lease::release(&mut tx, channel_id, holder).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accept_updates(
+        &self,
+        channel_id: i64,
+        updates: Vec<NewUpdate>,
+        cursor: Option<CursorAdvance>,
+        now_ms: i64,
+    ) -> StoreResult<Accepted> {
+        let mut tx = self.begin().await?;
+        let out = intake::accept(&mut tx, channel_id, &updates, cursor.as_ref(), now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn claim_updates(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedUpdate>> {
+        let mut tx = self.begin().await?;
+        let out = intake::claim(&mut tx, now_ms, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn finish_update(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        outcome: UpdateOutcome,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = intake::finish(&mut tx, update_id, lease_until, &outcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn attach_update_files(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        files: Vec<NewAttachment>,
+        pending: Option<String>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = intake::attach_files(
+            &mut tx,
+            update_id,
+            lease_until,
+            &files,
+            pending.as_deref(),
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_channel_error(&self, channel_id: i64, error: Option<String>) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        channels::set_error(&mut tx, channel_id, error.as_deref()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn break_channel(
+        &self,
+        channel_id: i64,
+        reason: String,
+        now_ms: i64,
+    ) -> StoreResult<Option<u64>> {
+        let mut tx = self.begin().await?;
+        let Some(ended) = health::break_channel(&mut tx, channel_id, &reason, now_ms).await? else {
+            return Ok(None);
+        };
+        self.commit_events(tx).await?;
+        Ok(Some(ended))
+    }
+
+    async fn all_channels(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>> {
+        let mut c = self.conn().await?;
+        channels::all(&mut c, after_id, limit).await
+    }
+
+    async fn replace_channel_settings(
+        &self,
+        channel_id: i64,
+        settings: Map<String, Value>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        channels::replace_settings(&mut tx, channel_id, &settings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn intake_stats(&self, now_ms: i64) -> StoreResult<IntakeStats> {
+        let mut c = self.conn().await?;
+        intake::stats(&mut c, now_ms).await
     }
 
     async fn read_events(

@@ -61,6 +61,26 @@ pub(super) fn create(
     })
 }
 
+/// Stores the files that came with (or were fetched for) an incoming message, bound to it
+/// in its conversation (whatever conversation the files name).
+pub(super) fn create_incoming(
+    conn: &Connection,
+    company_id: i64,
+    conversation_id: i64,
+    message_id: i64,
+    files: &[NewAttachment],
+    now_ms: i64,
+) -> StoreResult<()> {
+    for file in files {
+        let file = NewAttachment {
+            conversation_id,
+            ..file.clone()
+        };
+        create(conn, company_id, &file, Some(message_id), now_ms)?;
+    }
+    Ok(())
+}
+
 pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Option<Attachment>> {
     let sql = format!("SELECT {COLUMNS} FROM attachments WHERE company_id = ?1 AND id = ?2");
     Ok(conn

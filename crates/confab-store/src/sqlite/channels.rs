@@ -7,8 +7,11 @@ use super::columns::typed;
 use super::paging;
 use crate::{Channel, ChannelState, NewChannel, PageRequest, Provider, StoreError, StoreResult};
 
-pub(super) const COLUMNS: &str = "id, company_id, provider, connector, settings, created_at, state";
+/// The columns [`from_row`] reads, in its order.
+pub(super) const COLUMNS: &str =
+    "id, company_id, provider, connector, settings, created_at, state, last_inbound_at, last_error";
 
+/// A channel from a row that starts with [`COLUMNS`].
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
     let settings: String = r.get(4)?;
     Ok(Channel {
@@ -19,9 +22,14 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at_ms: r.get(5)?,
         state: typed(r, 6)?,
-        last_inbound_at_ms: None,
-        last_error: None,
+        last_inbound_at_ms: r.get(7)?,
+        last_error: r.get(8)?,
     })
+}
+
+/// A channel from a row of [`COLUMNS`] followed by whether it is deleted.
+fn with_deleted_from_row(r: &Row<'_>) -> rusqlite::Result<(Channel, bool)> {
+    Ok((from_row(r)?, r.get(9)?))
 }
 
 fn settings_text(settings: &Map<String, Value>) -> StoreResult<String> {
@@ -155,5 +163,84 @@ pub(super) fn set_contact_reachable(
          ON CONFLICT (channel_id, sender_external_id) DO UPDATE SET unreachable = excluded.unreachable",
         params![channel_id, sender, !reachable],
     )?;
+    Ok(())
+}
+
+/// A channel whichever company owns it, deleted or not, and whether it is deleted (for
+/// workers and inbound hooks, which act for no company in particular).
+pub(super) fn any_state(
+    conn: &Connection,
+    channel_id: i64,
+) -> StoreResult<Option<(Channel, bool)>> {
+    let sql = format!("SELECT {COLUMNS}, deleted_at IS NOT NULL FROM channels WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([channel_id], with_deleted_from_row)
+        .optional()?)
+}
+
+/// One page (by id, after `after_id`) of the live channels of every company delivered by
+/// `connector`.
+pub(super) fn of_connector(
+    conn: &Connection,
+    connector: &str,
+    after_id: i64,
+    limit: u32,
+) -> StoreResult<Vec<Channel>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM channels
+         WHERE connector = ?1 AND deleted_at IS NULL AND id > ?2
+         ORDER BY id LIMIT ?3"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![connector, after_id, limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// One page (by id, after `after_id`) of every channel, deleted ones too.
+pub(super) fn all(conn: &Connection, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>> {
+    let sql = format!("SELECT {COLUMNS} FROM channels WHERE id > ?1 ORDER BY id LIMIT ?2");
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![after_id, limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Replaces a channel's settings as a whole, deleted or not; `NotFound` when there is no
+/// such channel.
+pub(super) fn replace_settings(
+    conn: &Connection,
+    channel_id: i64,
+    settings: &Map<String, Value>,
+) -> StoreResult<()> {
+    let changed = conn.execute(
+        "UPDATE channels SET settings = ?1 WHERE id = ?2",
+        params![settings_text(settings)?, channel_id],
+    )?;
+    found(changed)
+}
+
+/// Records (or clears) the connector's last problem with the channel's messenger;
+/// `NotFound` when there is no such channel.
+pub(super) fn set_error(
+    conn: &Connection,
+    channel_id: i64,
+    error: Option<&str>,
+) -> StoreResult<()> {
+    let changed = conn.execute(
+        "UPDATE channels SET last_error = ?1 WHERE id = ?2",
+        params![error, channel_id],
+    )?;
+    found(changed)
+}
+
+/// `NotFound` (`channel`) when a statement by channel id changed no row.
+fn found(changed: usize) -> StoreResult<()> {
+    if changed == 0 {
+        return Err(StoreError::NotFound("channel"));
+    }
     Ok(())
 }

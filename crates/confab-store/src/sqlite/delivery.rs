@@ -103,6 +103,7 @@ pub(super) fn send(
             ack: rules::OUTGOING_ACK,
             send_to_crm: out.send_to_crm,
             interactive: interactive.as_deref(),
+            external_public_id: None,
         },
         now_ms,
     )?;
@@ -177,16 +178,7 @@ pub(super) fn claim(
 
 /// The channel of a job, deleted or not (a job of a deleted channel fails with a reason).
 fn channel_any_state(conn: &Connection, channel_id: i64) -> StoreResult<(Channel, bool)> {
-    let sql = format!(
-        "SELECT {}, deleted_at IS NOT NULL FROM channels WHERE id = ?1",
-        super::channels::COLUMNS
-    );
-    conn.prepare_cached(&sql)?
-        .query_row([channel_id], |r| {
-            Ok((super::channels::from_row(r)?, r.get(7)?))
-        })
-        .optional()?
-        .ok_or(StoreError::NotFound("channel"))
+    super::channels::any_state(conn, channel_id)?.ok_or(StoreError::NotFound("channel"))
 }
 
 /// Extends the lease of a job still being delivered, if the caller still holds it.

@@ -34,6 +34,8 @@ pub(super) struct NewMessage<'a> {
     pub ack: Ack,
     pub send_to_crm: bool,
     pub interactive: Option<&'a str>,
+    /// The messenger's id of an incoming message a real connector received.
+    pub external_public_id: Option<&'a str>,
 }
 
 /// Stores a message in the conversation and moves its last-message times. Runs inside the
@@ -48,8 +50,8 @@ pub(super) fn insert(
     conn.execute(
         "INSERT INTO messages
            (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm,
-            interactive, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            interactive, external_public_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             conversation.id,
             id,
@@ -60,6 +62,7 @@ pub(super) fn insert(
             message.ack.as_i32(),
             message.send_to_crm,
             message.interactive,
+            message.external_public_id,
             now_ms
         ],
     )?;

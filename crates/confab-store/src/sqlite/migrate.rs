@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_attachments_by_message.sql"),
     include_str!("../../migrations/sqlite/0005_event_log.sql"),
     include_str!("../../migrations/sqlite/0006_member_roles.sql"),
+    include_str!("../../migrations/sqlite/0007_intake.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -8,11 +8,12 @@ use rusqlite::{Connection, Transaction};
 use serde_json::{Map, Value};
 
 use crate::{
-    Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company, CompanyPatch,
-    Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment, NewChannel, NewCompany,
-    NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText, PageRequest, Posted, Provider,
-    Store, StoreError, StoreResult, TokenHash, User, rules,
+    Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
+    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
+    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
+    PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User, rules,
 };
+use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
 
 mod attachments;
 mod channels;
@@ -22,11 +23,14 @@ mod conversations;
 mod delivery;
 mod events;
 mod group_commit;
+mod health;
+mod intake;
 mod members;
 mod messages;
 mod migrate;
 mod outbox;
 mod paging;
+mod poll_lease;
 mod pool;
 mod users;
 
@@ -335,6 +339,7 @@ impl Store for SqliteStore {
                 ack: rules::OUTGOING_ACK,
                 send_to_crm: text.send_to_crm,
                 interactive: None,
+                external_public_id: None,
             };
             let message_id = messages::insert(tx, &conversation, &message, now_ms)?;
             let job = delivery::enqueue(tx, &channel, conversation.id, message_id, now_ms)?;
@@ -358,6 +363,11 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Posted> {
         self.write(move |tx| {
+            // Checked before anything is written: a worker that lost the update makes
+            // nothing (and the savepoint would undo it anyway).
+            if let Some(source) = &incoming.source {
+                intake::check_held(tx, source)?;
+            }
             let (conversation, found) =
                 conversations::find_or_create(tx, &channel, &contact, now_ms)?;
             let mut events = rules::on_conversation_found(found, &conversation);
@@ -367,20 +377,19 @@ impl Store for SqliteStore {
                 ack: rules::INBOUND_ACK,
                 send_to_crm: true,
                 interactive: None,
+                external_public_id: incoming.source.as_ref().map(|s| s.external_id.as_str()),
             };
             let message_id = messages::insert(tx, &conversation, &message, now_ms)?;
-            for attachment in &incoming.attachments {
-                let attachment = NewAttachment {
-                    conversation_id: conversation.id,
-                    ..attachment.clone()
-                };
-                attachments::create(
-                    tx,
-                    channel.company_id,
-                    &attachment,
-                    Some(message_id),
-                    now_ms,
-                )?;
+            attachments::create_incoming(
+                tx,
+                channel.company_id,
+                conversation.id,
+                message_id,
+                &incoming.attachments,
+                now_ms,
+            )?;
+            if let Some(source) = &incoming.source {
+                intake::became_message(tx, source, conversation.id, message_id, now_ms)?;
             }
             let conversation = conversations::get(tx, channel.company_id, conversation.id)?
                 .ok_or(StoreError::NotFound("conversation"))?;
@@ -541,15 +550,125 @@ impl Store for SqliteStore {
         state: ChannelState,
         now_ms: i64,
     ) -> StoreResult<bool> {
+        self.write(move |tx| health::set_state(tx, company_id, channel_id, &event, state, now_ms))
+            .await
+    }
+
+    async fn channel_by_id(&self, channel_id: i64) -> StoreResult<Option<(Channel, bool)>> {
+        self.read(move |c| channels::any_state(c, channel_id)).await
+    }
+
+    async fn connector_channels(
+        &self,
+        connector: &str,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Channel>> {
+        self.read(move |c| channels::of_connector(c, connector, after_id, limit))
+            .await
+    }
+
+    async fn lease_poll(
+        &self,
+        channel_id: i64,
+        holder: &str,
+        now_ms: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<PollLease>> {
+        let holder = holder.to_owned();
+        self.write(move |tx| poll_lease::take(tx, channel_id, &holder, now_ms, lease_until))
+            .await
+    }
+
+    async fn release_poll(&self, channel_id: i64, holder: &str) -> StoreResult<()> {
+        let holder = holder.to_owned();
+        self.write(move |tx| poll_lease::release(tx, channel_id, &holder))
+            .await
+    }
+
+    async fn accept_updates(
+        &self,
+        channel_id: i64,
+        updates: Vec<NewUpdate>,
+        cursor: Option<CursorAdvance>,
+        now_ms: i64,
+    ) -> StoreResult<Accepted> {
+        self.write(move |tx| intake::accept(tx, channel_id, &updates, cursor.as_ref(), now_ms))
+            .await
+    }
+
+    async fn claim_updates(
+        &self,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedUpdate>> {
+        self.write(move |tx| intake::claim(tx, now_ms, lease_until, limit))
+            .await
+    }
+
+    async fn finish_update(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        outcome: UpdateOutcome,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| intake::finish(tx, update_id, lease_until, &outcome, now_ms))
+            .await
+    }
+
+    async fn attach_update_files(
+        &self,
+        update_id: i64,
+        lease_until: i64,
+        files: Vec<NewAttachment>,
+        pending: Option<String>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
         self.write(move |tx| {
-            if !channels::set_state(tx, company_id, channel_id, state)? {
-                return Ok(false);
-            }
-            let events = rules::on_channel_event(channel_id, &event, now_ms);
-            events::record(tx, company_id, None, &events, now_ms)?;
-            Ok(true)
+            intake::attach_files(
+                tx,
+                update_id,
+                lease_until,
+                &files,
+                pending.as_deref(),
+                now_ms,
+            )
         })
         .await
+    }
+
+    async fn set_channel_error(&self, channel_id: i64, error: Option<String>) -> StoreResult<()> {
+        self.write(move |tx| channels::set_error(tx, channel_id, error.as_deref()))
+            .await
+    }
+
+    async fn break_channel(
+        &self,
+        channel_id: i64,
+        reason: String,
+        now_ms: i64,
+    ) -> StoreResult<Option<u64>> {
+        self.write(move |tx| health::break_channel(tx, channel_id, &reason, now_ms))
+            .await
+    }
+
+    async fn all_channels(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Channel>> {
+        self.read(move |c| channels::all(c, after_id, limit)).await
+    }
+
+    async fn replace_channel_settings(
+        &self,
+        channel_id: i64,
+        settings: Map<String, Value>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| channels::replace_settings(tx, channel_id, &settings))
+            .await
+    }
+
+    async fn intake_stats(&self, now_ms: i64) -> StoreResult<IntakeStats> {
+        self.read_blocking(move |c| intake::stats(c, now_ms)).await
     }
 
     async fn read_events(

@@ -460,3 +460,111 @@ pub fn assert_same_ids(mut got: Vec<i64>, mut want: Vec<i64>, what: &str) {
     want.sort_unstable();
     assert_eq!(got, want, "{what}");
 }
+
+// ---- real connectors ----
+
+pub use confab_store::{
+    Accepted, ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateMessage,
+    UpdateOutcome, UpdateSource,
+};
+
+/// A channel of `provider` delivered by connector `connector`.
+pub fn connector_channel(provider: Provider, connector: &str) -> NewChannel {
+    NewChannel {
+        connector: connector.to_owned(),
+        ..new_channel(provider)
+    }
+}
+
+/// A raw update with key `key`; its payload names the key.
+pub fn update(key: &str) -> NewUpdate {
+    NewUpdate {
+        key: key.to_owned(),
+        payload: format!(r#"{{"key":"{key}"}}"#),
+    }
+}
+
+/// A poller's cursor move.
+pub fn cursor(holder: &str, cursor: &str) -> CursorAdvance {
+    CursorAdvance {
+        holder: holder.to_owned(),
+        cursor: cursor.to_owned(),
+    }
+}
+
+/// The claimed update `update` (under `lease_until`) as the source of a message with
+/// messenger id `external_id`, with files still `pending` when given.
+pub fn source(
+    update_id: i64,
+    lease_until: i64,
+    external_id: &str,
+    pending: Option<&str>,
+) -> UpdateSource {
+    UpdateSource {
+        update_id,
+        lease_until,
+        external_id: external_id.to_owned(),
+        pending: pending.map(str::to_owned),
+    }
+}
+
+/// An incoming text made from a raw update.
+pub fn incoming_from(body: &str, source: UpdateSource) -> NewIncoming {
+    NewIncoming {
+        source: Some(source),
+        ..incoming(body)
+    }
+}
+
+/// Nothing in the update becomes a message.
+pub fn skipped(reason: &str) -> UpdateOutcome {
+    UpdateOutcome::Skipped {
+        reason: reason.to_owned(),
+    }
+}
+
+/// The update failed for now; again at `at_ms`.
+pub fn retry_update(error: &str, at_ms: i64) -> UpdateOutcome {
+    UpdateOutcome::Retry {
+        error: error.to_owned(),
+        at_ms,
+    }
+}
+
+/// The update is given up on.
+pub fn failed_update(error: &str) -> UpdateOutcome {
+    UpdateOutcome::Failed {
+        error: error.to_owned(),
+    }
+}
+
+/// The state a broken channel is left in.
+pub fn state_disabled() -> ChannelState {
+    ChannelState::Disabled
+}
+
+/// Asserts `result` is `StoreError::Refused` about `what`.
+#[track_caller]
+pub fn assert_refused<T: Debug>(result: StoreResult<T>, what: &str) {
+    match result {
+        Err(StoreError::Refused { what: got, .. }) => assert_eq!(got, what),
+        other => panic!("expected Refused({what}), got {other:?}"),
+    }
+}
+
+/// The labels of every event in the company's log, oldest first.
+pub async fn log_labels(s: &Backend, company_id: i64) -> Vec<String> {
+    settle(s).await;
+    let query = confab_store::EventQuery {
+        after: Some(0),
+        limit: 10_000,
+        ..confab_store::EventQuery::default()
+    };
+    s.read_events(company_id, query)
+        .await
+        .expect("read events")
+        .events
+        .into_iter()
+        .map(|e| e.label)
+        .collect()
+}

@@ -43,6 +43,7 @@ mod companies;
 mod conversations;
 mod delivery;
 mod events;
+mod intake;
 mod members;
 mod messages;
 mod sandbox;
