@@ -56,6 +56,13 @@ impl App {
     /// `disabled` with `reason`, the company is told, and its queued messages end not
     /// delivered with that reason. False when the channel is gone already.
     pub async fn break_channel(&self, channel_id: i64, reason: String) -> AppResult<bool> {
+        // Deliveries in flight when the token was revoked all see the 401: the first one
+        // breaks the channel, the rest find it broken (one `system` event, not one each).
+        if let Some((channel, false)) = self.store.channel_by_id(channel_id).await?
+            && channel.state == ChannelState::Disabled
+        {
+            return Ok(true);
+        }
         let ended = self
             .store
             .break_channel(channel_id, reason, self.now_ms())
