@@ -707,3 +707,33 @@ async fn dropping_the_handle_stops_the_server() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(reqwest::get(url).await.is_err());
 }
+
+#[tokio::test]
+async fn shutdown_ends_long_polls_and_keep_alive_connections() {
+    let tg = fake().await;
+    let http = reqwest::Client::new();
+    let url = tg.method_url(TOKEN, "getUpdates");
+    // A pooled keep-alive connection, then a long poll on it.
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    let poll = {
+        let (http, url) = (http.clone(), url.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let response = http
+                .get(&url)
+                .query(&[("timeout", "5")])
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            (body, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tg.shutdown();
+    let (body, took) = poll.await.unwrap();
+    assert_eq!(body["result"], json!([]));
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(http.get(&url).send().await.is_err());
+}

@@ -54,23 +54,30 @@ pub use webhook::SECRET_HEADER;
 use messages::{content_fields, customer_chat, customer_user, unix_now};
 use state::{Bot, Shared};
 
-/// The tasks of one fake (server and webhook pushers), aborted when the last handle
+/// The tasks of one fake (server and webhook pushers), stopped when the last handle
 /// is dropped.
 struct Tasks {
+    shared: Arc<Shared>,
     runtime: Handle,
     handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Tasks {
-    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let handle = self.runtime.spawn(task);
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+        self.runtime.spawn(task)
+    }
+
+    fn track(&self, handle: JoinHandle<()>) {
         self.handles
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(handle);
     }
 
-    fn abort_all(&self) {
+    /// Stops the server gracefully (it stops accepting, idle keep-alive connections
+    /// close, pending long polls answer) and aborts the webhook pushers.
+    fn stop(&self) {
+        self.shared.stop();
         for handle in self
             .handles
             .lock()
@@ -84,7 +91,7 @@ impl Tasks {
 
 impl Drop for Tasks {
     fn drop(&mut self) {
-        self.abort_all();
+        self.stop();
     }
 }
 
@@ -122,13 +129,22 @@ impl FakeTelegram {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config));
         let tasks = Arc::new(Tasks {
+            shared: Arc::clone(&shared),
             runtime: Handle::current(),
             handles: Mutex::new(Vec::new()),
         });
         let app = routes::router(Arc::clone(&shared));
+        let mut stopped = shared.stopped.subscribe();
+        // Not tracked: a graceful stop lets in-flight answers finish, then the task ends.
         tasks.spawn(async move {
-            // Serving ends only on an accept error; the fake then answers nothing.
-            let _ = axum::serve(listener, app).await;
+            let signal = async move {
+                // An error means the sender is gone, which is a stop as well.
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            };
+            // Serving ends at the stop or on an accept error; the fake then answers nothing.
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await;
         });
         Ok(Self {
             shared,
@@ -148,9 +164,11 @@ impl FakeTelegram {
         format!("{}/bot{token}/{method}", self.base_url)
     }
 
-    /// Stops the server and the webhook pushers now (also done on drop).
+    /// Stops the fake now (also done when the last clone is dropped): the port stops
+    /// accepting, idle keep-alive connections close, pending long polls answer at
+    /// once, webhook pushes stop. The handle's observers keep working.
     pub fn shutdown(&self) {
-        self.tasks.abort_all();
+        self.tasks.stop();
     }
 
     /// Adds a bot (`getMe` answers `id` and `username`; `first_name` is the username).
@@ -167,8 +185,12 @@ impl FakeTelegram {
             .bots
             .insert(token.to_owned(), Bot::new(bot_id, username.to_owned()));
         drop(state);
-        self.tasks
-            .spawn(webhook::run(Arc::clone(&self.shared), token.to_owned()));
+        if !self.shared.is_stopped() {
+            let pusher = self
+                .tasks
+                .spawn(webhook::run(Arc::clone(&self.shared), token.to_owned()));
+            self.tasks.track(pusher);
+        }
     }
 
     // ---- the customer side ----

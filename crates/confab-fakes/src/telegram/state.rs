@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub sent_tx: watch::Sender<u64>,
     /// The client that pushes updates to webhooks.
     pub http: reqwest::Client,
+    /// Set once at shutdown: the server stops accepting, closes idle connections and
+    /// ends pending long polls.
+    pub stopped: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -41,7 +44,20 @@ impl Shared {
             }),
             sent_tx: watch::Sender::new(0),
             http,
+            stopped: watch::Sender::new(false),
         }
+    }
+
+    /// Stops the server side: no new connections, pending long polls answer now.
+    pub fn stop(&self) {
+        self.stopped.send_replace(true);
+        for bot in self.lock().bots.values() {
+            bot.notify();
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.stopped.borrow()
     }
 
     /// The state; a panic elsewhere while it was held does not make it unusable.

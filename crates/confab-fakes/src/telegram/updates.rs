@@ -69,6 +69,7 @@ pub(crate) async fn get_updates(
     loop {
         changed.borrow_and_update();
         {
+            let stopped = shared.is_stopped();
             let mut state = shared.lock();
             let bot = state.bot(token)?;
             if bot.poll_generation != generation {
@@ -79,7 +80,7 @@ pub(crate) async fn get_updates(
                 return Err(ApiError::conflict(WEBHOOK_CONFLICT));
             }
             let batch = bot.batch(limit);
-            if !batch.is_empty() || Instant::now() >= deadline {
+            if !batch.is_empty() || Instant::now() >= deadline || stopped {
                 return Ok(Reply::new(Value::Array(batch)));
             }
         }
