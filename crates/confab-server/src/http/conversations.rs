@@ -109,6 +109,12 @@ fn contact_for(provider: Provider, params: &Params) -> ApiResult<String> {
              POST /p1/companies/COMPANY_ID/channels/CHANNEL_ID/conversations with template[id], \
              template[language_code] and template[parameters]",
         )),
+        Provider::Telegram => Err(ApiError::invalid(
+            "provider",
+            "a Telegram bot cannot write first: the customer must write to the bot, then \
+             replies go through POST .../conversations/ID/messages (to start conversations, \
+             use whatsapp or telegram_personal)",
+        )),
         other => Err(ApiError::invalid(
             "provider",
             format!(

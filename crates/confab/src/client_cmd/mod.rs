@@ -182,7 +182,14 @@ async fn channels(client: &Client, conn: &Connection, command: Channels) -> anyh
                 &paging,
                 |p| async move { channels.list(&p).await },
                 |p| channels.stream(p).collect_all(),
-                &["id", "provider", "connector", "state", "last inbound", "last error"],
+                &[
+                    "id",
+                    "provider",
+                    "connector",
+                    "state",
+                    "last inbound",
+                    "last error",
+                ],
                 |c: &confab_client::wire::Channel| {
                     vec![
                         c.external_id.to_string(),

@@ -52,9 +52,11 @@ async fn the_channel_is_listed_with_its_health_and_its_token_is_sealed() {
         .expect("channel");
     let stored = channel.settings["token"].as_str().expect("token setting");
     assert!(stored.starts_with("sealed:v1:"), "{stored}");
-    assert!(!serde_json::to_string(&channel.settings)
-        .expect("json")
-        .contains(TOKEN));
+    assert!(
+        !serde_json::to_string(&channel.settings)
+            .expect("json")
+            .contains(TOKEN)
+    );
     assert_eq!(channel.settings["bot_username"], "confab_test_bot");
     eventually("the bot is polled", || async {
         (bot.fake.calls(TOKEN, "getUpdates") > 0).then_some(())

@@ -46,36 +46,31 @@ async fn a_reply_reaches_the_chat_and_stops_at_ack_1() {
 async fn files_are_uploaded_never_sent_by_url_with_the_text_as_caption() {
     let (bot, conversation) = conversation().await;
     let photo = b"\x89PNG\r\n\x1a\nshop-photo".to_vec();
-    let photo_id = bot
-        .srv
-        .upload(bot.company, conversation, "offer.png", &photo)
-        .await;
     let pdf = b"%PDF-1.4 price list".to_vec();
-    let pdf_id = bot
-        .srv
-        .upload(bot.company, conversation, "prices.pdf", &pdf)
-        .await;
-    let (status, body) = bot
-        .srv
-        .form(
-            reqwest::Method::POST,
-            &messages_path(bot.company, conversation),
-            &[
-                ("message", "Our offer"),
-                ("attachments_ids[]", &photo_id.to_string()),
-                ("attachments_ids[]", &pdf_id.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let job = body["data"]["id"].as_i64().expect("job");
-    assert_eq!(bot.wait_job(job).await["state"], "delivered");
+    for (name, bytes, text) in [("offer.png", &photo, "Our offer"), ("prices.pdf", &pdf, "")] {
+        let id = bot.srv.upload(bot.company, conversation, name, bytes).await;
+        let (status, body) = bot
+            .srv
+            .form(
+                reqwest::Method::POST,
+                &messages_path(bot.company, conversation),
+                &[("message", text), ("attachments_ids[]", &id.to_string())],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let job = body["data"]["id"].as_i64().expect("job");
+        assert_eq!(bot.wait_job(job).await["state"], "delivered");
+    }
     let sent = bot.fake.sent(TOKEN);
     assert_eq!(sent.len(), 2, "one call per file");
     assert_eq!(sent[0].method, "sendPhoto");
+    assert_eq!(sent[0].chat_id, CHAT);
     assert_eq!(sent[0].text.as_deref(), Some("Our offer"), "the caption");
-    assert_eq!(sent[0].file.as_ref().map(|f| f.bytes.to_vec()), Some(photo));
+    let file = sent[0].file.as_ref().expect("an upload");
+    assert_eq!(file.bytes.to_vec(), photo);
+    assert_eq!(file.file_name.as_deref(), Some("offer.png"));
     assert_eq!(sent[1].method, "sendDocument");
+    assert_eq!(sent[1].text, None, "no caption without text");
     assert_eq!(sent[1].file.as_ref().map(|f| f.bytes.to_vec()), Some(pdf));
     assert!(sent.iter().all(|s| s.by_url.is_none()), "never by URL");
 }
@@ -87,7 +82,10 @@ async fn a_blocked_bot_or_unknown_chat_ends_not_delivered_with_telegrams_words()
     let job = bot.reply(conversation, "are you there?").await;
     let done = bot.wait_job(job).await;
     assert_eq!(done["state"], "not_delivered", "{done}");
-    assert_eq!(done["reason"], "Forbidden: bot was blocked by the user");
+    assert_eq!(
+        done["details"]["reason"],
+        "Forbidden: bot was blocked by the user"
+    );
 
     bot.fake.unblock(TOKEN, CHAT);
     bot.fake
@@ -95,7 +93,7 @@ async fn a_blocked_bot_or_unknown_chat_ends_not_delivered_with_telegrams_words()
     let job = bot.reply(conversation, "hello?").await;
     let done = bot.wait_job(job).await;
     assert_eq!(done["state"], "not_delivered");
-    assert_eq!(done["reason"], "Bad Request: chat not found");
+    assert_eq!(done["details"]["reason"], "Bad Request: chat not found");
     // The contact stays usable.
     let job = bot.reply(conversation, "third time").await;
     assert_eq!(bot.wait_job(job).await["state"], "delivered");
@@ -128,7 +126,10 @@ async fn a_revoked_token_disables_the_channel_and_ends_its_queue() {
     let done = bot.wait_job(first).await;
     assert_eq!(done["state"], "not_delivered", "{done}");
     assert!(
-        done["reason"].as_str().unwrap_or("").contains("Unauthorized"),
+        done["details"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Unauthorized"),
         "{done}"
     );
     let listed = eventually("the channel is disabled", || async {
