@@ -39,6 +39,7 @@ impl Connectors {
                 app,
                 &config.telegram_api_url,
                 config.public_url.clone(),
+                config.job_lease,
             )?),
         })
     }

@@ -42,6 +42,9 @@ pub struct Telegram {
     pacing: pacing::Pacing,
     /// Where webhooks point (`None`: poll).
     public_url: Option<url::Url>,
+    /// How long a node manages a channel without renewing (`--job-lease`): a crashed
+    /// node's polling is taken over after this.
+    pub lease: Duration,
 }
 
 /// Why a token cannot connect a channel.
@@ -62,12 +65,14 @@ impl Telegram {
         app: Arc<App>,
         api_url: &url::Url,
         public_url: Option<url::Url>,
+        lease: Duration,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             api: BotApi::new(api_url)?,
             app,
             pacing: pacing::Pacing::default(),
             public_url,
+            lease,
         })
     }
 

@@ -18,14 +18,11 @@ use super::api::Failure;
 use super::errors::{self, Verdict};
 use super::{NAME, Telegram, inbound};
 
-/// How long a node holds a channel without renewing.
-const LEASE: Duration = Duration::from_secs(60);
-/// `getUpdates`' long-poll timeout.
-const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+/// `getUpdates`' longest long-poll timeout (shorter when the lease is short: the lease is
+/// renewed between polls, so a poll must end well within it).
+const MAX_POLL_TIMEOUT: Duration = Duration::from_secs(25);
 /// How often the supervisor looks for channels nobody manages.
 const SCAN: Duration = Duration::from_secs(2);
-/// How often a webhook-mode holder renews its lease.
-const WEBHOOK_ROUND: Duration = Duration::from_secs(20);
 
 /// Finds channels to manage and starts a manager for each this node gets the lease of,
 /// until `cancel` fires; managers give their leases back on the way out.
@@ -44,7 +41,7 @@ pub async fn run_supervisor(tg: Arc<Telegram>, node: String, cancel: Cancellatio
                     match tg
                         .app
                         .store
-                        .lease_poll(channel.id, &node, now, now.saturating_add(ms(LEASE)))
+                        .lease_poll(channel.id, &node, now, now.saturating_add(ms(tg.lease)))
                         .await
                     {
                         Ok(Some(lease)) => {
@@ -152,7 +149,7 @@ impl Manager {
                 self.channel_id,
                 &self.node,
                 now,
-                now.saturating_add(ms(LEASE)),
+                now.saturating_add(ms(self.tg.lease)),
             )
             .await
         {
@@ -190,10 +187,13 @@ impl Manager {
             .as_deref()
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
+        let timeout = (self.tg.lease / 2)
+            .min(MAX_POLL_TIMEOUT)
+            .max(Duration::from_secs(1));
         let params = json!({
             "offset": offset,
             "limit": 100,
-            "timeout": POLL_TIMEOUT.as_secs(),
+            "timeout": timeout.as_secs(),
             "allowed_updates": ["message"],
         });
         let got: Result<Vec<Value>, Failure> = self
@@ -203,7 +203,7 @@ impl Manager {
                 token,
                 "getUpdates",
                 &params,
-                POLL_TIMEOUT + Duration::from_secs(10),
+                timeout + Duration::from_secs(10),
             )
             .await;
         let updates = match got {
@@ -310,7 +310,7 @@ impl Manager {
             == Some(url.as_str())
             && channel.settings.contains_key("webhook_secret");
         if registered {
-            return Next::Pause(WEBHOOK_ROUND);
+            return Next::Pause(self.tg.lease / 3);
         }
         let secret = Alphanumeric.sample_string(&mut rand::rng(), 48);
         let app = &self.tg.app;
@@ -338,7 +338,7 @@ impl Manager {
             Ok(_) => {
                 tracing::info!(channel = channel.id, "Telegram webhook registered");
                 self.record_error(None).await;
-                Next::Pause(WEBHOOK_ROUND)
+                Next::Pause(self.tg.lease / 3)
             }
             Err(failure) => {
                 // Forget the address so the next round registers again.

@@ -12,6 +12,7 @@ use crate::harness::*;
 
 mod connect;
 mod inbound;
+mod nodes;
 mod outbound;
 mod webhook;
 
