@@ -12,7 +12,7 @@ use crate::harness::*;
 
 mod connect;
 mod inbound;
-mod nodes;
+mod multinode;
 mod outbound;
 mod webhook;
 
