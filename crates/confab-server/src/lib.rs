@@ -130,6 +130,13 @@ impl AppState {
             config.fetch_timeout,
             config.webhook_timeout,
         )?;
+        if config.database_url.is_some() && config.secret_key.is_none() {
+            tracing::warn!(
+                "no --secret-key (CONFAB_SECRET_KEY): channel secrets are sealed with this node's \
+                 key file; other nodes on this database cannot open them, so give every node \
+                 the same --secret-key"
+            );
+        }
         let secrets = secrets::SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
         let sealed = secrets::seal_stored(store.as_ref(), &secrets).await?;
         if sealed > 0 {
