@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
     security(()),
     params(("channel_id" = i64, Path, description = "The channel"),
            ("X-Telegram-Bot-Api-Secret-Token" = String, Header, description = "The secret confab registered with setWebhook")),
-    request_body(content = serde_json::Value, description = "A Bot API Update", content_type = "application/json"),
+    request_body(content = Object, description = "A Bot API Update", content_type = "application/json"),
     responses(
         (status = 200, description = "Stored (or a redelivery of a stored update)"),
         (status = 400, description = "The body is not a JSON object"),

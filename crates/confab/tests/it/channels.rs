@@ -35,7 +35,7 @@ async fn every_documented_provider_in_sandbox() {
     let want: Vec<_> = ids
         .iter()
         .zip(PROVIDERS)
-        .map(|(id, p)| json!({"external_id": id, "provider": p}))
+        .map(|(id, p)| json!({"external_id": id, "provider": p, "connector": "sandbox", "state": "enabled", "last_inbound_at": null, "last_error": null}))
         .collect();
     assert_eq!(listed, want);
     assert_eq!(body["data"]["next_page"], json!(null));
@@ -55,7 +55,7 @@ async fn one_channel_per_provider_and_vk_alias() {
     let (_, b) = srv.get(&path).await;
     assert_eq!(
         b["data"]["channels"],
-        json!([{"external_id": 1, "provider": "vkontakte"}])
+        json!([{"external_id": 1, "provider": "vkontakte", "connector": "sandbox", "state": "enabled", "last_inbound_at": null, "last_error": null}])
     );
     // Another company may have its own.
     let other = srv.company("Other").await;

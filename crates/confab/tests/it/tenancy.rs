@@ -486,7 +486,7 @@ async fn another_users_ids_are_not_found_and_nothing_changes() {
     assert_eq!(s, 200, "{body}");
     assert_eq!(
         body["data"]["channels"],
-        json!([{"external_id": a.channel, "provider": "whatsapp"}])
+        json!([{"external_id": a.channel, "provider": "whatsapp", "connector": "sandbox", "state": "enabled", "last_inbound_at": null, "last_error": null}])
     );
 }
 
