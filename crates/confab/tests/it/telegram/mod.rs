@@ -103,12 +103,12 @@ impl Bot {
     async fn wait_messages(&self, chat: i64, n: usize) -> (i64, Vec<Value>) {
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
-            if let Some(c) = self
-                .conversations()
-                .await
-                .into_iter()
-                .find(|c| c["sender_external_id"] == chat.to_string())
-            {
+            if let Some(c) = self.conversations().await.into_iter().find(|c| {
+                c["sender_external_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    == Some(chat)
+            }) {
                 let id = c["external_id"].as_i64().expect("id");
                 let messages = self.srv.all_messages(self.company, id).await;
                 if messages.len() >= n {

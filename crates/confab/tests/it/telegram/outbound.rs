@@ -153,6 +153,22 @@ async fn a_revoked_token_disables_the_channel_and_ends_its_queue() {
             .then_some(())
     })
     .await;
+    // A working token of the same bot brings the channel back.
+    bot.fake.add_bot(TOKEN, 123_456, "confab_test_bot");
+    let (status, body) = bot
+        .srv
+        .form(
+            reqwest::Method::PUT,
+            &format!("/p1/companies/{}/channels/{}", bot.company, bot.channel),
+            &[("token", TOKEN)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let listed = bot.listed_channel().await;
+    assert_eq!(listed["state"], "enabled", "{listed}");
+    assert_eq!(listed["last_error"], Value::Null, "{listed}");
+    let third = bot.reply(conversation, "three").await;
+    assert_eq!(bot.wait_job(third).await["state"], "delivered");
 }
 
 #[tokio::test]
