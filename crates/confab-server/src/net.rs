@@ -315,6 +315,19 @@ impl Fetcher {
                 "the server answered HTTP {status}"
             )));
         }
+        // gzip and deflate are decoded (and counted against the limit decoded); any other
+        // encoding a server sends unasked would be stored still encoded.
+        if let Some(encoding) = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+            .filter(|e| !e.is_empty() && e != "identity")
+        {
+            return Err(FetchError::Failed(format!(
+                "the server sent the file with Content-Encoding {encoding}, which confab \
+                 does not decode (gzip and deflate are)"
+            )));
+        }
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge(limit));
         }

@@ -42,7 +42,9 @@ pub enum FileSource {
 }
 
 /// A file name safe to show and to send in `Content-Disposition`: the last path segment,
-/// without control characters, at most 255 characters, never empty or a dot name.
+/// without control characters or invisible formatting (bidirectional overrides would
+/// show `\u{202e}txt.exe` as `exe.txt`), at most 255 characters, never empty or a dot
+/// name.
 pub fn clean_file_name(raw: Option<&str>) -> String {
     let base = raw
         .and_then(|n| n.rsplit(['/', '\\']).next())
@@ -50,7 +52,7 @@ pub fn clean_file_name(raw: Option<&str>) -> String {
         .unwrap_or_default();
     let name: String = base
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_invisible_format(*c))
         .take(MAX_FILE_NAME)
         .collect();
     if name.is_empty() || name == "." || name == ".." {
@@ -58,6 +60,20 @@ pub fn clean_file_name(raw: Option<&str>) -> String {
     } else {
         name
     }
+}
+
+/// Bidirectional embeddings, overrides, isolates and marks, zero-width characters, line
+/// and paragraph separators and the byte-order mark: characters that change how a name
+/// displays without showing themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 /// The MIME type given, unless it says nothing; then a guess from the name.
@@ -203,6 +219,15 @@ mod tests {
         assert_eq!(clean_file_name(Some("..")), "file");
         assert_eq!(clean_file_name(None), "file");
         assert_eq!(clean_file_name(Some(&"a".repeat(300))).len(), 255);
+        assert_eq!(
+            clean_file_name(Some("invoice\u{202e}fdp.exe")),
+            "invoicefdp.exe"
+        );
+        assert_eq!(
+            clean_file_name(Some("\u{2066}a\u{200b}b\u{feff}.txt\u{2069}")),
+            "ab.txt"
+        );
+        assert_eq!(clean_file_name(Some("отчёт.pdf")), "отчёт.pdf");
     }
 
     #[test]

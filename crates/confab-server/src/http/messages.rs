@@ -168,11 +168,40 @@ async fn download(
     );
     Ok((
         [
-            (header::CONTENT_TYPE, attachment.mime_type),
+            (
+                header::CONTENT_TYPE,
+                served_type(&attachment.mime_type).to_owned(),
+            ),
             (header::CONTENT_LENGTH, attachment.size.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
         ],
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// The type a download is served as: the uploader's claim when it is one browsers only
+/// display (images, PDF, plain text, audio, video), otherwise `application/octet-stream`,
+/// so an uploaded `text/html` or SVG never runs as a page of this origin.
+fn served_type(claimed: &str) -> &str {
+    const SAFE: &[&str] = &[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/avif",
+        "application/pdf",
+        "text/plain",
+    ];
+    let base = claimed.split(';').next().unwrap_or("").trim();
+    let lower = base.to_ascii_lowercase();
+    let media = lower.starts_with("audio/") || lower.starts_with("video/");
+    if SAFE.contains(&lower.as_str()) || media {
+        claimed
+    } else {
+        "application/octet-stream"
+    }
 }

@@ -36,6 +36,8 @@ impl FileServer {
             .route("/sized/{len}", get(sized))
             .route("/stream/{len}", get(streamed))
             .route("/slow", get(slow))
+            .route("/files/report.txt.gz", get(gzipped))
+            .route("/files/report.br", get(brotli))
             .with_state(hits.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -107,6 +109,39 @@ async fn slow(State(hits): State<Arc<AtomicUsize>>) -> Response {
     hits.fetch_add(1, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(30)).await;
     REPORT.into_response()
+}
+
+/// What `/files/report.txt.gz` decodes to.
+pub const DECODED: &[u8] = b"decoded report: the file itself";
+
+/// [`DECODED`], gzip-compressed, sent with `Content-Encoding: gzip`.
+async fn gzipped() -> Response {
+    const GZIP: &[u8] = &[
+        0x1f, 0x8b, 0x8, 0x0, 0x0, 0x0, 0x0, 0x0, 0x2, 0x3, 0x4b, 0x49, 0x4d, 0xce, 0x4f, 0x49,
+        0x4d, 0x51, 0x28, 0x4a, 0x2d, 0xc8, 0x2f, 0x2a, 0xb1, 0x52, 0x28, 0xc9, 0x48, 0x55, 0x48,
+        0xcb, 0xcc, 0x49, 0x55, 0xc8, 0x2c, 0x29, 0x4e, 0xcd, 0x49, 0x3, 0x0, 0xb3, 0x8f, 0x21,
+        0xbc, 0x1f, 0x0, 0x0, 0x0,
+    ];
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ],
+        GZIP,
+    )
+        .into_response()
+}
+
+/// Bytes labelled `Content-Encoding: br`, an encoding confab does not decode.
+async fn brotli() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain"),
+            (header::CONTENT_ENCODING, "br"),
+        ],
+        &b"\x1b\x03\x00\xf8not really brotli"[..],
+    )
+        .into_response()
 }
 
 /// A loopback port with nothing listening on it.

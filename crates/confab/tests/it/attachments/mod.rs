@@ -4,6 +4,7 @@
 
 mod file_server;
 mod file_url;
+mod hostile_files;
 mod size_limit;
 mod uploads;
 mod validation;
