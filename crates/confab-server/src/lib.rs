@@ -66,9 +66,28 @@ pub struct Shared {
 /// The lock file that keeps a second `confab serve` off a data dir in use.
 const LOCK_FILE: &str = "serve.lock";
 
+/// Warns when an existing data dir can be read or entered by other users of the machine
+/// (it holds message bodies and channel credentials; confab creates it 0700).
+fn warn_if_shared(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                data_dir = %dir.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "the data dir is open to other users of this machine; `chmod 700` it"
+            );
+        }
+    }
+}
+
 /// Takes the data dir's exclusive serve lock, or says who has it.
 fn lock_data_dir(config: &Config) -> anyhow::Result<File> {
-    std::fs::create_dir_all(&config.data_dir)
+    warn_if_shared(&config.data_dir);
+    confab_store::create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let path = config.data_dir.join(LOCK_FILE);
     let file = File::options()

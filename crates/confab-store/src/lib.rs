@@ -17,6 +17,22 @@ pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
 pub use postgres::PgStore;
+
+/// Creates `dir` (and its missing parents) readable by this user only (0700): a data dir
+/// holds message bodies and channel credentials. An existing dir is left as it is.
+///
+/// # Errors
+/// When it cannot be created.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in a store call.

@@ -36,6 +36,27 @@ mod users;
 
 use messages::NewMessage;
 
+/// Creates an empty database file readable by this user only (0600) when there is none,
+/// so SQLite (which gives its WAL and shared-memory files the database file's mode)
+/// never makes them readable by others.
+fn create_private_file(path: &Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// The SQLite store of one data dir (`confab.db` inside it).
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -54,13 +75,14 @@ impl SqliteStore {
     /// # Errors
     /// When the directory or database cannot be created, opened or migrated.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        crate::create_private_dir(data_dir).map_err(|e| {
             StoreError::database(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()
             ))
         })?;
         let path: PathBuf = data_dir.join(Self::FILE_NAME);
+        create_private_file(&path)?;
         let mut writer = pool::open_connection(&path)?;
         migrate::run(&mut writer)?;
         let events = std::sync::Arc::new(tokio::sync::watch::Sender::new(0_u64));

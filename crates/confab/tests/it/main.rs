@@ -16,6 +16,7 @@ mod cli;
 mod clock;
 mod companies;
 mod conversations;
+mod data_dir;
 mod encodings;
 mod events;
 mod events_client;
