@@ -52,6 +52,29 @@ fn monotonic_ms() -> i64 {
         .saturating_add(1)
 }
 
+/// Whether writes are failing for lack of space, for `/readyz`: set by every write refused
+/// with a full disk, forgotten once none has been for [`WRITES_FAILING_FOR_MS`].
+pub struct WriteHealth;
+
+/// How long one storage-full failure keeps `/readyz` failing.
+pub const WRITES_FAILING_FOR_MS: i64 = 10_000;
+
+static LAST_STORAGE_FULL: AtomicI64 = AtomicI64::new(0);
+
+impl WriteHealth {
+    /// Records a write refused because storage is full.
+    pub fn storage_full() {
+        LAST_STORAGE_FULL.store(monotonic_ms(), Ordering::Relaxed);
+        metrics::counter!("confab_storage_full_total").increment(1);
+    }
+
+    /// Whether a write failed for lack of space recently.
+    pub fn failing() -> bool {
+        let last = LAST_STORAGE_FULL.load(Ordering::Relaxed);
+        last > 0 && monotonic_ms() - last < WRITES_FAILING_FOR_MS
+    }
+}
+
 /// Shared liveness, cloned into the state.
 pub type SharedHeartbeats = Arc<Heartbeats>;
 

@@ -80,6 +80,76 @@ impl StoreError {
     }
 }
 
+/// Why the database cannot take a change right now, when it is the machine's fault rather
+/// than the request's: callers answer these with "try again later" instead of a bare 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The disk (or the database's tablespace) is full.
+    StorageFull,
+    /// The database cannot be reached (down, restarting, no free connection in time).
+    Unavailable,
+}
+
+impl StoreError {
+    /// What kind of outage this error is, if it is one.
+    pub fn trouble(&self) -> Option<Trouble> {
+        match self {
+            StoreError::Database(cause) => trouble_of(&**cause),
+            _ => None,
+        }
+    }
+}
+
+/// Walks an error's chain for a full disk or an unreachable database.
+pub fn trouble_of(error: &(dyn std::error::Error + 'static)) -> Option<Trouble> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(sqlite) = e.downcast_ref::<rusqlite::Error>()
+            && let rusqlite::Error::SqliteFailure(code, _) = sqlite
+        {
+            match code.code {
+                rusqlite::ErrorCode::DiskFull => return Some(Trouble::StorageFull),
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                    return Some(Trouble::Unavailable);
+                }
+                _ => {}
+            }
+        }
+        if let Some(pg) = e.downcast_ref::<sqlx::Error>() {
+            match pg {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_) => return Some(Trouble::Unavailable),
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // 53100 disk_full, 53200 out_of_memory's neighbour 53xxx: resources.
+                    if code == "53100" {
+                        return Some(Trouble::StorageFull);
+                    }
+                    // 08 connection exceptions, 57P01-57P03 shutdown and start-up.
+                    if code.starts_with("08") || code.starts_with("57P") {
+                        return Some(Trouble::Unavailable);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::StorageFull
+        {
+            return Some(Trouble::StorageFull);
+        }
+        current = e.source();
+    }
+    // SQLite's writer thread reports a failed commit as text.
+    let text = error.to_string();
+    if text.contains("database or disk is full") || text.contains("No space left on device") {
+        return Some(Trouble::StorageFull);
+    }
+    None
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Database(Box::new(e))

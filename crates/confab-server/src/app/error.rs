@@ -31,6 +31,9 @@ pub enum AppError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Blob storage is out of space.
+    #[error("{0}")]
+    StorageFull(String),
     /// Something that should not fail did (blob storage, a broken row); logged, not shown.
     #[error("{0}")]
     Internal(String),

@@ -175,7 +175,7 @@ impl App {
                 self.blobs
                     .put_bytes(&key, bytes)
                     .await
-                    .map_err(|e| AppError::Internal(format!("cannot store attachment: {e}")))?;
+                    .map_err(|e| blob_write_failed(&e))?;
                 (file_name, content_type, size, None)
             }
         };
@@ -194,7 +194,7 @@ impl App {
         self.blobs
             .put_file(key, path)
             .await
-            .map_err(|e| AppError::Internal(format!("cannot store attachment: {e}")))
+            .map_err(|e| blob_write_failed(&e))
     }
 
     /// Removes blobs whose rows could not be written (best effort: an orphan blob costs
@@ -205,6 +205,18 @@ impl App {
                 tracing::warn!(error = %e, "an unused attachment blob could not be deleted");
             }
         }
+    }
+}
+
+/// A failed blob write: a full disk is the client's "try later", anything else a 500.
+fn blob_write_failed(e: &anyhow::Error) -> AppError {
+    let full = e
+        .chain()
+        .any(|cause| confab_store::trouble_of(cause) == Some(confab_store::Trouble::StorageFull));
+    if full {
+        AppError::StorageFull(format!("cannot store attachment: {e:#}"))
+    } else {
+        AppError::Internal(format!("cannot store attachment: {e:#}"))
     }
 }
 

@@ -3,7 +3,8 @@
 //! a job interrupted by a crash is claimed again once its lease expires, and finishing
 //! needs the lease, so a job is finished once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_store::{Claimed, Outcome};
@@ -22,8 +23,23 @@ const POLL: Duration = Duration::from_millis(500);
 /// How long shutdown waits for deliveries in flight.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Outcomes a messenger already gave that could not be recorded yet (the database refused
+/// the write: a full disk, an outage). While one waits here its job is never handed to a
+/// messenger again: if this node claims it anew, it records the outcome instead.
+#[derive(Clone, Default)]
+struct Unrecorded(Arc<Mutex<HashMap<i64, Outcome>>>);
+
+impl Unrecorded {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Outcome>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Runs the worker until `cancel` fires, then waits (bounded) for deliveries in flight.
 pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
+    let unrecorded = Unrecorded::default();
     let concurrency = state.config.delivery_concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency as usize));
     let lease = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
@@ -51,8 +67,15 @@ pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
                 break;
             };
             let state = state.clone();
+            let unrecorded = unrecorded.clone();
             tasks.spawn(async move {
-                deliver(&state, job).await;
+                let waiting = unrecorded.lock().get(&job.job.id).cloned();
+                match waiting {
+                    Some(outcome) => {
+                        record(&state, &job, outcome, job.lease_until, &unrecorded).await
+                    }
+                    None => deliver(&state, job, &unrecorded).await,
+                }
                 drop(permit);
                 state.app.delivery_wakeup.wake();
             });
@@ -105,9 +128,8 @@ async fn deliver_keeping_lease(
 }
 
 /// Delivers one claimed job and records the outcome.
-async fn deliver(state: &WorkerState, claimed: Claimed) {
+async fn deliver(state: &WorkerState, claimed: Claimed, unrecorded: &Unrecorded) {
     let connector = registry::for_channel(state, &claimed.channel.0);
-    let job_id = claimed.job.id;
     let (outcome, lease_until) = deliver_keeping_lease(state, connector.as_ref(), &claimed).await;
     let result = match &outcome {
         Outcome::Sent { .. } => "sent",
@@ -121,18 +143,56 @@ async fn deliver(state: &WorkerState, claimed: Claimed) {
         "outcome" => result,
     )
     .increment(1);
-    match state
-        .app
-        .finish_delivery(job_id, lease_until, outcome.clone())
-        .await
-    {
-        Ok(Some((job, message))) => {
-            tracing::info!(job = job.id, state = %job.state, "delivery finished");
-            if matches!(outcome, Outcome::Sent { .. }) {
-                connector.after_sent(state, &job, &message).await;
+    record(state, &claimed, outcome, lease_until, unrecorded).await;
+}
+
+/// Records a delivery's outcome, trying again (and keeping the job's lease) for as long as
+/// the database refuses: a messenger that accepted a message must not be handed it again
+/// because its answer could not be written down.
+async fn record(
+    state: &WorkerState,
+    claimed: &Claimed,
+    outcome: Outcome,
+    mut lease_until: i64,
+    unrecorded: &Unrecorded,
+) {
+    let job_id = claimed.job.id;
+    let lease_ms = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match state
+            .app
+            .finish_delivery(job_id, lease_until, outcome.clone())
+            .await
+        {
+            Ok(Some((job, message))) => {
+                unrecorded.lock().remove(&job_id);
+                tracing::info!(job = job.id, state = %job.state, "delivery finished");
+                if matches!(outcome, Outcome::Sent { .. }) {
+                    let connector = registry::for_channel(state, &claimed.channel.0);
+                    connector.after_sent(state, &job, &message).await;
+                }
+                return;
+            }
+            Ok(None) => {
+                // Taken over; if by this node, the new claim records the waiting outcome.
+                if !unrecorded.lock().contains_key(&job_id) {
+                    tracing::warn!(job = job_id, "delivery finished after its lease expired");
+                }
+                return;
+            }
+            Err(e) => {
+                let first = unrecorded.lock().insert(job_id, outcome.clone()).is_none();
+                if first {
+                    tracing::error!(job = job_id, error = %e, "recording a delivery failed; retrying");
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                let next = state.app.now_ms().saturating_add(lease_ms);
+                if let Ok(true) = state.app.store.renew_lease(job_id, lease_until, next).await {
+                    lease_until = next;
+                }
             }
         }
-        Ok(None) => tracing::warn!(job = job_id, "delivery finished after its lease expired"),
-        Err(e) => tracing::error!(job = job_id, error = %e, "recording a delivery failed"),
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use confab_store::StoreError;
+use confab_store::{StoreError, Trouble};
 use confab_wire::{ErrorBody, ErrorDetail};
 
 /// What went wrong with a request.
@@ -62,6 +62,9 @@ pub enum ApiError {
     /// The server cannot answer now (not ready).
     #[error("{0}")]
     Unavailable(String),
+    /// The change cannot be stored: the disk is full. Nothing was changed.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// A bug or a failing dependency; the cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -100,9 +103,21 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+}
+
+/// A write refused for lack of space: logged, counted, remembered for `/readyz`.
+pub fn storage_full(cause: &str) -> ApiError {
+    tracing::error!(%cause, "a write failed: the disk is full");
+    crate::ops::WriteHealth::storage_full();
+    ApiError::InsufficientStorage(
+        "storage is full: the change was not saved; free disk space (or grow the database) \
+         and try again"
+            .to_owned(),
+    )
 }
 
 impl From<StoreError> for ApiError {
@@ -119,7 +134,18 @@ impl From<StoreError> for ApiError {
                 name: what.to_owned(),
                 detail: reason,
             },
-            StoreError::Database(cause) => ApiError::Internal(crate::net::error_chain(&*cause)),
+            StoreError::Database(cause) => match confab_store::trouble_of(&*cause) {
+                Some(Trouble::StorageFull) => storage_full(&crate::net::error_chain(&*cause)),
+                Some(Trouble::Unavailable) => {
+                    tracing::warn!(cause = %crate::net::error_chain(&*cause), "the database is unavailable");
+                    ApiError::Unavailable(
+                        "the database cannot be reached right now; nothing was changed, \
+                         try again shortly"
+                            .to_owned(),
+                    )
+                }
+                None => ApiError::Internal(crate::net::error_chain(&*cause)),
+            },
         }
     }
 }
@@ -146,6 +172,20 @@ impl IntoResponse for ApiError {
         };
         let mut response = super::reply::json(&body);
         *response.status_mut() = status;
+        // A full disk or an unreachable database is temporary: say when to try again.
+        if matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::InsufficientStorage(_)
+        ) {
+            let seconds = if matches!(self, ApiError::InsufficientStorage(_)) {
+                "30"
+            } else {
+                "2"
+            };
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -183,6 +223,7 @@ impl From<crate::app::AppError> for ApiError {
             AppError::TooLarge(why) => ApiError::PayloadTooLarge(why),
             AppError::Store(e) => e.into(),
             AppError::Internal(why) => ApiError::Internal(why),
+            AppError::StorageFull(why) => storage_full(&why),
         }
     }
 }

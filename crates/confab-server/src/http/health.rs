@@ -58,6 +58,8 @@ pub struct Readiness {
     pub delivery_worker: Check,
     /// The webhook dispatcher went round in the last 30 s.
     pub webhook_dispatcher: Check,
+    /// No write failed for lack of storage in the last 10 s.
+    pub storage: Check,
 }
 
 /// Liveness: 200 once the server accepts requests.
@@ -88,19 +90,23 @@ async fn healthz() -> Response {
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = state
-        .app
-        .store
-        .queue_stats(state.app.now_ms())
-        .await
-        .is_ok();
+    // A load balancer asks often and wants an answer at once: a database that does not
+    // answer within a second counts as down.
+    let database = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        state.app.store.queue_stats(state.app.now_ms()),
+    )
+    .await
+    .is_ok_and(|stats| stats.is_ok());
     let delivery = Heartbeats::alive(&state.heartbeats.delivery);
     let webhooks = Heartbeats::alive(&state.heartbeats.webhooks);
+    let storage = !crate::ops::WriteHealth::failing();
     let body = Readiness {
-        status: Check::from(database && delivery && webhooks),
+        status: Check::from(database && delivery && webhooks && storage),
         database: Check::from(database),
         delivery_worker: Check::from(delivery),
         webhook_dispatcher: Check::from(webhooks),
+        storage: Check::from(storage),
     };
     let mut response = reply::json(&body);
     if body.status != Check::Ok {

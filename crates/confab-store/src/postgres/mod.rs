@@ -69,7 +69,10 @@ impl PgStore {
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| StoreError::database(format!("database URL: {e}")))?;
+        // A request waits at most this long for a connection: during an outage it is
+        // answered 503 within seconds instead of hanging for sqlx's default 30 s.
         let pool = PgPoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_secs(2))
             .max_connections(max_connections.max(1))
             .connect_with(options.clone())
             .await?;
