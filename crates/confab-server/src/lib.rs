@@ -61,6 +61,8 @@ pub struct Shared {
     pub streams: stream::Streams,
     /// The messenger connectors.
     pub connectors: Arc<connectors::Connectors>,
+    /// Whether writes fail for lack of space (for `/readyz`).
+    pub write_health: Arc<ops::WriteHealth>,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -182,6 +184,7 @@ impl AppState {
         Ok(Self(Arc::new(Shared {
             app,
             connectors,
+            write_health: Arc::default(),
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
             streams: stream::Streams::new(config.max_streams),

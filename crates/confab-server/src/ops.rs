@@ -52,25 +52,27 @@ fn monotonic_ms() -> i64 {
         .saturating_add(1)
 }
 
-/// Whether writes are failing for lack of space, for `/readyz`: set by every write refused
-/// with a full disk, forgotten once none has been for [`WRITES_FAILING_FOR_MS`].
-pub struct WriteHealth;
+/// Whether writes are failing for lack of space, for `/readyz`: set by every request
+/// answered 507, forgotten once none has been for [`WRITES_FAILING_FOR_MS`].
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    last_storage_full: AtomicI64,
+}
 
 /// How long one storage-full failure keeps `/readyz` failing.
 pub const WRITES_FAILING_FOR_MS: i64 = 10_000;
 
-static LAST_STORAGE_FULL: AtomicI64 = AtomicI64::new(0);
-
 impl WriteHealth {
     /// Records a write refused because storage is full.
-    pub fn storage_full() {
-        LAST_STORAGE_FULL.store(monotonic_ms(), Ordering::Relaxed);
+    pub fn storage_full(&self) {
+        self.last_storage_full
+            .store(monotonic_ms(), Ordering::Relaxed);
         metrics::counter!("confab_storage_full_total").increment(1);
     }
 
     /// Whether a write failed for lack of space recently.
-    pub fn failing() -> bool {
-        let last = LAST_STORAGE_FULL.load(Ordering::Relaxed);
+    pub fn failing(&self) -> bool {
+        let last = self.last_storage_full.load(Ordering::Relaxed);
         last > 0 && monotonic_ms() - last < WRITES_FAILING_FOR_MS
     }
 }

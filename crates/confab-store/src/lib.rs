@@ -165,7 +165,28 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// # Errors
 /// When the directory cannot be created or the database cannot be opened or migrated.
 pub fn open_data_dir(data_dir: &Path) -> StoreResult<Arc<dyn Store>> {
-    Ok(Arc::new(SqliteStore::open(data_dir)?))
+    match SqliteStore::open(data_dir) {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(e) if disk_is_full(data_dir) => Err(StoreError::database(format!(
+            "disk full: the file system of {} has no space left, so the database cannot \
+             be opened ({e}); free some space and start again",
+            data_dir.display()
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the file system holding `dir` has (almost) no space left for this user. SQLite
+/// reports a full disk at start-up as a "disk I/O error"; this says what it is.
+pub fn disk_is_full(dir: &Path) -> bool {
+    let probe = if dir.exists() {
+        dir
+    } else {
+        dir.parent().unwrap_or(dir)
+    };
+    rustix::fs::statvfs(probe)
+        .map(|s| s.f_bavail.saturating_mul(s.f_frsize) < 64 * 1024)
+        .unwrap_or(false)
 }
 
 /// Opens the store a server is configured with: PostgreSQL when `database_url` is given

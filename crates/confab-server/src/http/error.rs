@@ -109,10 +109,9 @@ impl ApiError {
     }
 }
 
-/// A write refused for lack of space: logged, counted, remembered for `/readyz`.
+/// A write refused for lack of space (logged; the 507 is remembered for `/readyz`).
 pub fn storage_full(cause: &str) -> ApiError {
     tracing::error!(%cause, "a write failed: the disk is full");
-    crate::ops::WriteHealth::storage_full();
     ApiError::InsufficientStorage(
         "storage is full: the change was not saved; free disk space (or grow the database) \
          and try again"

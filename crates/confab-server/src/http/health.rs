@@ -100,7 +100,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     .is_ok_and(|stats| stats.is_ok());
     let delivery = Heartbeats::alive(&state.heartbeats.delivery);
     let webhooks = Heartbeats::alive(&state.heartbeats.webhooks);
-    let storage = !crate::ops::WriteHealth::failing();
+    let storage = !state.write_health.failing();
     let body = Readiness {
         status: Check::from(database && delivery && webhooks && storage),
         database: Check::from(database),

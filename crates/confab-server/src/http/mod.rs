@@ -72,9 +72,12 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            limits::Limits::new(
-                state.config.max_concurrent_requests,
-                state.config.request_timeout,
+            (
+                limits::Limits::new(
+                    state.config.max_concurrent_requests,
+                    state.config.request_timeout,
+                ),
+                state.write_health.clone(),
             ),
             around,
         ))
@@ -105,7 +108,10 @@ pub fn router(state: AppState) -> Router {
 /// Event streams are exempt from the limits: they stay open for minutes to hours, and a
 /// single 503 ends a browser's EventSource for good. `--max-streams` bounds them instead.
 async fn around(
-    axum::extract::State(limits): axum::extract::State<limits::Limits>,
+    axum::extract::State((limits, writes)): axum::extract::State<(
+        limits::Limits,
+        std::sync::Arc<crate::ops::WriteHealth>,
+    )>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -113,14 +119,18 @@ async fn around(
         .extensions()
         .get::<MatchedPath>()
         .is_some_and(|path| path.as_str() == events::PATH);
-    crate::ops::record(req, |req| async move {
+    let response = crate::ops::record(req, |req| async move {
         if stream {
             next.run(req).await
         } else {
             limits::enforce(&limits, req, |req| next.run(req)).await
         }
     })
-    .await
+    .await;
+    if response.status() == axum::http::StatusCode::INSUFFICIENT_STORAGE {
+        writes.storage_full();
+    }
+    response
 }
 
 /// A 1x1 transparent PNG, so the placeholder `avatar` of every conversation resolves.

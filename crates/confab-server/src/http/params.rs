@@ -386,6 +386,15 @@ fn multipart_error(e: multer::Error) -> ApiError {
     }
 }
 
+/// A spool file that could not be written: a full disk is a 507, anything else a 500.
+fn spool_failed(what: &str, e: &std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        super::error::storage_full(&format!("{what}: {e}"))
+    } else {
+        ApiError::Internal(format!("{what}: {e}"))
+    }
+}
+
 /// Writes one file part to a temp file in `dir`, refusing more than `limit` bytes.
 async fn spool(
     field: &mut multer::Field<'_>,
@@ -395,7 +404,7 @@ async fn spool(
     let temp = tempfile::Builder::new()
         .prefix("upload-")
         .tempfile_in(dir)
-        .map_err(|e| ApiError::Internal(format!("cannot create an upload file: {e}")))?;
+        .map_err(|e| spool_failed("cannot create an upload file", &e))?;
     let (file, path) = temp.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     let mut size = 0u64;
@@ -408,11 +417,11 @@ async fn spool(
         }
         file.write_all(&chunk)
             .await
-            .map_err(|e| ApiError::Internal(format!("cannot write an upload file: {e}")))?;
+            .map_err(|e| spool_failed("cannot write an upload file", &e))?;
     }
     file.flush()
         .await
-        .map_err(|e| ApiError::Internal(format!("cannot write an upload file: {e}")))?;
+        .map_err(|e| spool_failed("cannot write an upload file", &e))?;
     Ok((path, size))
 }
 

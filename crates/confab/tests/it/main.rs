@@ -28,6 +28,7 @@ mod operations;
 mod pagination;
 mod roles;
 mod sandbox;
+mod storage_full;
 mod telegram;
 mod tenancy;
 mod webhooks;
