@@ -17,6 +17,7 @@ mod clock;
 mod companies;
 mod conversations;
 mod data_dir;
+mod database_outage;
 mod encodings;
 mod events;
 mod events_client;
