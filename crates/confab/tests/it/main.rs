@@ -29,7 +29,7 @@ mod operations;
 mod pagination;
 mod roles;
 mod sandbox;
-mod storage_full;
+pub mod storage_full;
 mod telegram;
 mod tenancy;
 mod webhooks;

@@ -13,13 +13,15 @@ use crate::backend;
 use crate::harness::*;
 
 /// A tmpfs of `size` mounted on a temp dir, unmounted when dropped.
-struct Tmpfs {
-    path: PathBuf,
+pub struct Tmpfs {
+    /// Where it is mounted.
+    pub path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
-    fn mount(size: &str) -> Option<Self> {
+    /// Mounts one, or `None` where mounting is not allowed.
+    pub fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("mnt");
         std::fs::create_dir(&path).expect("mkdir");
@@ -42,7 +44,7 @@ impl Drop for Tmpfs {
 }
 
 /// Writes zeros into `path` until the file system refuses.
-fn fill(path: &Path) {
+pub fn fill(path: &Path) {
     let mut file = std::fs::File::create(path).expect("filler");
     let chunk = vec![0u8; 64 * 1024];
     while file.write_all(&chunk).is_ok() {}

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::harness::*;
 
 mod connect;
+mod full_disk;
 mod inbound;
 mod multinode;
 mod outbound;
