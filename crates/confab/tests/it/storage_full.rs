@@ -137,3 +137,28 @@ async fn a_full_disk_is_a_507_with_retry_after_and_readyz_says_so() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test]
+async fn starting_on_a_full_disk_says_disk_full() {
+    if backend::postgres_admin_url().is_some() {
+        eprintln!(
+            "skipped: the database is PostgreSQL here; the SQLite run covers a full data dir"
+        );
+        return;
+    }
+    let Some(tmpfs) = Tmpfs::mount("2m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?); CI runs this as root");
+        return;
+    };
+    fill(&tmpfs.path.join("filler"));
+    let out = tokio::process::Command::new(crate::harness::process::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmpfs.path.join("data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("run confab serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("disk full"), "{stderr}");
+}
