@@ -13,7 +13,6 @@ use tokio::process::Command;
 
 use crate::backend;
 use crate::harness::process::{BIN, company_with_channel, create_user};
-use crate::harness::*;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
