@@ -183,3 +183,94 @@ pub async fn download(
     }
     Ok(received)
 }
+
+/// POSTs `form` to `path` and returns the JSON answer's `data`, failing on any non-2xx.
+pub async fn post_form(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> anyhow::Result<serde_json::Value> {
+    let response = client
+        .post(format!("{base}{path}"))
+        .header(TOKEN_HEADER, token)
+        .form(form)
+        .send()
+        .await
+        .with_context(|| format!("POST {path}"))?;
+    let (mut json, text) = success_json(response, "POST", path).await?;
+    json.get_mut("data")
+        .map(serde_json::Value::take)
+        .ok_or_else(|| anyhow::anyhow!("POST {path} has no data: {text}"))
+}
+
+/// The `external_id` of a `data` answer (a created company, channel, ...).
+fn external_id(data: &serde_json::Value, what: &str) -> anyhow::Result<i64> {
+    data.get("external_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| anyhow::anyhow!("creating {what} answered no external_id: {data}"))
+}
+
+/// Creates a company whose webhooks go to `webhook_url` (confab checks it with Pact's
+/// test request first); returns its id.
+pub async fn create_company(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+    webhook_url: &str,
+) -> anyhow::Result<i64> {
+    let form = [("name", name), ("webhook_url", webhook_url)];
+    let data = post_form(client, base, token, "/p1/companies", &form).await?;
+    external_id(&data, "a company")
+}
+
+/// Connects a channel of `company` (`provider` and its credentials in `form`); returns
+/// its id.
+pub async fn create_channel(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    company: i64,
+    form: &[(&str, &str)],
+) -> anyhow::Result<i64> {
+    let path = format!("/p1/companies/{company}/channels");
+    let data = post_form(client, base, token, &path, form).await?;
+    external_id(&data, "a channel")
+}
+
+/// Every conversation of `company` as (`sender_external_id`, id), following `next_page`.
+pub async fn conversations(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    company: i64,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut all = Vec::new();
+    let mut from: Option<String> = None;
+    loop {
+        let mut path = format!("/p1/companies/{company}/conversations?per=100");
+        if let Some(f) = &from {
+            path.push_str(&format!("&from={}", encode(f)));
+        }
+        let data = get_data(client, base, token, &path).await?;
+        let page = data
+            .get("conversations")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| anyhow::anyhow!("GET {path} has no data.conversations"))?;
+        for c in page {
+            let sender = c
+                .get("sender_external_id")
+                .and_then(serde_json::Value::as_str);
+            let id = c.get("external_id").and_then(serde_json::Value::as_i64);
+            if let (Some(sender), Some(id)) = (sender, id) {
+                all.push((sender.to_owned(), id));
+            }
+        }
+        match data.get("next_page").and_then(serde_json::Value::as_str) {
+            Some(next) => from = Some(next.to_owned()),
+            None => return Ok(all),
+        }
+    }
+}

@@ -112,6 +112,9 @@ pub enum Scenario {
     /// Event streams (SSE): latency, throughput, CPU and RSS with messages arriving at a
     /// fixed rate, then idle.
     Stream,
+    /// Telegram through a loopback fake of the Bot API: inbound updates to stored
+    /// messages and webhooks beside the sandbox inbound path, and paced replies.
+    Telegram,
     /// Internal: serve the ceiling route (the runner starts it as a child process).
     #[value(hide = true)]
     Ceiling,

@@ -42,6 +42,18 @@ pub async fn confab_binary() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
+/// Where and how a `confab serve` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Launch<'a> {
+    /// Its `--data-dir`.
+    pub data_dir: &'a Path,
+    /// Its `--database-url`; SQLite in the data dir when `None`.
+    pub database_url: Option<&'a str>,
+    /// With `--sandbox` (simulated messengers); without it, channels talk to the real
+    /// (or a fake) messenger API.
+    pub sandbox: bool,
+}
+
 /// A running `confab serve`.
 pub struct Server {
     child: tokio::process::Child,
@@ -83,11 +95,28 @@ pub fn log_tail(path: &Path) -> String {
 }
 
 impl Server {
-    /// Starts `confab serve` on `dataset` and waits until `/healthz` answers 200; stdout
-    /// and stderr go to `log`. `extra` are further arguments of `confab serve`.
+    /// Starts `confab serve --sandbox` on `dataset` and waits until `/healthz` answers
+    /// 200; stdout and stderr go to `log`. `extra` are further arguments of `confab serve`.
     pub async fn start(
         bin: &Path,
         dataset: &Dataset,
+        log: &Path,
+        rust_log: &str,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
+        let launch = Launch {
+            data_dir: &dataset.data_dir,
+            database_url: dataset.database_url.as_deref(),
+            sandbox: true,
+        };
+        Self::launch(bin, &launch, log, rust_log, extra).await
+    }
+
+    /// Starts `confab serve` as `launch` says and waits until `/healthz` answers 200;
+    /// stdout and stderr go to `log`. `extra` are further arguments of `confab serve`.
+    pub async fn launch(
+        bin: &Path,
+        launch: &Launch<'_>,
         log: &Path,
         rust_log: &str,
         extra: &[String],
@@ -104,8 +133,7 @@ impl Server {
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
-            .arg(&dataset.data_dir)
-            .arg("--sandbox")
+            .arg(launch.data_dir)
             .args(["--rate-limit", "0", "--max-attachment-size", "2GiB"])
             .args(extra)
             .env("RUST_LOG", rust_log)
@@ -116,7 +144,10 @@ impl Server {
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .kill_on_drop(true);
-        if let Some(url) = &dataset.database_url {
+        if launch.sandbox {
+            command.arg("--sandbox");
+        }
+        if let Some(url) = launch.database_url {
             command.arg("--database-url").arg(url);
         }
         let started = Instant::now();

@@ -125,6 +125,15 @@ pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Resul
     })
 }
 
+/// Empties the PostgreSQL database at `url` (drops and recreates its `public` schema), so
+/// a server started on it creates a fresh one.
+///
+/// # Errors
+/// When the database cannot be reached or changed.
+pub async fn reset_postgres(url: &str) -> anyhow::Result<()> {
+    postgres::reset(url).await
+}
+
 /// Refuses specs the layout cannot honour, before anything is written.
 fn check_spec(spec: Spec) -> anyhow::Result<()> {
     anyhow::ensure!(

@@ -187,6 +187,42 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
         }),
     ));
     checks.push(check(
+        "every telegram and sandbox inbound message stored and its webhook delivered once",
+        store.telegram.as_ref().map(|t| {
+            let phases = [
+                &t.telegram.burst,
+                &t.telegram.unloaded,
+                &t.sandbox.burst,
+                &t.sandbox.unloaded,
+            ];
+            let sent: usize = phases.iter().map(|p| p.sent).sum();
+            let errors: usize = phases.iter().map(|p| p.send_errors).sum();
+            let lost: usize = phases.iter().map(|p| p.lost()).sum();
+            let dup: u64 = [&t.telegram, &t.sandbox]
+                .iter()
+                .map(|f| f.duplicate_stored + f.duplicate_webhooks)
+                .sum();
+            let ok = errors == 0 && lost == 0 && dup == 0;
+            (
+                format!("{sent} messages, {errors} send errors, {lost} lost, {dup} duplicates"),
+                ok,
+            )
+        }),
+    ));
+    checks.push(check(
+        "telegram replies all sent, paced under the bot limit (no 429)",
+        store.telegram.as_ref().map(|t| {
+            let o = &t.outbound;
+            (
+                format!(
+                    "{} of {} sent at {:.1}/s ({:.2} of {:.0}/s), {} refused with 429",
+                    o.sent, o.replies, o.sends_per_sec, o.ratio, o.bot_limit_per_sec, o.refused
+                ),
+                o.sent == o.replies && o.refused == 0,
+            )
+        }),
+    ));
+    checks.push(check(
         "every request answered 2xx",
         (!store.endpoints.is_empty() || !store.scaling.is_empty()).then(|| {
             if failed.is_empty() {

@@ -82,6 +82,9 @@ fn store_section(md: &mut String, store: &StoreReport) {
     if let Some(st) = &store.stream {
         stream_section(md, st);
     }
+    if let Some(t) = &store.telegram {
+        super::telegram::section(md, t);
+    }
     if !store.scaling.is_empty() {
         let _ = writeln!(
             md,

@@ -4,6 +4,7 @@
 mod chart;
 pub mod goals;
 mod markdown;
+pub mod telegram;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,8 @@ use anyhow::Context as _;
 use crate::dataset::{Dataset, Scale};
 use crate::procfs::Memory;
 use crate::wrk::Outcome;
+
+pub use telegram::TelegramReport;
 
 /// Everything one run measured.
 #[derive(Debug, serde::Serialize)]
@@ -70,6 +73,8 @@ pub struct StoreReport {
     pub scaling: Vec<ScalingPoint>,
     /// Event streams under a fixed rate of messages, and idle.
     pub stream: Option<StreamReport>,
+    /// Telegram through the Bot API fake, beside the sandbox inbound path.
+    pub telegram: Option<TelegramReport>,
     /// The goals, checked.
     pub goals: Vec<goals::Check>,
 }

@@ -1,5 +1,5 @@
 //! The runner: per store, load (or reuse) the data set, then start-up, endpoints, memory,
-//! event streams and scaling; then the report files.
+//! event streams, Telegram and scaling; then the report files.
 
 mod datasets;
 mod endpoints;
@@ -7,6 +7,7 @@ mod memory;
 mod scaling;
 mod startup;
 mod stream;
+mod telegram;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -60,6 +61,18 @@ pub struct Settings {
     pub stream_idle: Duration,
     /// Longest wait after the last send for every stream to have every message.
     pub stream_drain: Duration,
+    /// Inbound messages of the telegram scenario's burst (each path).
+    pub telegram_messages: usize,
+    /// Customers (chats) they come from.
+    pub telegram_chats: usize,
+    /// Inbound messages sent slowly after the burst, for the unloaded latency.
+    pub telegram_unloaded: usize,
+    /// Their rate per second.
+    pub telegram_unloaded_rate: f64,
+    /// Replies sent to the Telegram chats.
+    pub telegram_replies: usize,
+    /// Longest wait for every inbound message to be stored and have its webhook.
+    pub telegram_drain: Duration,
 }
 
 impl Settings {
@@ -111,6 +124,14 @@ impl Settings {
             stream_send: Duration::from_secs(if tiny { 2 } else { 10 }),
             stream_idle: Duration::from_secs(if tiny { 1 } else { 5 }),
             stream_drain: Duration::from_secs(if tiny { 5 } else { 20 }),
+            telegram_messages: if tiny { 200 } else { 2_000 },
+            // Many chats, so neither path serialises on one conversation.
+            telegram_chats: 100,
+            telegram_unloaded: if tiny { 20 } else { 50 },
+            telegram_unloaded_rate: 10.0,
+            // Five seconds (tiny) or twenty of sends at the bot's 30/s.
+            telegram_replies: if tiny { 150 } else { 600 },
+            telegram_drain: Duration::from_secs(if tiny { 30 } else { 120 }),
         }
     }
 
@@ -293,14 +314,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .iter()
         .flat_map(|s| &s.goals)
         .filter(|g| {
-            (g.goal.starts_with("every request") || g.goal.starts_with("every stream"))
+            (g.goal.starts_with("every request")
+                || g.goal.starts_with("every stream")
+                || g.goal.starts_with("every telegram"))
                 && g.met == Some(false)
         })
         .count();
     anyhow::ensure!(
         failures == 0,
-        "some requests failed or some stream lost events (see the goals table); the figures \
-         above are not trustworthy"
+        "some requests failed or some stream or webhook lost messages (see the goals table); \
+         the figures above are not trustworthy"
     );
     Ok(())
 }
@@ -316,9 +339,14 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         memory: None,
         scaling: Vec::new(),
         stream: None,
+        telegram: None,
         goals: Vec::new(),
     };
-    if s.scenario != Scenario::Scaling && s.scenario != Scenario::Stream {
+    // The scenarios on data sets of their own skip the main one.
+    if !matches!(
+        s.scenario,
+        Scenario::Scaling | Scenario::Stream | Scenario::Telegram
+    ) {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
             out.startup = Some(startup::measure(ctx, &main.dataset).await?);
@@ -342,6 +370,13 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         let result = stream::measure(ctx, &prepared.dataset).await;
         prepared.discard()?;
         out.stream = Some(result?);
+    }
+    if s.runs(Scenario::Telegram) {
+        if matches!(target, Target::Postgres(_)) {
+            // Each of its servers empties the database first.
+            datasets::forget_database(ctx, name)?;
+        }
+        out.telegram = Some(telegram::measure(ctx, name, target).await?);
     }
     if s.runs(Scenario::Scaling) {
         out.scaling = scaling::measure(ctx, name, target).await?;

@@ -118,7 +118,7 @@ async fn send_at_rate(
 }
 
 /// p50, p99 and max of `values` (sorted here), in ms from µs; zeros when empty.
-fn percentiles_ms(values: &mut [i64]) -> (f64, f64, f64) {
+pub(super) fn percentiles_ms(values: &mut [i64]) -> (f64, f64, f64) {
     if values.is_empty() {
         return (0.0, 0.0, 0.0);
     }
