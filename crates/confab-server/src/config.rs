@@ -140,6 +140,45 @@ pub struct Config {
     /// The Telegram Bot API server (a self-hosted `telegram-bot-api` or a test fake).
     #[arg(long, env = "CONFAB_TELEGRAM_API_URL", default_value = "https://api.telegram.org", value_parser = parse_base_url)]
     pub telegram_api_url: url::Url,
+
+    /// Connections open at once; one more is closed at once (logged, and counted in
+    /// `confab_connections_refused_total`). Lowered at start-up to fit the open-file limit.
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// How long a client may take to send a request head: from connecting, or from the
+    /// first byte of a later request on the same connection. Then the connection is closed.
+    #[arg(long, env = "CONFAB_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// How long an idle connection is kept open for its next request.
+    #[arg(long, env = "CONFAB_KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = humantime::parse_duration)]
+    pub keep_alive_timeout: Duration,
+
+    /// How long a multipart upload may take in all; then it is answered 408.
+    #[arg(long, env = "CONFAB_UPLOAD_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub upload_timeout: Duration,
+
+    /// Slowest an upload may send, in bytes a second averaged over `--upload-rate-window`
+    /// (0: no minimum); a slower one is answered 400.
+    #[arg(long, env = "CONFAB_UPLOAD_MIN_RATE", default_value = "1KiB", value_parser = parse_size)]
+    pub upload_min_rate: u64,
+
+    /// The window `--upload-min-rate` is measured over.
+    #[arg(long, env = "CONFAB_UPLOAD_RATE_WINDOW", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub upload_rate_window: Duration,
+
+    /// Multipart uploads handled at once, apart from `--max-concurrent-requests`; more
+    /// are answered 503 with Retry-After.
+    #[arg(long, env = "CONFAB_MAX_CONCURRENT_UPLOADS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_uploads: u32,
+
+    /// Requests (uploads included) one API token may have in flight at once (0: no cap);
+    /// more are answered 429 with Retry-After.
+    #[arg(long, env = "CONFAB_MAX_REQUESTS_PER_TOKEN", default_value_t = 64)]
+    pub max_requests_per_token: u32,
 }
 
 impl Config {
@@ -175,6 +214,14 @@ impl Config {
             secret_key: None,
             public_url: None,
             telegram_api_url: default_telegram_api_url(),
+            max_connections: 4096,
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(75),
+            upload_timeout: Duration::from_secs(600),
+            upload_min_rate: 1024,
+            upload_rate_window: Duration::from_secs(30),
+            max_concurrent_uploads: 256,
+            max_requests_per_token: 64,
         }
     }
 }

@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::ServiceExt;
 use clock::SharedClock;
 use tokio::net::TcpListener;
 use tower::Layer;
@@ -26,6 +25,7 @@ pub mod ops;
 pub mod render;
 pub mod retention;
 pub mod secrets;
+pub mod serve;
 pub mod stream;
 pub mod users;
 pub mod wakeup;
@@ -55,8 +55,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// When the background loops last went round.
     pub heartbeats: ops::SharedHeartbeats,
-    /// The per-token rate limiter (`None`: unlimited).
-    pub limiter: Option<http::rate_limit::Limiter>,
+    /// The per-token limits: the rate and the requests in flight.
+    pub limiter: http::rate_limit::Limiter,
     /// The open event streams: their cap, and the signal that ends them at shutdown.
     pub streams: stream::Streams,
     /// The messenger connectors.
@@ -186,7 +186,11 @@ impl AppState {
             connectors,
             write_health: Arc::default(),
             heartbeats: ops::SharedHeartbeats::default(),
-            limiter: http::rate_limit::Limiter::new(config.rate_limit, config.rate_burst),
+            limiter: http::rate_limit::Limiter::new(
+                config.rate_limit,
+                config.rate_burst,
+                config.max_requests_per_token,
+            ),
             streams: stream::Streams::new(config.max_streams),
             config: Arc::new(config),
         })))
@@ -218,6 +222,12 @@ pub async fn run_with_clock(
     clock: SharedClock,
 ) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&config)?;
+    let open_files = serve::raise_open_file_limit();
+    let connection_limits = serve::ConnectionLimits {
+        max_connections: serve::connection_cap(config.max_connections, open_files),
+        header_read_timeout: config.header_read_timeout,
+        keep_alive_timeout: config.keep_alive_timeout,
+    };
     let state = AppState::open(config, clock).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     // Bound before any task starts, so a failed bind leaves nothing running.
@@ -272,10 +282,7 @@ pub async fn run_with_clock(
     // Path normalisation must wrap the router (not be a layer in it), since layers of a
     // router run after routing.
     let app = MapRequestLayer::new(http::normalize_path).layer(app);
-    let served = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server failed");
+    serve::serve(listener, app, connection_limits, shutdown).await;
     cancel.cancel();
     if let Some(admin) = admin {
         admin.await.context("admin server failed")??;
@@ -285,5 +292,5 @@ pub async fn run_with_clock(
     telegram.await.context("Telegram supervisor failed")?;
     dispatcher.await.context("webhook dispatcher failed")?;
     pruner.await.context("event log pruner failed")?;
-    served
+    Ok(())
 }

@@ -73,10 +73,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             (
-                limits::Limits::new(
-                    state.config.max_concurrent_requests,
-                    state.config.request_timeout,
-                ),
+                limits::Limits::from_config(&state.config),
                 state.write_health.clone(),
             ),
             around,

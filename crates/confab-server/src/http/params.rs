@@ -329,6 +329,11 @@ async fn read_multipart(body: Body, content_type: &str, state: &AppState) -> Api
     let file_limit = state.config.max_attachment_size;
     let text_limit = state.config.max_body_size;
     let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    let stream = min_rate::MinRate::new(
+        stream,
+        state.config.upload_min_rate,
+        state.config.upload_rate_window,
+    );
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut files = Vec::new();
@@ -382,6 +387,10 @@ fn multipart_error(e: multer::Error) -> ApiError {
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
             ApiError::PayloadTooLarge(e.to_string())
         }
+        multer::Error::StreamReadFailed(cause) => match min_rate::too_slow(cause.as_ref()) {
+            Some(slow) => ApiError::BadRequest(slow.to_string()),
+            None => ApiError::BadRequest(format!("the request body could not be read: {cause}")),
+        },
         other => ApiError::BadRequest(format!("the multipart body is malformed: {other}")),
     }
 }
@@ -652,6 +661,8 @@ impl Params {
         self.files.iter().any(|(n, _)| n == name)
     }
 }
+
+mod min_rate;
 
 #[cfg(test)]
 pub(crate) mod props;

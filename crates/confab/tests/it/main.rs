@@ -27,6 +27,7 @@ mod multinode;
 mod openapi;
 mod operations;
 mod pagination;
+mod resilience_connections;
 mod roles;
 mod sandbox;
 pub mod storage_full;
