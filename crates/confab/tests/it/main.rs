@@ -25,6 +25,7 @@ mod multinode;
 mod openapi;
 mod operations;
 mod pagination;
+mod resilience_workers;
 mod roles;
 mod sandbox;
 mod telegram;
