@@ -579,6 +579,26 @@ pub struct Attempt {
     pub retry_at_ms: Option<i64>,
 }
 
+/// A receipt a send left due (see `rules::due_receipt_after_send`): the sandbox's device
+/// receipt, kept as a row so a restart still applies it. Claimed with a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueReceipt {
+    /// The row's id.
+    pub id: i64,
+    /// The company of the message.
+    pub company_id: i64,
+    /// The conversation of the message.
+    pub conversation_id: i64,
+    /// The message the receipt is for.
+    pub message_id: i64,
+    /// The ack it brings the message to.
+    pub ack: Ack,
+    /// When the send it follows was recorded (unix ms).
+    pub sent_at_ms: i64,
+    /// The lease; completing the receipt needs it to still be the row's.
+    pub lease_until: i64,
+}
+
 /// Queue figures for metrics and readiness.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {

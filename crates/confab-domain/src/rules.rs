@@ -135,6 +135,17 @@ pub fn on_delivery(
     events
 }
 
+/// The connector that simulates every messenger (`--sandbox`).
+pub const SANDBOX_CONNECTOR: &str = "sandbox";
+
+/// The receipt that follows a send through a channel of `connector` without a messenger
+/// to report it: the sandbox's contact device receives every sent message, so a send
+/// records a due [`Ack::Delivered`] beside it (a [`DueReceipt`](crate::model::DueReceipt),
+/// applied after the sandbox latency). Real messengers report their own receipts.
+pub fn due_receipt_after_send(connector: &str, sent: bool) -> Option<Ack> {
+    (sent && connector == SANDBOX_CONNECTOR).then_some(Ack::Delivered)
+}
+
 /// Why a member cannot stop being an admin (be demoted or removed), if they cannot: a
 /// company always keeps one. `other_admins` counts the company's admins besides them.
 pub fn refuse_losing_last_admin(
@@ -317,5 +328,15 @@ mod tests {
         );
         assert!(on_delivery(&job(JobState::TryingDeliver), &m, Some(&c), false).is_empty());
         assert_eq!(labels(&on_channel_event(2, "phone_offline", 5)), ["system"]);
+    }
+
+    #[test]
+    fn only_a_sandbox_send_leaves_a_due_device_receipt() {
+        assert_eq!(
+            due_receipt_after_send(SANDBOX_CONNECTOR, true),
+            Some(Ack::Delivered)
+        );
+        assert_eq!(due_receipt_after_send(SANDBOX_CONNECTOR, false), None);
+        assert_eq!(due_receipt_after_send("telegram", true), None);
     }
 }

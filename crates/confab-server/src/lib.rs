@@ -258,6 +258,11 @@ pub async fn run_with_clock(
         cancel.clone(),
     ));
     let dispatcher = tokio::spawn(webhooks::run_dispatcher(workers.clone(), cancel.clone()));
+    // The sandbox's device receipts (ack 2), durable rows a sandbox send leaves due.
+    let device_receipts = tokio::spawn(delivery::sandbox::run_device_receipts(
+        workers.clone(),
+        cancel.clone(),
+    ));
     let pruner = tokio::spawn(retention::run_pruner(workers, cancel.clone()));
     let admin = match admin_listener {
         Some(listener) => {
@@ -291,6 +296,9 @@ pub async fn run_with_clock(
     intake.await.context("intake worker failed")?;
     telegram.await.context("Telegram supervisor failed")?;
     dispatcher.await.context("webhook dispatcher failed")?;
+    device_receipts
+        .await
+        .context("sandbox device receipts failed")?;
     pruner.await.context("event log pruner failed")?;
     Ok(())
 }

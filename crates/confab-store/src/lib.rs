@@ -515,6 +515,23 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Option<(Job, Message)>>;
 
+    // ---- due receipts ----
+
+    /// Claims up to `limit` due receipts (see [`rules::due_receipt_after_send`]) until
+    /// `lease_until`: those of sends recorded at or before `sent_before_ms` that are not
+    /// leased at `now_ms`, oldest first. Each is held by one claimer at a time.
+    async fn claim_due_receipts(
+        &self,
+        sent_before_ms: i64,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueReceipt>>;
+
+    /// Removes a claimed due receipt once it has been applied, if its lease is still held;
+    /// false when it is not.
+    async fn complete_due_receipt(&self, receipt_id: i64, lease_until: i64) -> StoreResult<bool>;
+
     // ---- sandbox ----
 
     /// Marks a contact of a channel reachable or not for sandbox deliveries.

@@ -1,13 +1,16 @@
 //! Outgoing webhooks: the dispatcher that delivers the outbox, the test ping, and signing.
 //!
 //! Each company's events go out one at a time in the order they happened (only a company's
-//! oldest pending event is ever claimed), each attempt is recorded, a failed attempt is
+//! oldest pending event is ever claimed), companies independently of each other (a slow
+//! or hanging endpoint holds up only its own company), each attempt is recorded, a failed attempt is
 //! retried after `--webhook-retry-delay` until `--webhook-max-attempts`, then the event is
 //! dropped and marked `failed`. Only an exact 200 counts as delivered, as Pact requires.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use confab_store::{Attempt, ClaimedEvent};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -19,8 +22,8 @@ use crate::worker::WorkerState;
 
 /// How often the dispatcher looks for due events when nothing woke it.
 const POLL: Duration = Duration::from_millis(200);
-/// Events claimed per round (at most one per company).
-const BATCH: u32 = 32;
+/// Attempts in flight at once over all companies (at most one per company).
+const IN_FLIGHT: u32 = 32;
 
 /// The Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`)
 /// for `body`, signed with the company's `secret`.
@@ -65,34 +68,53 @@ pub async fn ping(app: &App, url: &str, secret: &str) -> Result<(), String> {
 }
 
 /// Runs the dispatcher until `cancel` fires.
+///
+/// Each attempt runs as its own task: the loop claims as many events as there are free
+/// slots (at most [`IN_FLIGHT`] at once, over all companies) and goes on claiming as
+/// attempts finish, so a company whose endpoint hangs until `--webhook-timeout` holds
+/// one slot and delays only its own events. A company's next event is claimed only once
+/// the attempt on its head is recorded (the store claims heads alone), so its order holds.
 pub async fn run_dispatcher(state: WorkerState, cancel: CancellationToken) {
     let lease = i64::try_from(state.config.webhook_timeout.as_millis())
         .unwrap_or(i64::MAX)
         .saturating_mul(2)
         .saturating_add(5_000);
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT as usize));
+    let mut attempts = JoinSet::new();
     loop {
         crate::ops::Heartbeats::beat(&state.heartbeats.webhooks);
-        let now = state.app.now_ms();
-        let claimed = match state
-            .app
-            .store
-            .claim_webhook_events(now, now.saturating_add(lease), BATCH)
-            .await
-        {
-            Ok(events) => events,
-            Err(e) => {
-                tracing::error!(error = %e, "claiming webhook events failed");
-                Vec::new()
+        while attempts.try_join_next().is_some() {}
+        let free = u32::try_from(slots.available_permits())
+            .unwrap_or(0)
+            .min(IN_FLIGHT);
+        let mut claimed = Vec::new();
+        if free > 0 {
+            let now = state.app.now_ms();
+            match state
+                .app
+                .store
+                .claim_webhook_events(now, now.saturating_add(lease), free)
+                .await
+            {
+                Ok(events) => claimed = events,
+                Err(e) => tracing::error!(error = %e, "claiming webhook events failed"),
             }
-        };
-        let busy = !claimed.is_empty();
-        let mut attempts = JoinSet::new();
-        for event in claimed {
-            let state = state.clone();
-            attempts.spawn(async move { deliver(&state, event).await });
         }
-        while attempts.join_next().await.is_some() {}
-        if busy {
+        let got_work = !claimed.is_empty();
+        for event in claimed {
+            // Never waits: no more events were claimed than there were free slots.
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let state = state.clone();
+            attempts.spawn(async move {
+                deliver(&state, event).await;
+                drop(slot);
+                // The company's next event (or a retry) may be due now.
+                state.app.webhook_wakeup.wake();
+            });
+        }
+        if got_work && slots.available_permits() > 0 {
             continue;
         }
         tokio::select! {
@@ -100,6 +122,20 @@ pub async fn run_dispatcher(state: WorkerState, cancel: CancellationToken) {
             () = state.app.webhook_wakeup.woken() => {}
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+    // Attempts in flight end within the webhook timeout; one cut short is retried once
+    // its lease expires.
+    let drain = state
+        .config
+        .webhook_timeout
+        .saturating_add(Duration::from_secs(1));
+    if tokio::time::timeout(drain, async {
+        while attempts.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("webhook attempts still running at shutdown; they will be retried");
     }
 }
 

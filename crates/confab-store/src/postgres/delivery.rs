@@ -318,6 +318,11 @@ pub(super) async fn finish(
         now_ms,
     )
     .await?;
+    let connector: String = sqlx::query_scalar("SELECT connector FROM channels WHERE id = $1")
+        .bind(job.channel_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    super::due_receipts::after_send(conn, &job, &connector, update.sent, now_ms).await?;
     Ok(Some((job, message)))
 }
 

@@ -12,9 +12,10 @@ use tokio::sync::{Notify, watch};
 
 use crate::{
     Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
-    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
-    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
-    PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User, rules,
+    CompanyPatch, Contact, Conversation, DueReceipt, Job, Message, MessagePageRequest,
+    NewAttachment, NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome,
+    OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
+    rules,
 };
 use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
 
@@ -24,6 +25,7 @@ mod columns;
 mod companies;
 mod conversations;
 mod delivery;
+mod due_receipts;
 mod events;
 mod health;
 mod intake;
@@ -550,6 +552,26 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let out = delivery::finish(&mut tx, job_id, lease_until, &outcome, now_ms).await?;
         self.commit_events(tx).await?;
+        Ok(out)
+    }
+
+    async fn claim_due_receipts(
+        &self,
+        sent_before_ms: i64,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueReceipt>> {
+        let mut tx = self.begin().await?;
+        let out = due_receipts::claim(&mut tx, sent_before_ms, now_ms, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn complete_due_receipt(&self, receipt_id: i64, lease_until: i64) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = due_receipts::complete(&mut tx, receipt_id, lease_until).await?;
+        tx.commit().await?;
         Ok(out)
     }
 

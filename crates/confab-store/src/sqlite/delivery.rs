@@ -252,5 +252,9 @@ pub(super) fn finish(
         &events,
         now_ms,
     )?;
+    let connector: String = conn
+        .prepare_cached("SELECT connector FROM channels WHERE id = ?1")?
+        .query_row([job.channel_id], |r| r.get(0))?;
+    super::due_receipts::after_send(conn, &job, &connector, update.sent, now_ms)?;
     Ok(Some((job, message)))
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_event_log.sql"),
     include_str!("../../migrations/sqlite/0006_member_roles.sql"),
     include_str!("../../migrations/sqlite/0007_intake.sql"),
+    include_str!("../../migrations/sqlite/0008_due_receipts.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use crate::{
     Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
-    CompanyPatch, Contact, Conversation, Job, Message, MessagePageRequest, NewAttachment,
-    NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome, OutgoingText,
-    PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User, rules,
+    CompanyPatch, Contact, Conversation, DueReceipt, Job, Message, MessagePageRequest,
+    NewAttachment, NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome,
+    OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
+    rules,
 };
 use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
 
@@ -21,6 +22,7 @@ mod columns;
 mod companies;
 mod conversations;
 mod delivery;
+mod due_receipts;
 mod events;
 mod group_commit;
 mod health;
@@ -549,6 +551,22 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Option<(Job, Message)>> {
         self.write(move |tx| delivery::finish(tx, job_id, lease_until, &outcome, now_ms))
+            .await
+    }
+
+    async fn claim_due_receipts(
+        &self,
+        sent_before_ms: i64,
+        now_ms: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueReceipt>> {
+        self.write(move |tx| due_receipts::claim(tx, sent_before_ms, now_ms, lease_until, limit))
+            .await
+    }
+
+    async fn complete_due_receipt(&self, receipt_id: i64, lease_until: i64) -> StoreResult<bool> {
+        self.write(move |tx| due_receipts::complete(tx, receipt_id, lease_until))
             .await
     }
 

@@ -42,6 +42,7 @@ mod channels;
 mod companies;
 mod conversations;
 mod delivery;
+mod due_receipts;
 mod events;
 mod intake;
 mod members;

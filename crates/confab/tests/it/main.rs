@@ -28,6 +28,7 @@ mod openapi;
 mod operations;
 mod pagination;
 mod resilience_connections;
+mod resilience_workers;
 mod roles;
 mod sandbox;
 pub mod storage_full;

@@ -24,6 +24,8 @@ pub struct Received {
 struct Inner {
     received: Vec<Received>,
     script: VecDeque<u16>,
+    /// How long each answer waits ("hang" mode), if at all.
+    delay: Option<Duration>,
 }
 
 /// A real HTTP server on 127.0.0.1 that records every request and answers 200, or the
@@ -39,6 +41,10 @@ async fn hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
+    let delay = inner.lock().expect("lock").delay;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut inner = inner.lock().expect("lock");
     let answered = inner.script.pop_front().unwrap_or(200);
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -70,9 +76,18 @@ impl Receiver {
         self.inner.lock().expect("lock").script.extend(statuses);
     }
 
-    /// Answers 200 again from now on (drops what was scripted).
+    /// Answers 200 again from now on (drops what was scripted, stops hanging).
     pub fn recover(&self) {
-        self.inner.lock().expect("lock").script.clear();
+        let mut inner = self.inner.lock().expect("lock");
+        inner.script.clear();
+        inner.delay = None;
+    }
+
+    /// "Hang" mode: every request from now on is answered only after `delay` (longer
+    /// than the server's webhook timeout, it never gets an answer in time). A request is
+    /// recorded when it is answered.
+    pub fn hang(&self, delay: Duration) {
+        self.inner.lock().expect("lock").delay = Some(delay);
     }
 
     /// Everything received so far.
