@@ -49,7 +49,7 @@ async fn readiness_and_metrics() {
         (s, b),
         (
             200,
-            json!({"status": "ok", "database": "ok", "delivery_worker": "ok", "webhook_dispatcher": "ok"})
+            json!({"status": "ok", "database": "ok", "delivery_worker": "ok", "webhook_dispatcher": "ok", "storage": "ok"})
         )
     );
     srv.get(&format!("/p1/companies/{company}/conversations"))
