@@ -506,6 +506,11 @@ pub trait Store: Send + Sync + 'static {
         new_lease_until: i64,
     ) -> StoreResult<bool>;
 
+    /// Hands a claimed job back untried, due again at `run_after` (so claims move on to
+    /// other jobs meanwhile): its lease is released and the claim does not count as an
+    /// attempt. False when the lease is no longer held.
+    async fn defer_job(&self, job_id: i64, lease_until: i64, run_after: i64) -> StoreResult<bool>;
+
     /// Records a claimed job's outcome if its lease is still held; `None` when it is not.
     async fn finish_job(
         &self,

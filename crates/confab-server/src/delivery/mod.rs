@@ -37,10 +37,50 @@ impl Unrecorded {
     }
 }
 
+/// How long a job of a channel already at its share of the slots waits before it is
+/// claimed again.
+const DEFER: Duration = Duration::from_secs(1);
+
+/// Deliveries in flight per channel on this node: no channel may hold more than half the
+/// slots, so one slow or hanging messenger account cannot stall the others.
+#[derive(Clone, Default)]
+struct PerChannel(Arc<Mutex<HashMap<i64, usize>>>);
+
+impl PerChannel {
+    /// Takes a slot of `channel` unless it already has `cap`.
+    fn take(&self, channel: i64, cap: usize) -> bool {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(channel).or_default();
+        if *n >= cap {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn give_back(&self, channel: i64) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&channel) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&channel);
+            }
+        }
+    }
+}
+
 /// Runs the worker until `cancel` fires, then waits (bounded) for deliveries in flight.
 pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
     let unrecorded = Unrecorded::default();
+    let per_channel = PerChannel::default();
     let concurrency = state.config.delivery_concurrency.max(1);
+    let channel_cap = usize::try_from(concurrency / 2).unwrap_or(1).max(1);
     let permits = Arc::new(Semaphore::new(concurrency as usize));
     let lease = i64::try_from(state.config.job_lease.as_millis()).unwrap_or(i64::MAX);
     let mut tasks = JoinSet::new();
@@ -61,13 +101,30 @@ pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
                 Err(e) => tracing::error!(error = %e, "claiming delivery jobs failed"),
             }
         }
-        let got_work = !claimed.is_empty();
+        let mut got_work = false;
         for job in claimed {
+            let channel = job.job.channel_id;
+            if !per_channel.take(channel, channel_cap) {
+                // Handed back untried: claims move on to other channels' jobs meanwhile.
+                let run_after = state.app.now_ms().saturating_add(millis(DEFER));
+                if let Err(e) = state
+                    .app
+                    .store
+                    .defer_job(job.job.id, job.lease_until, run_after)
+                    .await
+                {
+                    tracing::warn!(job = job.job.id, error = %e, "deferring a delivery failed; its lease will expire");
+                }
+                continue;
+            }
+            got_work = true;
             let Ok(permit) = permits.clone().acquire_owned().await else {
+                per_channel.give_back(channel);
                 break;
             };
             let state = state.clone();
             let unrecorded = unrecorded.clone();
+            let per_channel = per_channel.clone();
             tasks.spawn(async move {
                 let waiting = unrecorded.lock().get(&job.job.id).cloned();
                 match waiting {
@@ -76,6 +133,7 @@ pub async fn run_worker(state: WorkerState, cancel: CancellationToken) {
                     }
                     None => deliver(&state, job, &unrecorded).await,
                 }
+                per_channel.give_back(channel);
                 drop(permit);
                 state.app.delivery_wakeup.wake();
             });
@@ -195,4 +253,8 @@ async fn record(
             }
         }
     }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

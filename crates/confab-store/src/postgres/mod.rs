@@ -542,6 +542,13 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    async fn defer_job(&self, job_id: i64, lease_until: i64, run_after: i64) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = delivery::defer(&mut tx, job_id, lease_until, run_after).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn finish_job(
         &self,
         job_id: i64,

@@ -196,6 +196,21 @@ pub(super) fn renew(
     Ok(changed > 0)
 }
 
+/// Hands a claimed job back untried (see `Store::defer_job`).
+pub(super) fn defer(
+    conn: &Connection,
+    job_id: i64,
+    lease_until: i64,
+    run_after: i64,
+) -> StoreResult<bool> {
+    let changed = conn.execute(
+        "UPDATE jobs SET lease_until = NULL, run_after = ?1, attempts = MAX(attempts - 1, 0)
+         WHERE id = ?2 AND state = 'trying_deliver' AND lease_until = ?3",
+        params![run_after, job_id, lease_until],
+    )?;
+    Ok(changed > 0)
+}
+
 /// Records a job's outcome, if the caller still holds its lease, with what the rules say
 /// it causes. Returns the job as it is now and the message, or `None` when the lease was
 /// lost (another worker took over).

@@ -543,6 +543,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn defer_job(&self, job_id: i64, lease_until: i64, run_after: i64) -> StoreResult<bool> {
+        self.write(move |tx| delivery::defer(tx, job_id, lease_until, run_after))
+            .await
+    }
+
     async fn finish_job(
         &self,
         job_id: i64,

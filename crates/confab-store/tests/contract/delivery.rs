@@ -15,6 +15,7 @@ contract!(
     get_job_needs_its_company_and_channel,
     claims_take_due_jobs_by_run_after_then_id_up_to_the_limit,
     a_claim_carries_what_delivery_needs,
+    a_deferred_job_waits_untried_behind_other_due_jobs,
     a_leased_job_is_claimed_again_only_after_its_lease,
     a_sent_job_is_delivered_and_its_message_acked,
     a_failed_job_is_not_delivered_for_good,
@@ -155,6 +156,36 @@ async fn a_claim_carries_what_delivery_needs(s: &Backend) {
             .map(|j| (j.state, j.attempts)),
         Some((JobState::TryingDeliver, 1))
     );
+}
+
+async fn a_deferred_job_waits_untried_behind_other_due_jobs(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let c = inbound(s, &t, "100", "hi", T0).await.conversation.id;
+    let first = outbound(s, &t, c, "one", T0).await;
+    let second = outbound(s, &t, c, "two", T0 + 1).await;
+    let claimed = claim(s, T0 + 10, T0 + 1000, 1).await;
+    assert_eq!(claimed_ids(&claimed), [first.id]);
+    // Only with the current lease.
+    assert!(
+        !s.defer_job(first.id, T0 + 5, T0 + 500)
+            .await
+            .expect("defer")
+    );
+    assert!(
+        s.defer_job(first.id, T0 + 1000, T0 + 500)
+            .await
+            .expect("defer")
+    );
+    // The next claim takes the other due job; the deferred one is due again at its time,
+    // with the deferred claim not counted as an attempt.
+    assert_eq!(
+        claimed_ids(&claim(s, T0 + 20, T0 + 1000, 1).await),
+        [second.id]
+    );
+    assert!(claim(s, T0 + 499, T0 + 1000, 10).await.is_empty());
+    let again = claim(s, T0 + 500, T0 + 2000, 10).await;
+    assert_eq!(claimed_ids(&again), [first.id]);
+    assert_eq!(again[0].job.attempts, 1);
 }
 
 async fn a_leased_job_is_claimed_again_only_after_its_lease(s: &Backend) {

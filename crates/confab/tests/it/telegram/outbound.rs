@@ -185,3 +185,73 @@ async fn replies_to_one_chat_are_paced() {
     // The fake enforces one a second per chat: none was refused with a 429.
     assert_eq!(bot.fake.calls(TOKEN, "sendMessage"), 3);
 }
+
+#[tokio::test]
+async fn a_hanging_bot_does_not_stall_another_companys_bot() {
+    let bot = Bot::start().await;
+    // Eight customers of the first bot, whose sends will hang for six seconds each:
+    // as many as the worker has slots.
+    let mut conversations = Vec::new();
+    for chat in 100..108 {
+        bot.customer_sends(chat, Content::text("hi"));
+    }
+    for chat in 100..108 {
+        conversations.push(bot.wait_messages(chat, 1).await.0);
+    }
+    // A second company with a bot of its own, and a customer.
+    const OTHER: &str = "987654:other-company-bot";
+    bot.fake.add_bot(OTHER, 987_654, "other_bot");
+    let company = bot.srv.company("Other").await;
+    let (status, body) = bot
+        .srv
+        .form(
+            reqwest::Method::POST,
+            &format!("/p1/companies/{company}/channels"),
+            &[("provider", "telegram"), ("token", OTHER)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let channel = body["data"]["external_id"].as_i64().expect("channel");
+    bot.fake
+        .customer_sends(OTHER, &Customer::new(200, "Bob"), Content::text("hello"))
+        .expect("send");
+    let conversation = eventually("the other customer's conversation", || async {
+        let (_, list) = bot.srv.get(&list_path(company)).await;
+        list["data"]["conversations"][0]["external_id"].as_i64()
+    })
+    .await;
+
+    bot.fake.fail_next(
+        TOKEN,
+        "sendMessage",
+        Failure::Slow(Duration::from_secs(6)),
+        8,
+    );
+    for c in &conversations {
+        bot.reply(*c, "slow").await;
+    }
+    eventually("the first bot's sends are under way", || async {
+        (bot.fake.calls(TOKEN, "sendMessage") >= 2).then_some(())
+    })
+    .await;
+    let (status, body) = bot
+        .srv
+        .form(
+            reqwest::Method::POST,
+            &messages_path(company, conversation),
+            &[("message", "not held up")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let job = body["data"]["id"].as_i64().expect("job");
+    let started = tokio::time::Instant::now();
+    let sent = bot.fake.wait_sent(OTHER, 1, Duration::from_secs(15)).await;
+    assert_eq!(sent.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the other bot waited {:?} behind the hanging one",
+        started.elapsed()
+    );
+    let done = bot.srv.wait_job(company, channel, job).await;
+    assert_eq!(done["state"], "delivered");
+}
