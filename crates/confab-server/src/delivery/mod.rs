@@ -223,13 +223,9 @@ async fn record(
             .finish_delivery(job_id, lease_until, outcome.clone())
             .await
         {
-            Ok(Some((job, message))) => {
+            Ok(Some((job, _))) => {
                 unrecorded.lock().remove(&job_id);
                 tracing::info!(job = job.id, state = %job.state, "delivery finished");
-                if matches!(outcome, Outcome::Sent { .. }) {
-                    let connector = registry::for_channel(state, &claimed.channel.0);
-                    connector.after_sent(state, &job, &message).await;
-                }
                 return;
             }
             Ok(None) => {

@@ -20,6 +20,22 @@ pub struct Tmpfs {
 }
 
 impl Tmpfs {
+    /// A tmpfs for a SQLite data dir, or `None` (saying why the test is skipped) when the
+    /// suite runs on PostgreSQL or mounting is not allowed here.
+    pub fn for_sqlite_data_dir(size: &str) -> Option<Self> {
+        if backend::postgres_admin_url().is_some() {
+            eprintln!(
+                "skipped: the database is PostgreSQL here; the SQLite run covers a full data dir"
+            );
+            return None;
+        }
+        let mounted = Self::mount(size);
+        if mounted.is_none() {
+            eprintln!("skipped: cannot mount a tmpfs here (not root?); CI runs this as root");
+        }
+        mounted
+    }
+
     /// Mounts one, or `None` where mounting is not allowed.
     pub fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().expect("dir");
@@ -53,14 +69,7 @@ pub fn fill(path: &Path) {
 
 #[tokio::test]
 async fn a_full_disk_is_a_507_with_retry_after_and_readyz_says_so() {
-    if backend::postgres_admin_url().is_some() {
-        eprintln!(
-            "skipped: the database is PostgreSQL here; the SQLite run covers a full data dir"
-        );
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("24m") else {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?); CI runs this as root");
+    let Some(tmpfs) = Tmpfs::for_sqlite_data_dir("24m") else {
         return;
     };
     let data = tmpfs.path.join("data");
@@ -140,14 +149,7 @@ async fn a_full_disk_is_a_507_with_retry_after_and_readyz_says_so() {
 
 #[tokio::test]
 async fn starting_on_a_full_disk_says_disk_full() {
-    if backend::postgres_admin_url().is_some() {
-        eprintln!(
-            "skipped: the database is PostgreSQL here; the SQLite run covers a full data dir"
-        );
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("2m") else {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?); CI runs this as root");
+    let Some(tmpfs) = Tmpfs::for_sqlite_data_dir("2m") else {
         return;
     };
     fill(&tmpfs.path.join("filler"));

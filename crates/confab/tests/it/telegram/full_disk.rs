@@ -6,21 +6,13 @@ use confab_fakes::telegram::Failure;
 use reqwest::Method;
 
 use super::*;
-use crate::backend;
 use crate::storage_full::{Tmpfs, fill};
 
 const CHAT: i64 = 8181;
 
 #[tokio::test]
 async fn an_unrecorded_send_is_recorded_later_and_never_repeated() {
-    if backend::postgres_admin_url().is_some() {
-        eprintln!(
-            "skipped: the database is PostgreSQL here; the SQLite run covers a full data dir"
-        );
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("24m") else {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?); CI runs this as root");
+    let Some(tmpfs) = Tmpfs::for_sqlite_data_dir("24m") else {
         return;
     };
     let data = tmpfs.path.join("data");
