@@ -156,7 +156,10 @@ pub struct InstagramPage {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 919))]
     pub page_id: i64,
     /// How far back to synchronise: `day`, `week`, `month` or `all`.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^(day|week|month|all)$", example = "week"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(day|week|month|all)$", example = "week")
+    )]
     pub sync_period: String,
 }
 

@@ -67,8 +67,8 @@ impl App {
             password: current.password,
         };
         // A channel already enabled stays so while it signs in again.
-        let state = (channel.state != ChannelState::Enabled)
-            .then_some(ChannelState::PendingAuthorization);
+        let state =
+            (channel.state != ChannelState::Enabled).then_some(ChannelState::PendingAuthorization);
         self.save_signin(channel, next, state).await?;
         Ok(rand::random::<u32>().into())
     }

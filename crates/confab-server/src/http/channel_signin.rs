@@ -15,8 +15,8 @@ use base64::Engine;
 use confab_store::{Channel, SignInStep};
 use confab_wire::Provider;
 use confab_wire::signin::{
-    CodeConfirmation, CodeRequest, CodeSent, SandboxCode, SandboxPassword,
-    SandboxPasswordRequest, SignInNext, SignInOption, SignInResult,
+    CodeConfirmation, CodeRequest, CodeSent, SandboxCode, SandboxPassword, SandboxPasswordRequest,
+    SignInNext, SignInOption, SignInResult,
 };
 use serde_json::{Map, Value};
 
@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{channel}/request_code"), post(request_code))
         .route(&format!("{channel}/confirm"), post(confirm))
         .route(&format!("{channel}/sandbox/code"), get(sandbox_code))
-        .route(&format!("{channel}/sandbox/password"), post(sandbox_password))
+        .route(
+            &format!("{channel}/sandbox/password"),
+            post(sandbox_password),
+        )
 }
 
 /// Whether a channel created with these settings signs its account in before it works:
@@ -99,16 +102,15 @@ async fn signing_channel(
     if provider != channel.provider {
         return Err(ApiError::invalid(
             "provider",
-            format!(
-                "is {provider}, but this is a {} channel",
-                channel.provider
-            ),
+            format!("is {provider}, but this is a {} channel", channel.provider),
         ));
     }
     if !matches!(provider, Provider::TelegramPersonal | Provider::Instagram) {
         return Err(ApiError::invalid(
             "provider",
-            format!("{provider} channels do not sign in with a code; only telegram_personal and instagram do"),
+            format!(
+                "{provider} channels do not sign in with a code; only telegram_personal and instagram do"
+            ),
         ));
     }
     if !state.config.sandbox || channel.connector != SANDBOX {
@@ -206,7 +208,10 @@ fn code_param(params: &Params, name: &str) -> ApiResult<String> {
     if !rules::well_formed(&given) {
         return Err(ApiError::invalid(
             name,
-            format!("must be the {} digits sent to the account", rules::CODE_LENGTH),
+            format!(
+                "must be the {} digits sent to the account",
+                rules::CODE_LENGTH
+            ),
         ));
     }
     Ok(given)
@@ -283,7 +288,9 @@ async fn confirm(
     }
     let kind = params
         .optional_str_max("confirmation_type", MAX_KIND_CHARS)?
-        .ok_or_else(|| ApiError::missing("confirmation_type").with_detail("is required: code or password"))?;
+        .ok_or_else(|| {
+            ApiError::missing("confirmation_type").with_detail("is required: code or password")
+        })?;
     let (name, outcome) = match kind.as_str() {
         "code" => {
             let code = code_param(&params, "code")?;
@@ -301,7 +308,10 @@ async fn confirm(
                     ApiError::missing("password")
                         .with_detail("is required: the account's two-factor password")
                 })?;
-            let outcome = state.app.confirm_signin_password(&channel, &password).await?;
+            let outcome = state
+                .app
+                .confirm_signin_password(&channel, &password)
+                .await?;
             ("password", outcome)
         }
         _ => {

@@ -167,8 +167,8 @@ async fn create(
             .to_owned();
         settings.extend(check_telegram_token(&state, &token).await?);
     }
-    let signs_in = connector == "sandbox"
-        && super::channel_signin::needs_signin(provider, &settings);
+    let signs_in =
+        connector == "sandbox" && super::channel_signin::needs_signin(provider, &settings);
     let unsealed = signs_in.then(|| settings.clone());
     state.app.secrets.seal_settings(&mut settings);
     let channel = NewChannel {

@@ -42,12 +42,10 @@ async fn enable(state: AppState, scope: CompanyScope, params: Params) -> ApiResu
             ),
         ));
     }
-    let page_id = params
-        .optional_i64("page_id")?
-        .ok_or_else(|| {
-            ApiError::missing("page_id")
-                .with_detail("is required: the id of a page of the channel's creation answer")
-        })?;
+    let page_id = params.optional_i64("page_id")?.ok_or_else(|| {
+        ApiError::missing("page_id")
+            .with_detail("is required: the id of a page of the channel's creation answer")
+    })?;
     if page_id < 1 {
         return Err(ApiError::invalid_with(
             "page_id",
@@ -55,9 +53,9 @@ async fn enable(state: AppState, scope: CompanyScope, params: Params) -> ApiResu
             "must be a positive page id",
         ));
     }
-    let period = params
-        .optional_str_max("sync_period", 16)?
-        .ok_or_else(|| ApiError::missing("sync_period").with_detail("is required: day, week, month or all"))?;
+    let period = params.optional_str_max("sync_period", 16)?.ok_or_else(|| {
+        ApiError::missing("sync_period").with_detail("is required: day, week, month or all")
+    })?;
     if !SYNC_PERIODS.contains(&period.as_str()) {
         return Err(ApiError::invalid(
             "sync_period",

@@ -12,9 +12,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use confab_store::Channel;
+use confab_wire::Provider;
 use confab_wire::limits::MAX_TEXT_CHARS;
 use confab_wire::signin::{ServiceMessage, ServiceMessageSent};
-use confab_wire::Provider;
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
@@ -40,20 +40,25 @@ fn text_param(params: &Params) -> ApiResult<String> {
             return Ok(text);
         }
     }
-    Err(ApiError::missing("long_text").with_detail(
-        "is required: give long_text or short_text (or long_message / short_message)",
-    ))
+    Err(ApiError::missing("long_text")
+        .with_detail("is required: give long_text or short_text (or long_message / short_message)"))
 }
 
 /// The channel the message goes through.
-async fn channel_param(state: &AppState, scope: &CompanyScope, params: &Params) -> ApiResult<Channel> {
+async fn channel_param(
+    state: &AppState,
+    scope: &CompanyScope,
+    params: &Params,
+) -> ApiResult<Channel> {
     if let Some(id) = params.optional_i64("channel_id")? {
         return state
             .app
             .store
             .get_channel(scope.id(), id)
             .await?
-            .ok_or_else(|| ApiError::invalid("channel_id", "is not a live channel of this company"));
+            .ok_or_else(|| {
+                ApiError::invalid("channel_id", "is not a live channel of this company")
+            });
     }
     if params.has("provider") {
         let provider = provider_param(params)?;

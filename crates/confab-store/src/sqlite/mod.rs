@@ -14,7 +14,9 @@ use crate::{
     OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
     rules,
 };
-use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome};
+use crate::{
+    ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
+};
 
 mod attachments;
 mod channels;

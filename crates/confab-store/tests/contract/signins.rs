@@ -53,9 +53,15 @@ async fn a_saved_signin_reads_back_and_sets_the_state_silently(s: &Backend) {
     let t = tenant(s, 1, false).await;
     let pending = ChannelState::PendingAuthorization;
     assert!(
-        s.save_signin(t.company.id, t.channel.id, awaiting_code(), Some(pending), T0)
-            .await
-            .expect("save")
+        s.save_signin(
+            t.company.id,
+            t.channel.id,
+            awaiting_code(),
+            Some(pending),
+            T0
+        )
+        .await
+        .expect("save")
     );
     let got = s.signin(t.company.id, t.channel.id).await.expect("signin");
     assert_eq!(got, Some(awaiting_code()));
@@ -65,7 +71,10 @@ async fn a_saved_signin_reads_back_and_sets_the_state_silently(s: &Backend) {
         .expect("get")
         .expect("live");
     assert_eq!(channel.state, pending);
-    assert!(events(s, t.company.id).await.is_empty(), "a sign-in beginning is silent");
+    assert!(
+        events(s, t.company.id).await.is_empty(),
+        "a sign-in beginning is silent"
+    );
 
     // Saving again replaces it; without a state the channel's stays.
     let mut next = awaiting_code();
@@ -108,7 +117,11 @@ async fn attempts_count_atomically_while_a_signin_is_under_way(s: &Backend) {
         .map(|r| r.expect("count").expect("under way"))
         .collect();
     counts.sort_unstable();
-    assert_eq!(counts, [1, 2, 3, 4, 5, 6], "every concurrent guess counts once");
+    assert_eq!(
+        counts,
+        [1, 2, 3, 4, 5, 6],
+        "every concurrent guess counts once"
+    );
     let got = s
         .signin(t.company.id, t.channel.id)
         .await
@@ -172,7 +185,10 @@ async fn signins_are_scoped_to_the_companys_live_channels(s: &Backend) {
     let a = tenant(s, 1, false).await;
     let b = tenant(s, 2, false).await;
     // Another company's channel is no channel.
-    assert_eq!(s.signin(b.company.id, a.channel.id).await.expect("signin"), None);
+    assert_eq!(
+        s.signin(b.company.id, a.channel.id).await.expect("signin"),
+        None
+    );
     assert!(
         !s.save_signin(b.company.id, a.channel.id, awaiting_code(), None, T0)
             .await
@@ -192,8 +208,15 @@ async fn signins_are_scoped_to_the_companys_live_channels(s: &Backend) {
     s.save_signin(a.company.id, a.channel.id, awaiting_code(), None, T0)
         .await
         .expect("save");
-    assert!(s.delete_channel(a.company.id, a.channel.id, T0 + 1).await.expect("delete"));
-    assert_eq!(s.signin(a.company.id, a.channel.id).await.expect("signin"), None);
+    assert!(
+        s.delete_channel(a.company.id, a.channel.id, T0 + 1)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        s.signin(a.company.id, a.channel.id).await.expect("signin"),
+        None
+    );
     assert_eq!(
         s.count_signin_attempt(a.company.id, a.channel.id, T0 + 2)
             .await

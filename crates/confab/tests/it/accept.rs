@@ -59,7 +59,12 @@ async fn json_wildcards_parameters_and_no_header_keep_working() {
         let (s, b) = get_accepting(&srv, &list, accept).await;
         assert_eq!(s, 200, "{accept}: {b}");
     }
-    let (s, b) = call(srv.http.get(srv.url(&list)).header("X-Private-Api-Token", &srv.token)).await;
+    let (s, b) = call(
+        srv.http
+            .get(srv.url(&list))
+            .header("X-Private-Api-Token", &srv.token),
+    )
+    .await;
     assert_eq!(s, 200, "no Accept header: {b}");
 }
 
@@ -68,11 +73,18 @@ async fn downloads_streams_and_operations_are_not_negotiated() {
     let srv = TestServer::start().await;
     let (company, _, conversation) = srv.fixture().await;
     let (s, b) = srv
-        .upload_as(&srv.token, company, conversation, "photo.png", b"\x89PNG not really".to_vec())
+        .upload_as(
+            &srv.token,
+            company,
+            conversation,
+            "photo.png",
+            b"\x89PNG not really".to_vec(),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     let attachment = b["data"]["external_id"].as_i64().expect("id");
-    let download = format!("/p1/companies/{company}/conversations/{conversation}/attachments/{attachment}");
+    let download =
+        format!("/p1/companies/{company}/conversations/{conversation}/attachments/{attachment}");
     let res = srv
         .req(Method::GET, &download)
         .header("Accept", "image/png")

@@ -15,13 +15,27 @@ async fn a_page_is_enabled_by_any_method() {
     let (s, b) = srv
         .get(&format!("{path}?page_id=919&sync_period=week"))
         .await;
-    assert_eq!((s, &b), (200, &json!({"status": "ok", "data": {"external_id": channel}})));
+    assert_eq!(
+        (s, &b),
+        (
+            200,
+            &json!({"status": "ok", "data": {"external_id": channel}})
+        )
+    );
     let (s, b) = srv
-        .form(Method::POST, &path, &[("page_id", "920"), ("sync_period", "all")])
+        .form(
+            Method::POST,
+            &path,
+            &[("page_id", "920"), ("sync_period", "all")],
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     let (s, b) = srv
-        .json(Method::PUT, &path, json!({"page_id": 921, "sync_period": "day"}))
+        .json(
+            Method::PUT,
+            &path,
+            json!({"page_id": 921, "sync_period": "day"}),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     let stored = srv
@@ -47,7 +61,10 @@ async fn bad_pages_and_periods_name_their_parameter() {
         (vec![("page_id", "0"), ("sync_period", "week")], "page_id"),
         (vec![("page_id", "1.5"), ("sync_period", "week")], "page_id"),
         (vec![("page_id", "919")], "sync_period"),
-        (vec![("page_id", "919"), ("sync_period", "year")], "sync_period"),
+        (
+            vec![("page_id", "919"), ("sync_period", "year")],
+            "sync_period",
+        ),
     ] {
         let (s, b) = srv.form(Method::POST, &path, &form).await;
         assert_param_error(s, &b, 400, param);

@@ -38,10 +38,7 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/p1/companies/{company_id}/channels/{channel_id}/sandbox/password",
     ),
-    (
-        "POST",
-        "/p1/companies/{company_id}/service_messages",
-    ),
+    ("POST", "/p1/companies/{company_id}/service_messages"),
     ("GET", "/p1/companies/{company_id}"),
     ("PUT", "/p1/companies/{company_id}"),
     ("POST", "/p1/companies/{company_id}/webhook_secret/rotate"),

@@ -728,7 +728,8 @@ async fn real_answers_conform_to_the_document() {
         &doc,
         "POST",
         channels,
-        post("/p1/companies/1/channels").form(&[("provider", "telegram_personal"), ("phone", "79999999999")]),
+        post("/p1/companies/1/channels")
+            .form(&[("provider", "telegram_personal"), ("phone", "79999999999")]),
     )
     .await;
     let personal = b["data"]["external_id"].as_i64().expect("channel");
@@ -741,7 +742,13 @@ async fn real_answers_conform_to_the_document() {
         post(&at("sandbox/password")).form(&[("password", "pw")]),
     )
     .await;
-    documented_call(&doc, "GET", &template("sandbox/code"), get(&at("sandbox/code"))).await;
+    documented_call(
+        &doc,
+        "GET",
+        &template("sandbox/code"),
+        get(&at("sandbox/code")),
+    )
+    .await;
     let (s, _) = documented_call(
         &doc,
         "POST",
@@ -750,7 +757,13 @@ async fn real_answers_conform_to_the_document() {
     )
     .await;
     assert_eq!(s, 200);
-    let (_, b) = documented_call(&doc, "GET", &template("sandbox/code"), get(&at("sandbox/code"))).await;
+    let (_, b) = documented_call(
+        &doc,
+        "GET",
+        &template("sandbox/code"),
+        get(&at("sandbox/code")),
+    )
+    .await;
     let code = b["data"]["code"].as_str().expect("code").to_owned();
     let confirm = |form: Vec<(&'static str, String)>| post(&at("confirm")).form(&form);
     documented_call(
@@ -794,8 +807,20 @@ async fn real_answers_conform_to_the_document() {
     let business = b["data"]["external_id"].as_i64().expect("channel");
     let page = format!("/p1/companies/1/channels/{business}/enable_page_instagram");
     let page_template = template("enable_page_instagram");
-    documented_call(&doc, "GET", &page_template, get(&format!("{page}?page_id=1&sync_period=day"))).await;
-    documented_call(&doc, "POST", &page_template, post(&page).form(&[("page_id", "1")])).await;
+    documented_call(
+        &doc,
+        "GET",
+        &page_template,
+        get(&format!("{page}?page_id=1&sync_period=day")),
+    )
+    .await;
+    documented_call(
+        &doc,
+        "POST",
+        &page_template,
+        post(&page).form(&[("page_id", "1")]),
+    )
+    .await;
     documented_call(
         &doc,
         "PUT",
@@ -808,11 +833,18 @@ async fn real_answers_conform_to_the_document() {
         &doc,
         "POST",
         service,
-        post("/p1/companies/1/service_messages").form(&[("phone", "79250000009"), ("short_text", "hi")]),
+        post("/p1/companies/1/service_messages")
+            .form(&[("phone", "79250000009"), ("short_text", "hi")]),
     )
     .await;
     assert_eq!(s, 200);
-    documented_call(&doc, "POST", service, post("/p1/companies/1/service_messages")).await;
+    documented_call(
+        &doc,
+        "POST",
+        service,
+        post("/p1/companies/1/service_messages"),
+    )
+    .await;
     let (s, _) = documented_call(
         &doc,
         "POST",

@@ -44,7 +44,10 @@ async fn a_service_message_is_stored_and_delivered_like_a_message() {
     assert_eq!(job["state"], "delivered", "{job}");
     let messages = srv.all_messages(company, conversation).await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["message"], "hello there", "the long text is sent");
+    assert_eq!(
+        messages[0]["message"], "hello there",
+        "the long text is sent"
+    );
     assert_eq!(messages[0]["income"], false);
     let details = srv.conversation_details(company, conversation).await;
     assert_eq!(details["sender_external_id"], "79250000001");
@@ -67,14 +70,22 @@ async fn a_service_message_is_stored_and_delivered_like_a_message() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
-    srv.wait_job(company, channel, b["data"]["id"].as_i64().expect("id")).await;
+    srv.wait_job(company, channel, b["data"]["id"].as_i64().expect("id"))
+        .await;
     let texts: Vec<Value> = srv
         .all_messages(company, conversation)
         .await
         .into_iter()
         .map(|m| m["message"].clone())
         .collect();
-    assert_eq!(texts, [json!("hello there"), json!("short only"), json!("long spelled")]);
+    assert_eq!(
+        texts,
+        [
+            json!("hello there"),
+            json!("short only"),
+            json!("long spelled")
+        ]
+    );
 }
 
 #[tokio::test]
@@ -83,7 +94,12 @@ async fn the_channel_is_chosen_by_id_provider_or_whatsapp() {
     let company = srv.company("Acme").await;
     // Without a whatsapp channel, one must be named.
     let viber = srv.channel(company, "viber").await;
-    let (s, b) = python(&srv, company, json!({"phone": "79250000001", "short_text": "hi"})).await;
+    let (s, b) = python(
+        &srv,
+        company,
+        json!({"phone": "79250000001", "short_text": "hi"}),
+    )
+    .await;
     assert_param_error(s, &b, 400, "channel_id");
     let (s, b) = python(
         &srv,
@@ -116,8 +132,14 @@ async fn the_channel_is_chosen_by_id_provider_or_whatsapp() {
     )
     .await;
     assert_param_error(s, &b, 400, "channel_id");
-    let (s, b) = srv.get(&format!("/p1/companies/{other}/conversations")).await;
-    assert_eq!((s, ids(&b)), (200, Vec::<i64>::new()), "nothing reached the other company");
+    let (s, b) = srv
+        .get(&format!("/p1/companies/{other}/conversations"))
+        .await;
+    assert_eq!(
+        (s, ids(&b)),
+        (200, Vec::<i64>::new()),
+        "nothing reached the other company"
+    );
 }
 
 #[tokio::test]
@@ -129,14 +151,25 @@ async fn bad_service_messages_name_their_parameter() {
         (json!({"short_text": "hi"}), "phone"),
         (json!({"phone": "12", "short_text": "hi"}), "phone"),
         (json!({"phone": "79250000001"}), "long_text"),
-        (json!({"phone": "79250000001", "short_text": "  "}), "long_text"),
-        (json!({"phone": "79250000001", "long_text": "x".repeat(70_000)}), "long_text"),
-        (json!({"phone": "79250000001", "short_text": "hi", "channel_id": "x"}), "channel_id"),
+        (
+            json!({"phone": "79250000001", "short_text": "  "}),
+            "long_text",
+        ),
+        (
+            json!({"phone": "79250000001", "long_text": "x".repeat(70_000)}),
+            "long_text",
+        ),
+        (
+            json!({"phone": "79250000001", "short_text": "hi", "channel_id": "x"}),
+            "channel_id",
+        ),
     ] {
         let (s, b) = python(&srv, company, body).await;
         assert_param_error(s, &b, 400, param);
     }
-    let (s, b) = srv.get(&format!("/p1/companies/{company}/conversations")).await;
+    let (s, b) = srv
+        .get(&format!("/p1/companies/{company}/conversations"))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(ids(&b), Vec::<i64>::new(), "nothing was stored");
 }

@@ -24,7 +24,10 @@ async fn a_challenge_code_signs_the_account_in() {
         let rx = Receiver::start().await;
         let company = hooked_company(&srv, &rx).await;
         let channel = instagram_channel(&srv, sdk, company).await;
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let request = action(company, channel, "request_code");
         let (s, b) = post(&srv, sdk, &request, json!({"provider": "instagram"})).await;
@@ -91,7 +94,13 @@ async fn a_two_factor_account_confirms_a_second_code() {
         .await;
         assert_param_error(s, &b, 400, "challenge_type");
 
-        post(&srv, sdk, &request, json!({"provider": "instagram", "challenge_variant": 1})).await;
+        post(
+            &srv,
+            sdk,
+            &request,
+            json!({"provider": "instagram", "challenge_variant": 1}),
+        )
+        .await;
         let code = sandbox_code(&srv, company, channel).await;
         let (s, b) = post(
             &srv,
@@ -109,7 +118,10 @@ async fn a_two_factor_account_confirms_a_second_code() {
                 {"value": 3, "key": "totp"},
             ]}})
         );
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let (s, b) = post(
             &srv,

@@ -46,7 +46,12 @@ pub async fn post(srv: &TestServer, sdk: Sdk, path: &str, params: Value) -> (u16
                     (k, text)
                 })
                 .collect();
-            call(srv.req(Method::POST, path).header("Accept", "*/*").form(&form)).await
+            call(
+                srv.req(Method::POST, path)
+                    .header("Accept", "*/*")
+                    .form(&form),
+            )
+            .await
         }
         Sdk::Python => {
             call(

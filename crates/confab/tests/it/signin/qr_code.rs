@@ -27,7 +27,10 @@ async fn a_qr_channel_announces_its_code_then_is_authorized_when_scanned() {
             .decode(events[0]["data"].as_str().expect("base64"))
             .expect("base64 without a prefix");
         assert!(png.starts_with(b"\x89PNG"), "a PNG image");
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let (s, b) = post(
             &srv,
@@ -39,7 +42,11 @@ async fn a_qr_channel_announces_its_code_then_is_authorized_when_scanned() {
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["data"]["state"], "enabled");
         let events = rx.wait_delivered(2).await;
-        assert_eq!(kinds(&events), ["qr_code.new", "system.authorized"], "in order");
+        assert_eq!(
+            kinds(&events),
+            ["qr_code.new", "system.authorized"],
+            "in order"
+        );
         assert_eq!(channel_state(&srv, company, channel).await, "enabled");
         assert_no_more_than(&rx, 2).await;
     }
@@ -53,7 +60,11 @@ async fn a_channel_created_without_sign_in_details_is_enabled_at_once() {
     let company = srv.company("Acme").await;
     for provider in ["telegram_personal", "instagram"] {
         let channel = create_channel(&srv, Sdk::Php, company, json!({"provider": provider})).await;
-        assert_eq!(channel_state(&srv, company, channel).await, "enabled", "{provider}");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "enabled",
+            "{provider}"
+        );
     }
     let other = srv.company("Other").await;
     let channel = create_channel(

@@ -37,11 +37,12 @@ async fn the_provider_must_be_the_channels() {
             assert_client_error(s, &b, 404);
         }
     }
-    assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+    assert_eq!(
+        channel_state(&srv, company, channel).await,
+        "pending_authorization"
+    );
     // No code was sent by any of it.
-    let (s, b) = srv
-        .get(&action(company, channel, "sandbox/code"))
-        .await;
+    let (s, b) = srv.get(&action(company, channel, "sandbox/code")).await;
     assert_eq!(s, 400, "{b}");
 }
 
@@ -68,7 +69,10 @@ async fn without_the_sandbox_real_sign_in_is_refused() {
             .await;
             assert_param_error(s, &b, 400, "provider");
             assert!(
-                b["message"].as_str().unwrap_or_default().contains("not supported yet"),
+                b["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("not supported yet"),
                 "{b}"
             );
         }
@@ -76,7 +80,11 @@ async fn without_the_sandbox_real_sign_in_is_refused() {
     let (s, b) = srv.get(&action(company, channel, "sandbox/code")).await;
     assert_client_error(s, &b, 403);
     let (s, b) = srv
-        .form(Method::POST, &action(company, channel, "sandbox/password"), &[("password", "x")])
+        .form(
+            Method::POST,
+            &action(company, channel, "sandbox/password"),
+            &[("password", "x")],
+        )
         .await;
     assert_client_error(s, &b, 403);
 }

@@ -22,7 +22,10 @@ async fn a_code_signs_the_account_in_and_fires_authorized() {
             json!({"provider": "telegram_personal", "phone": "79999999999"}),
         )
         .await;
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let (s, b) = post(
             &srv,
@@ -36,11 +39,23 @@ async fn a_code_signs_the_account_in_and_fires_authorized() {
         let keys: Vec<&String> = b.as_object().expect("object").keys().collect();
         assert_eq!(
             keys,
-            ["code_length", "code_type", "expires_in", "next_type", "session_id", "status"],
+            [
+                "code_length",
+                "code_type",
+                "expires_in",
+                "next_type",
+                "session_id",
+                "status"
+            ],
             "{b}"
         );
         assert_eq!(
-            (&b["code_length"], &b["code_type"], &b["expires_in"], &b["status"]),
+            (
+                &b["code_length"],
+                &b["code_type"],
+                &b["expires_in"],
+                &b["status"]
+            ),
             (&json!(6), &json!("app"), &json!(300), &json!("ok"))
         );
         assert!(b["session_id"].is_i64(), "{b}");
@@ -56,8 +71,17 @@ async fn a_code_signs_the_account_in_and_fires_authorized() {
         )
         .await;
         assert_param_error(s, &b, 400, "code");
-        assert!(b["message"].as_str().unwrap_or_default().contains("4 attempt"), "{b}");
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("4 attempt"),
+            "{b}"
+        );
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let (s, b) = post(
             &srv,
@@ -66,7 +90,11 @@ async fn a_code_signs_the_account_in_and_fires_authorized() {
             json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code}),
         )
         .await;
-        assert_eq!((s, &b), (200, &json!({"result": "ok", "state": "enabled"})), "{sdk:?}");
+        assert_eq!(
+            (s, &b),
+            (200, &json!({"result": "ok", "state": "enabled"})),
+            "{sdk:?}"
+        );
         assert_eq!(channel_state(&srv, company, channel).await, "enabled");
 
         let events = rx.wait_delivered(1).await;
@@ -110,7 +138,9 @@ async fn a_signed_in_channel_delivers_and_a_pending_one_does_not() {
     };
     let (s, b) = send("before").await;
     assert_eq!(s, 200, "{b}");
-    let job = srv.wait_job(company, channel, b["data"]["id"].as_i64().expect("job")).await;
+    let job = srv
+        .wait_job(company, channel, b["data"]["id"].as_i64().expect("job"))
+        .await;
     assert_eq!(job["state"], "not_delivered", "{job}");
 
     post(
@@ -131,7 +161,9 @@ async fn a_signed_in_channel_delivers_and_a_pending_one_does_not() {
     assert_eq!(s, 200);
     let (s, b) = send("after").await;
     assert_eq!(s, 200, "{b}");
-    let job = srv.wait_job(company, channel, b["data"]["id"].as_i64().expect("job")).await;
+    let job = srv
+        .wait_job(company, channel, b["data"]["id"].as_i64().expect("job"))
+        .await;
     assert_eq!(job["state"], "delivered", "{job}");
 }
 
@@ -149,22 +181,45 @@ async fn an_expired_code_is_refused_and_a_new_one_works() {
         )
         .await;
         let request = action(company, channel, "request_code");
-        post(&srv, sdk, &request, json!({"provider": "telegram_personal"})).await;
+        post(
+            &srv,
+            sdk,
+            &request,
+            json!({"provider": "telegram_personal"}),
+        )
+        .await;
         let code = sandbox_code(&srv, company, channel).await;
         clock.advance(Duration::from_secs(300));
         let confirm = action(company, channel, "confirm");
-        let body = json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code});
+        let body =
+            json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code});
         let (s, b) = post(&srv, sdk, &confirm, body).await;
         assert_param_error(s, &b, 400, "code");
         assert_eq!(b["errors"][0]["code"], "expired", "{b}");
-        assert!(b["message"].as_str().unwrap_or_default().contains("expired"), "{b}");
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("expired"),
+            "{b}"
+        );
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         // Just before its expiry a code still works.
-        post(&srv, sdk, &request, json!({"provider": "telegram_personal"})).await;
+        post(
+            &srv,
+            sdk,
+            &request,
+            json!({"provider": "telegram_personal"}),
+        )
+        .await;
         let code = sandbox_code(&srv, company, channel).await;
         clock.advance(Duration::from_secs(299));
-        let body = json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code});
+        let body =
+            json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code});
         let (s, b) = post(&srv, sdk, &confirm, body).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(channel_state(&srv, company, channel).await, "enabled");
@@ -185,7 +240,13 @@ async fn five_wrong_codes_stop_the_sign_in_until_a_new_code() {
         .await;
         let request = action(company, channel, "request_code");
         let confirm = action(company, channel, "confirm");
-        post(&srv, sdk, &request, json!({"provider": "telegram_personal"})).await;
+        post(
+            &srv,
+            sdk,
+            &request,
+            json!({"provider": "telegram_personal"}),
+        )
+        .await;
         let code = sandbox_code(&srv, company, channel).await;
         let wrong = other_code(&code);
         let try_code = |c: String| {
@@ -200,7 +261,10 @@ async fn five_wrong_codes_stop_the_sign_in_until_a_new_code() {
             let (s, b) = try_code(wrong.clone()).await;
             assert_param_error(s, &b, 400, "code");
             assert!(
-                b["message"].as_str().unwrap_or_default().contains(&format!("{left} attempt")),
+                b["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(&format!("{left} attempt")),
                 "{b}"
             );
         }
@@ -210,10 +274,19 @@ async fn five_wrong_codes_stop_the_sign_in_until_a_new_code() {
         // Even the right code is refused now.
         let (s, b) = try_code(code.clone()).await;
         assert_param_error(s, &b, 429, "code");
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         // A new code starts over.
-        post(&srv, sdk, &request, json!({"provider": "telegram_personal"})).await;
+        post(
+            &srv,
+            sdk,
+            &request,
+            json!({"provider": "telegram_personal"}),
+        )
+        .await;
         let fresh = sandbox_code(&srv, company, channel).await;
         let (s, b) = try_code(fresh).await;
         assert_eq!(s, 200, "{b}");
@@ -284,7 +357,10 @@ async fn an_account_with_a_password_is_asked_for_it_after_the_code() {
         assert_eq!(b["result"], "ok");
         assert_eq!(b["state"], "pending_authorization");
         assert_eq!(b["data"]["password_requires"], true, "{b}");
-        assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+        assert_eq!(
+            channel_state(&srv, company, channel).await,
+            "pending_authorization"
+        );
 
         let (s, b) = post(
             &srv,
@@ -309,7 +385,11 @@ async fn an_account_with_a_password_is_asked_for_it_after_the_code() {
             json!({"provider": "telegram_personal", "confirmation_type": "password", "password": "s3cret pass"}),
         )
         .await;
-        assert_eq!((s, &b), (200, &json!({"result": "ok", "state": "enabled"})), "{sdk:?}");
+        assert_eq!(
+            (s, &b),
+            (200, &json!({"result": "ok", "state": "enabled"})),
+            "{sdk:?}"
+        );
         let events = rx.wait_delivered(1).await;
         assert_eq!(kinds(&events), ["system.authorized"]);
         assert_no_more_than(&rx, 1).await;
@@ -329,7 +409,11 @@ async fn bad_confirmations_name_their_parameter() {
     .await;
     let confirm = action(company, channel, "confirm");
     for (sdk, body, param) in [
-        (Sdk::Php, json!({"provider": "telegram_personal"}), "confirmation_type"),
+        (
+            Sdk::Php,
+            json!({"provider": "telegram_personal"}),
+            "confirmation_type",
+        ),
         (
             Sdk::Python,
             json!({"provider": "telegram_personal", "confirmation_type": "sms"}),
@@ -361,5 +445,8 @@ async fn bad_confirmations_name_their_parameter() {
         assert_param_error(s, &b, 400, param);
         let _: &Value = &body;
     }
-    assert_eq!(channel_state(&srv, company, channel).await, "pending_authorization");
+    assert_eq!(
+        channel_state(&srv, company, channel).await,
+        "pending_authorization"
+    );
 }
