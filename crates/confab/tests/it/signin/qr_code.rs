@@ -49,6 +49,32 @@ async fn a_qr_channel_announces_its_code_then_is_authorized_when_scanned() {
         );
         assert_eq!(channel_state(&srv, company, channel).await, "enabled");
         assert_no_more_than(&rx, 2).await;
+
+        // The live event log says the same, in the same order.
+        let (s, b) = srv
+            .get(&format!("/p1/companies/{company}/events?after=0&limit=100"))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let logged: Vec<(String, String)> = b["data"]["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| {
+                let label = e["event"].as_str().unwrap_or("?").to_owned();
+                let message = e["data"]["data"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                (label, message)
+            })
+            .collect();
+        assert_eq!(
+            logged,
+            [
+                ("qr_code.new".to_owned(), String::new()),
+                ("system".to_owned(), "authorized".to_owned()),
+            ]
+        );
     }
 }
 
