@@ -450,3 +450,53 @@ async fn bad_confirmations_name_their_parameter() {
         "pending_authorization"
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_under_way_survives_a_restart() {
+    let mut srv = server().await;
+    let company = srv.company("Acme").await;
+    let channel = create_channel(
+        &srv,
+        Sdk::Python,
+        company,
+        json!({"provider": "telegram_personal", "phone": "79999999999"}),
+    )
+    .await;
+    post(
+        &srv,
+        Sdk::Python,
+        &action(company, channel, "request_code"),
+        json!({"provider": "telegram_personal"}),
+    )
+    .await;
+    let code = sandbox_code(&srv, company, channel).await;
+    let confirm = action(company, channel, "confirm");
+    let wrong = json!({"provider": "telegram_personal", "confirmation_type": "code", "code": other_code(&code)});
+    let (s, b) = post(&srv, Sdk::Python, &confirm, wrong.clone()).await;
+    assert_param_error(s, &b, 400, "code");
+
+    srv.restart().await;
+    assert_eq!(
+        channel_state(&srv, company, channel).await,
+        "pending_authorization"
+    );
+    // The wrong attempt was remembered: three are left now.
+    let (s, b) = post(&srv, Sdk::Python, &confirm, wrong).await;
+    assert_param_error(s, &b, 400, "code");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("3 attempt"),
+        "{b}"
+    );
+    let (s, b) = post(
+        &srv,
+        Sdk::Python,
+        &confirm,
+        json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(channel_state(&srv, company, channel).await, "enabled");
+}
