@@ -2,7 +2,7 @@
 //! backends: names for providers and states, numbers for acks (the wire's spellings, so
 //! a row reads the same in a database console as in an API answer).
 
-use crate::{Ack, ChannelState, JobState, Provider, Role};
+use crate::{Ack, ChannelState, JobState, Provider, Role, SignInStep};
 
 /// A stored value no version of confab wrote (a hand-edited row, a newer schema).
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,14 @@ impl Column for ChannelState {
 
     fn from_name(name: &str) -> Option<Self> {
         ChannelState::parse(name)
+    }
+}
+
+impl Column for SignInStep {
+    const WHAT: &'static str = "sign-in step";
+
+    fn from_name(name: &str) -> Option<Self> {
+        SignInStep::parse(name)
     }
 }
 

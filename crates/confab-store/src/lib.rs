@@ -11,12 +11,14 @@ use std::sync::Arc;
 mod codec;
 mod intake_rows;
 mod postgres;
+mod signin;
 mod sqlite;
 
 pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
 pub use postgres::PgStore;
+pub use signin::{SignIn, SignInStep};
 
 /// Creates `dir` (and its missing parents) readable by this user only (0700): a data dir
 /// holds message bodies and channel credentials. An existing dir is left as it is.
@@ -555,6 +557,45 @@ pub trait Store: Send + Sync + 'static {
         channel_id: i64,
         event: String,
         state: ChannelState,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    // ---- channel sign-in ----
+
+    /// The sign-in state of a live channel of the company (`None`: no such channel; a
+    /// channel that never started a sign-in has the default state).
+    async fn signin(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<SignIn>>;
+
+    /// Replaces the sign-in state of a live channel of the company and, when `state` is
+    /// given, sets the channel's state without announcing it (a sign-in beginning is not
+    /// a system event). False when there is no such channel.
+    async fn save_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        signin: SignIn,
+        state: Option<ChannelState>,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Counts one wrong code or password against a live channel's sign-in, atomically
+    /// (concurrent guesses each count); the attempts after it, `None` when there is no
+    /// such channel or no sign-in under way.
+    async fn count_signin_attempt(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<u32>>;
+
+    /// The messenger authorised the channel's account: in one transaction the sign-in
+    /// ends (code and attempts cleared, the password kept), the channel becomes
+    /// `enabled` and the `system` event `authorized` is announced. False when there is
+    /// no such channel.
+    async fn complete_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
         now_ms: i64,
     ) -> StoreResult<bool>;
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub mod limits;
 mod provider;
 pub mod requests;
+pub mod signin;
 mod states;
 
 pub use provider::{Provider, UnknownProvider};
@@ -532,7 +533,7 @@ pub struct SandboxEvent {
     /// `unavailable` or `disabled`.
     #[cfg_attr(
         feature = "openapi",
-        schema(pattern = "^(enabled|phone_offline|unavailable|disabled)$")
+        schema(pattern = "^(enabled|phone_offline|unavailable|disabled|pending_authorization)$")
     )]
     pub state: String,
 }

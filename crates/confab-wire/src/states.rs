@@ -20,15 +20,19 @@ pub enum ChannelState {
     Unavailable,
     /// The channel was disabled (a revoked token, a ban): deliveries fail.
     Disabled,
+    /// Created, waiting for its account's sign-in (a code to confirm, a QR code to scan):
+    /// deliveries fail until the messenger authorises it.
+    PendingAuthorization,
 }
 
 impl ChannelState {
     /// Every state.
-    pub const ALL: [ChannelState; 4] = [
+    pub const ALL: [ChannelState; 5] = [
         ChannelState::Enabled,
         ChannelState::PhoneOffline,
         ChannelState::Unavailable,
         ChannelState::Disabled,
+        ChannelState::PendingAuthorization,
     ];
 
     /// The wire and database name (`phone_offline`).
@@ -38,6 +42,7 @@ impl ChannelState {
             ChannelState::PhoneOffline => "phone_offline",
             ChannelState::Unavailable => "unavailable",
             ChannelState::Disabled => "disabled",
+            ChannelState::PendingAuthorization => "pending_authorization",
         }
     }
 

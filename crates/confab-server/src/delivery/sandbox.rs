@@ -35,6 +35,12 @@ pub fn refusal(job: &Claimed) -> Option<String> {
         ChannelState::PhoneOffline => return Some("phone offline".to_owned()),
         ChannelState::Unavailable => return Some("the channel is unavailable".to_owned()),
         ChannelState::Disabled => return Some("the channel is disabled".to_owned()),
+        ChannelState::PendingAuthorization => {
+            return Some(
+                "the channel's account is not signed in yet (request_code, then confirm)"
+                    .to_owned(),
+            );
+        }
         ChannelState::Enabled => {}
     }
     job.contact_unreachable.then(|| {

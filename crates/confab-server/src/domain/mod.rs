@@ -5,5 +5,6 @@ pub mod channel_settings;
 pub mod contact;
 pub mod outgoing;
 pub mod page;
+pub mod signin;
 pub mod time;
 pub mod token;

@@ -167,6 +167,9 @@ async fn create(
             .to_owned();
         settings.extend(check_telegram_token(&state, &token).await?);
     }
+    let signs_in =
+        connector == "sandbox" && super::channel_signin::needs_signin(provider, &settings);
+    let unsealed = signs_in.then(|| settings.clone());
     state.app.secrets.seal_settings(&mut settings);
     let channel = NewChannel {
         provider,
@@ -186,6 +189,9 @@ async fn create(
             ),
             other => other.into(),
         })?;
+    if let Some(settings) = unsealed {
+        super::channel_signin::after_create(&state, &channel, &settings).await?;
+    }
     state.app.channels_wakeup.wake();
     Ok(reply::envelope(
         Status::Created,

@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
+pub mod accept;
 pub mod attachments;
 pub mod auth;
+pub mod channel_signin;
 pub mod channels;
 pub mod companies;
 pub mod conversations;
@@ -19,6 +21,7 @@ pub mod events;
 pub mod health;
 pub mod hooks;
 pub mod inputs;
+pub mod instagram_pages;
 pub mod jobs;
 pub mod limits;
 pub mod members;
@@ -32,6 +35,7 @@ pub mod roles;
 pub mod sandbox;
 pub mod schemas;
 pub mod scope;
+pub mod service_messages;
 pub mod sse;
 pub mod webhook_deliveries;
 pub mod write_first;
@@ -53,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .merge(members::router())
         .merge(write_first::router())
         .merge(sandbox::router())
+        .merge(channel_signin::router())
+        .merge(instagram_pages::router())
+        .merge(service_messages::router())
+        .layer(axum::middleware::from_fn(accept::negotiate))
         .layer(axum::middleware::from_fn_with_state(
             state.limiter.clone(),
             rate_limit::limit,

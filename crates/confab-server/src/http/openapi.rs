@@ -19,8 +19,9 @@ use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, T
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    attachments, channels, companies, conversations, events, health, hooks, jobs, members,
-    messages, sandbox, webhook_deliveries, write_first,
+    attachments, channel_signin, channels, companies, conversations, events, health, hooks,
+    instagram_pages, jobs, members, messages, sandbox, service_messages, webhook_deliveries,
+    write_first,
 };
 use crate::AppState;
 
@@ -138,6 +139,14 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         members::add,
         members::set_role,
         members::remove,
+        channel_signin::request_code,
+        channel_signin::confirm,
+        channel_signin::sandbox_code,
+        channel_signin::sandbox_password,
+        instagram_pages::enable_get,
+        instagram_pages::enable_post,
+        instagram_pages::enable_put,
+        service_messages::send,
         hooks::telegram_update,
         health::healthz,
         health::readyz,
@@ -173,6 +182,11 @@ const ERRORS: &[(&str, &str, &str)] = &[
     ),
     ("401", "Unauthorized", "No API token, or one no user has"),
     (
+        "406",
+        "NotAcceptable",
+        "The `Accept` header admits no JSON (`text/html` alone, `application/json;q=0`)",
+    ),
+    (
         "403",
         "Forbidden",
         "The caller's role in the company is not enough (an agent on an admin route; the \
@@ -207,7 +221,7 @@ const ERRORS: &[(&str, &str, &str)] = &[
 ];
 
 /// The errors every `/p1` operation may answer.
-const P1_ERRORS: &[&str] = &["400", "401", "404", "413", "429", "503"];
+const P1_ERRORS: &[&str] = &["400", "401", "404", "406", "413", "429", "503"];
 
 /// Adds what all operations share: the security schemes and the error answers.
 struct Shared;

@@ -17,7 +17,9 @@ use crate::{
     OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
     rules,
 };
-use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
+use crate::{
+    ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
+};
 
 mod attachments;
 mod channels;
@@ -34,6 +36,7 @@ mod messages;
 mod outbox;
 mod paging;
 mod poll_lease;
+mod signins;
 mod users;
 
 use messages::NewMessage;
@@ -606,6 +609,51 @@ impl Store for PgStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         if !health::set_state(&mut tx, company_id, channel_id, &event, state, now_ms).await? {
+            return Ok(false);
+        }
+        self.commit_events(tx).await?;
+        Ok(true)
+    }
+
+    async fn signin(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<SignIn>> {
+        let mut c = self.conn().await?;
+        signins::get(&mut c, company_id, channel_id).await
+    }
+
+    async fn save_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        signin: SignIn,
+        state: Option<ChannelState>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = signins::save(&mut tx, company_id, channel_id, &signin, state, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn count_signin_attempt(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<u32>> {
+        let mut tx = self.begin().await?;
+        let out = signins::count_attempt(&mut tx, company_id, channel_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn complete_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        if !signins::complete(&mut tx, company_id, channel_id, now_ms).await? {
             return Ok(false);
         }
         self.commit_events(tx).await?;

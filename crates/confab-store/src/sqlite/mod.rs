@@ -14,7 +14,9 @@ use crate::{
     OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
     rules,
 };
-use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
+use crate::{
+    ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
+};
 
 mod attachments;
 mod channels;
@@ -34,6 +36,7 @@ mod outbox;
 mod paging;
 mod poll_lease;
 mod pool;
+mod signins;
 mod users;
 
 use messages::NewMessage;
@@ -596,6 +599,43 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<bool> {
         self.write(move |tx| health::set_state(tx, company_id, channel_id, &event, state, now_ms))
+            .await
+    }
+
+    async fn signin(&self, company_id: i64, channel_id: i64) -> StoreResult<Option<SignIn>> {
+        self.read(move |c| signins::get(c, company_id, channel_id))
+            .await
+    }
+
+    async fn save_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        signin: SignIn,
+        state: Option<ChannelState>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| signins::save(tx, company_id, channel_id, &signin, state, now_ms))
+            .await
+    }
+
+    async fn count_signin_attempt(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<u32>> {
+        self.write(move |tx| signins::count_attempt(tx, company_id, channel_id, now_ms))
+            .await
+    }
+
+    async fn complete_signin(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| signins::complete(tx, company_id, channel_id, now_ms))
             .await
     }
 

@@ -49,6 +49,7 @@ mod members;
 mod messages;
 mod sandbox;
 mod sequencer;
+mod signins;
 mod stats;
 mod tenancy;
 mod users;

@@ -10,6 +10,35 @@ use crate::harness::*;
 /// Every route that names a company, as (method, path template). `all_routes_are_covered`
 /// keeps this list equal to what the server routes.
 pub const TENANT_ROUTES: &[(&str, &str)] = &[
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/request_code",
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/confirm",
+    ),
+    (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+    ),
+    (
+        "PUT",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+    ),
+    (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/code",
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/password",
+    ),
+    ("POST", "/p1/companies/{company_id}/service_messages"),
     ("GET", "/p1/companies/{company_id}"),
     ("PUT", "/p1/companies/{company_id}"),
     ("POST", "/p1/companies/{company_id}/webhook_secret/rotate"),

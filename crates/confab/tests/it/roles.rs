@@ -132,6 +132,46 @@ const ROLES: &[(&str, &str, Role)] = &[
         "/p1/companies/{company_id}/conversations/{conversation_id}/sandbox/read",
         Role::Admin,
     ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/request_code",
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/confirm",
+        Role::Admin,
+    ),
+    (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+        Role::Admin,
+    ),
+    (
+        "PUT",
+        "/p1/companies/{company_id}/channels/{channel_id}/enable_page_instagram",
+        Role::Admin,
+    ),
+    (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/code",
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/password",
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/service_messages",
+        Role::Admin,
+    ),
     ("GET", "/p1/companies/{company_id}/events", Role::Agent),
     ("GET", "/p1/companies/{company_id}/members", Role::Agent),
     ("POST", "/p1/companies/{company_id}/members", Role::Admin),
