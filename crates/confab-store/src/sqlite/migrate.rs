@@ -14,6 +14,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_member_roles.sql"),
     include_str!("../../migrations/sqlite/0007_intake.sql"),
     include_str!("../../migrations/sqlite/0008_due_receipts.sql"),
+    // 0009 is taken by parallel work; the lead inserts it above when merging.
+    include_str!("../../migrations/sqlite/0010_waba_templates.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
