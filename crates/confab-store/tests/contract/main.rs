@@ -50,6 +50,7 @@ mod messages;
 mod sandbox;
 mod sequencer;
 mod stats;
+mod templates;
 mod tenancy;
 mod users;
 mod webhooks;
