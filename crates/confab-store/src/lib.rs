@@ -16,6 +16,7 @@ mod sqlite;
 pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
+pub use confab_domain::templates;
 pub use confab_domain::templates::{NewTemplate, TemplateSend, TemplateSync, WabaTemplate};
 pub use postgres::PgStore;
 

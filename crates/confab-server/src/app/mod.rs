@@ -23,11 +23,13 @@ mod inbound;
 mod members;
 mod messages;
 mod receipts;
+pub mod templates;
 
 pub use error::{AppError, AppResult};
 pub use files::FileSource;
 pub use inbound::InboundMessage;
 pub use messages::OutgoingDraft;
+pub use templates::{SharedTemplateSource, TemplateRequest, TemplateSource};
 
 /// What the operations work with; one per server, shared by every caller.
 pub struct App {

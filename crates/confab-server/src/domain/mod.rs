@@ -7,3 +7,4 @@ pub mod outgoing;
 pub mod page;
 pub mod time;
 pub mod token;
+pub mod template_params;

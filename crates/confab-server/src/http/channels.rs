@@ -187,6 +187,11 @@ async fn create(
             other => other.into(),
         })?;
     state.app.channels_wakeup.wake();
+    crate::template_sync::on_channel_created(
+        state.app.clone(),
+        state.template_source.clone(),
+        channel.clone(),
+    );
     Ok(reply::envelope(
         Status::Created,
         ExternalId {

@@ -33,6 +33,7 @@ pub mod sandbox;
 pub mod schemas;
 pub mod scope;
 pub mod sse;
+pub mod waba_templates;
 pub mod webhook_deliveries;
 pub mod write_first;
 
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(members::router())
         .merge(write_first::router())
         .merge(sandbox::router())
+        .merge(waba_templates::router())
         .layer(axum::middleware::from_fn_with_state(
             state.limiter.clone(),
             rate_limit::limit,
