@@ -34,5 +34,6 @@ mod sandbox;
 pub mod storage_full;
 mod telegram;
 mod tenancy;
+mod waba_templates;
 mod webhooks;
 mod write_first;
