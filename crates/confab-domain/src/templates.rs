@@ -71,7 +71,13 @@ pub struct NewTemplate {
 
 impl NewTemplate {
     /// A template with only a body (sandbox seeding): its components are one BODY.
-    pub fn with_body(waba_id: String, name: String, language: String, status: String, body: String) -> Self {
+    pub fn with_body(
+        waba_id: String,
+        name: String,
+        language: String,
+        status: String,
+        body: String,
+    ) -> Self {
         let substitutions_count = count_i64(placeholders(&body).len());
         let components = serde_json::json!([{ "type": "BODY", "text": body }]);
         Self {
@@ -202,8 +208,13 @@ pub fn from_meta(item: &Value) -> Result<NewTemplate, String> {
     };
     let name = text("name").ok_or("a template without a name")?;
     let language = text("language").ok_or_else(|| format!("template {name} has no language"))?;
-    let status = text("status").unwrap_or_else(|| "PENDING".to_owned()).to_ascii_uppercase();
-    let components = item.get("components").cloned().unwrap_or(Value::Array(Vec::new()));
+    let status = text("status")
+        .unwrap_or_else(|| "PENDING".to_owned())
+        .to_ascii_uppercase();
+    let components = item
+        .get("components")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
     let body = components
         .as_array()
         .into_iter()
@@ -240,22 +251,34 @@ mod tests {
     #[test]
     fn placeholders_are_distinct_and_numbered_first() {
         assert_eq!(placeholders("Hi {{1}}, order {{2}}"), strings(&["1", "2"]));
-        assert_eq!(placeholders("{{2}} {{1}} {{2}} {{1}}"), strings(&["1", "2"]));
+        assert_eq!(
+            placeholders("{{2}} {{1}} {{2}} {{1}}"),
+            strings(&["1", "2"])
+        );
         assert_eq!(placeholders("no placeholders"), Vec::<String>::new());
         assert_eq!(placeholders("{{ 1 }} and {{10}}"), strings(&["1", "10"]));
         assert_eq!(
             placeholders("{{first_name}} {{1}} {{first_name}} {{order_id}}"),
             strings(&["1", "first_name", "order_id"])
         );
-        assert_eq!(placeholders("{{}} {{a b}} {{Name}} {{1"), Vec::<String>::new());
+        assert_eq!(
+            placeholders("{{}} {{a b}} {{Name}} {{1"),
+            Vec::<String>::new()
+        );
         assert_eq!(placeholders("{{{1}}}"), strings(&["1"]));
     }
 
     #[test]
     fn render_substitutes_in_placeholder_order() {
         let params = strings(&["Ivan", "42"]);
-        assert_eq!(render("Hi {{1}}, order {{2}}", &params), "Hi Ivan, order 42");
-        assert_eq!(render("{{2}} for {{1}}, {{1}}!", &params), "42 for Ivan, Ivan!");
+        assert_eq!(
+            render("Hi {{1}}, order {{2}}", &params),
+            "Hi Ivan, order 42"
+        );
+        assert_eq!(
+            render("{{2}} for {{1}}, {{1}}!", &params),
+            "42 for Ivan, Ivan!"
+        );
         assert_eq!(render("Hi {{ 1 }}", &params), "Hi Ivan");
         assert_eq!(render("Hi {{name}}", &strings(&["Olga"])), "Hi Olga");
         assert_eq!(render("Plain", &[]), "Plain");
@@ -277,7 +300,12 @@ mod tests {
         });
         let t = from_meta(&item).expect("template");
         assert_eq!(
-            (t.waba_id.as_str(), t.name.as_str(), t.language.as_str(), t.status.as_str()),
+            (
+                t.waba_id.as_str(),
+                t.name.as_str(),
+                t.language.as_str(),
+                t.status.as_str()
+            ),
             ("hello_world", "hello_world", "en_US", "APPROVED")
         );
         assert_eq!(t.body, "Hi {{1}}, order {{2}}");
@@ -287,13 +315,18 @@ mod tests {
 
     #[test]
     fn meta_items_without_body_or_status_or_name() {
-        let t = from_meta(&json!({"name": "img", "language": "ru", "status": "rejected",
-            "components": [{"type": "HEADER", "format": "IMAGE"}]}))
+        let t = from_meta(
+            &json!({"name": "img", "language": "ru", "status": "rejected",
+            "components": [{"type": "HEADER", "format": "IMAGE"}]}),
+        )
         .expect("template");
         assert_eq!((t.body.as_str(), t.substitutions_count), ("", 0));
         assert_eq!(t.status, "REJECTED");
         let t = from_meta(&json!({"name": "bare", "language": "en"})).expect("template");
-        assert_eq!((t.status.as_str(), t.components.clone()), ("PENDING", json!([])));
+        assert_eq!(
+            (t.status.as_str(), t.components.clone()),
+            ("PENDING", json!([]))
+        );
         assert!(from_meta(&json!({"language": "en"})).is_err());
         assert!(from_meta(&json!({"name": "x"})).is_err());
         assert!(from_meta(&json!({"name": 5, "language": "en"})).is_err());

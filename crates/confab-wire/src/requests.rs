@@ -668,21 +668,36 @@ pub struct SeedTemplate {
     /// The template's name at Meta (at least one of `waba_id` and `name`; each defaults to
     /// the other).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 512, example = "welcome"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 512, example = "welcome")
+    )]
     pub waba_id: Option<String>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 512, example = "Welcome"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 512, example = "Welcome")
+    )]
     pub name: Option<String>,
     /// Language code.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 16, example = "ru"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 16, example = "ru")
+    )]
     pub language: String,
     /// The body, with `{{1}}`, `{{2}}`... placeholders.
-    #[cfg_attr(feature = "openapi", schema(max_length = 1024, example = "Hello {{1}}"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1024, example = "Hello {{1}}")
+    )]
     pub body: String,
     /// Review status (`APPROVED` by default; `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 32, example = "APPROVED"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 32, example = "APPROVED")
+    )]
     pub status: Option<String>,
 }
 

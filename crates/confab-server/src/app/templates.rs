@@ -53,7 +53,10 @@ pub struct TemplateRequest {
 }
 
 /// The template a request names, or which of its parameters is wrong and why.
-pub fn choose<'a>(found: &'a [WabaTemplate], request: &TemplateRequest) -> AppResult<&'a WabaTemplate> {
+pub fn choose<'a>(
+    found: &'a [WabaTemplate],
+    request: &TemplateRequest,
+) -> AppResult<&'a WabaTemplate> {
     if found.is_empty() {
         return Err(AppError::invalid(
             "template[id]",
@@ -279,12 +282,18 @@ mod tests {
         let found = [template("en", "APPROVED", 1), template("ru", "PENDING", 1)];
         assert!(choose(&found, &request("en", &["a"])).is_ok());
         assert!(choose(&found, &request("EN", &["a"])).is_ok());
-        assert_eq!(refused_field(choose(&[], &request("en", &[]))), Some("template[id]"));
+        assert_eq!(
+            refused_field(choose(&[], &request("en", &[]))),
+            Some("template[id]")
+        );
         assert_eq!(
             refused_field(choose(&found, &request("de", &["a"]))),
             Some("template[language_code]")
         );
-        assert_eq!(refused_field(choose(&found, &request("ru", &["a"]))), Some("template[id]"));
+        assert_eq!(
+            refused_field(choose(&found, &request("ru", &["a"]))),
+            Some("template[id]")
+        );
         assert_eq!(
             refused_field(choose(&found, &request("en", &[]))),
             Some("template[parameters]")

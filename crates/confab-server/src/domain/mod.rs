@@ -5,6 +5,6 @@ pub mod channel_settings;
 pub mod contact;
 pub mod outgoing;
 pub mod page;
+pub mod template_params;
 pub mod time;
 pub mod token;
-pub mod template_params;

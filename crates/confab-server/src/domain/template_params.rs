@@ -3,7 +3,9 @@
 //! out), Python a JSON object whose `parameters` is an object keyed by position
 //! (`{"1":"Ivan"}`), curl either.
 
-use confab_wire::limits::{MAX_TEMPLATE_LANGUAGE_CHARS, MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_PARAMETERS, MAX_TEXT_CHARS};
+use confab_wire::limits::{
+    MAX_TEMPLATE_LANGUAGE_CHARS, MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_PARAMETERS, MAX_TEXT_CHARS,
+};
 use serde_json::{Map, Value};
 
 use crate::app::TemplateRequest;
@@ -46,7 +48,13 @@ fn scalar_text(value: &Value) -> Option<String> {
 }
 
 /// A required, non-blank `template[...]` text of at most `max` characters.
-fn text(template: &Map<String, Value>, key: &str, name: &'static str, max: usize, what: &str) -> Result<String, Refusal> {
+fn text(
+    template: &Map<String, Value>,
+    key: &str,
+    name: &'static str,
+    max: usize,
+    what: &str,
+) -> Result<String, Refusal> {
     let value = match template.get(key) {
         None | Some(Value::Null) => return Err(missing(name, what)),
         Some(v) => v,
@@ -82,13 +90,18 @@ pub fn parameters(value: Option<&Value>) -> Result<Vec<String>, Refusal> {
                 let n = key.trim().parse::<u64>().map_err(|_| {
                     invalid(
                         NAME,
-                        format!("as an object, its keys must be positions (1, 2, ...), not {key:?}"),
+                        format!(
+                            "as an object, its keys must be positions (1, 2, ...), not {key:?}"
+                        ),
                     )
                 })?;
                 keyed.push((n, v));
             }
             keyed.sort_by_key(|(n, _)| *n);
-            if keyed.windows(2).any(|w| w.first().map(|a| a.0) == w.get(1).map(|b| b.0)) {
+            if keyed
+                .windows(2)
+                .any(|w| w.first().map(|a| a.0) == w.get(1).map(|b| b.0))
+            {
                 return Err(invalid(NAME, "two parameters have the same position"));
             }
             keyed.into_iter().map(|(_, v)| v).collect()
@@ -141,7 +154,13 @@ pub fn request(template: Option<&Value>) -> Result<TemplateRequest, Refusal> {
             ));
         }
     };
-    let key = text(map, "id", "template[id]", MAX_TEMPLATE_NAME_CHARS, "is required: the template's waba_id or id")?;
+    let key = text(
+        map,
+        "id",
+        "template[id]",
+        MAX_TEMPLATE_NAME_CHARS,
+        "is required: the template's waba_id or id",
+    )?;
     let language = text(
         map,
         "language_code",
@@ -169,9 +188,18 @@ mod tests {
     #[test]
     fn parameters_in_every_form() {
         assert_eq!(ordered(json!(["a", "b"])), Ok(vec!["a".into(), "b".into()]));
-        assert_eq!(ordered(json!({"2": "b", "1": "a"})), Ok(vec!["a".into(), "b".into()]));
-        assert_eq!(ordered(json!({"10": "j", "9": "i"})), Ok(vec!["i".into(), "j".into()]));
-        assert_eq!(ordered(json!({"0": "a", "1": "b"})), Ok(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            ordered(json!({"2": "b", "1": "a"})),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            ordered(json!({"10": "j", "9": "i"})),
+            Ok(vec!["i".into(), "j".into()])
+        );
+        assert_eq!(
+            ordered(json!({"0": "a", "1": "b"})),
+            Ok(vec!["a".into(), "b".into()])
+        );
         assert_eq!(ordered(json!([1, 2.5])), Ok(vec!["1".into(), "2.5".into()]));
         assert_eq!(ordered(json!("one")), Ok(vec!["one".into()]));
         assert_eq!(parameters(None), Ok(Vec::new()));
@@ -182,7 +210,10 @@ mod tests {
     #[test]
     fn bad_parameters_are_named() {
         assert_eq!(ordered(json!({"a": "x"})), Err("template[parameters]"));
-        assert_eq!(ordered(json!({"1": "x", "01": "y"})), Err("template[parameters]"));
+        assert_eq!(
+            ordered(json!({"1": "x", "01": "y"})),
+            Err("template[parameters]")
+        );
         assert_eq!(ordered(json!([["x"]])), Err("template[parameters]"));
         assert_eq!(ordered(json!([{"a": 1}])), Err("template[parameters]"));
         assert_eq!(ordered(json!(vec!["x"; 101])), Err("template[parameters]"));
@@ -190,8 +221,10 @@ mod tests {
 
     #[test]
     fn the_request_and_its_refusals() {
-        let r = request(Some(&json!({"id": 111, "language_code": "ru", "parameters": {"1": "Ivan"}})))
-            .expect("request");
+        let r = request(Some(
+            &json!({"id": 111, "language_code": "ru", "parameters": {"1": "Ivan"}}),
+        ))
+        .expect("request");
         assert_eq!(
             r,
             TemplateRequest {
@@ -203,16 +236,32 @@ mod tests {
         let name = |v: Option<Value>| request(v.as_ref()).err().map(|r| (r.name, r.missing));
         assert_eq!(name(None), Some(("template[id]", true)));
         assert_eq!(name(Some(json!("x"))), Some(("template", false)));
-        assert_eq!(name(Some(json!({"language_code": "ru"}))), Some(("template[id]", true)));
-        assert_eq!(name(Some(json!({"id": " ", "language_code": "ru"}))), Some(("template[id]", true)));
-        assert_eq!(name(Some(json!({"id": ["x"], "language_code": "ru"}))), Some(("template[id]", false)));
-        assert_eq!(name(Some(json!({"id": "x"}))), Some(("template[language_code]", true)));
         assert_eq!(
-            name(Some(json!({"id": "x", "language_code": "a-very-long-language-code"}))),
+            name(Some(json!({"language_code": "ru"}))),
+            Some(("template[id]", true))
+        );
+        assert_eq!(
+            name(Some(json!({"id": " ", "language_code": "ru"}))),
+            Some(("template[id]", true))
+        );
+        assert_eq!(
+            name(Some(json!({"id": ["x"], "language_code": "ru"}))),
+            Some(("template[id]", false))
+        );
+        assert_eq!(
+            name(Some(json!({"id": "x"}))),
+            Some(("template[language_code]", true))
+        );
+        assert_eq!(
+            name(Some(
+                json!({"id": "x", "language_code": "a-very-long-language-code"})
+            )),
             Some(("template[language_code]", false))
         );
         assert_eq!(
-            name(Some(json!({"id": "x", "language_code": "ru", "parameters": {"x": "1"}}))),
+            name(Some(
+                json!({"id": "x", "language_code": "ru", "parameters": {"x": "1"}})
+            )),
             Some(("template[parameters]", false))
         );
     }

@@ -384,7 +384,11 @@ mod tests {
         ("ContactParams", "sender_external_id", MAX_SENDER_ID_CHARS),
         ("SeedTemplateParams", "waba_id", MAX_TEMPLATE_NAME_CHARS),
         ("SeedTemplateParams", "name", MAX_TEMPLATE_NAME_CHARS),
-        ("SeedTemplateParams", "language", MAX_TEMPLATE_LANGUAGE_CHARS),
+        (
+            "SeedTemplateParams",
+            "language",
+            MAX_TEMPLATE_LANGUAGE_CHARS,
+        ),
         ("SeedTemplateParams", "body", MAX_TEMPLATE_BODY_CHARS),
         ("SeedTemplateParams", "status", MAX_TEMPLATE_STATUS_CHARS),
     ];

@@ -338,8 +338,7 @@ async fn seed_template(
             "must be a status word: APPROVED, PENDING, REJECTED, PAUSED or DISABLED",
         ));
     }
-    let template =
-        confab_store::NewTemplate::with_body(waba_id, name, language, status, body);
+    let template = confab_store::NewTemplate::with_body(waba_id, name, language, status, body);
     let stored = state.app.seed_template(&channel, template).await?;
     Ok(reply::ok(WabaTemplateData {
         waba_template: super::waba_templates::template_json(&stored),

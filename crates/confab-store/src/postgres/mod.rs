@@ -17,8 +17,8 @@ use crate::{
     OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
     rules,
 };
-use crate::{NewTemplate, TemplateSync, WabaTemplate};
 use crate::{ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, UpdateOutcome};
+use crate::{NewTemplate, TemplateSync, WabaTemplate};
 
 mod attachments;
 mod channels;

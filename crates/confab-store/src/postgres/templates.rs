@@ -39,7 +39,11 @@ fn from_row(r: &PgRow) -> StoreResult<WabaTemplate> {
 }
 
 /// Refuses a channel that is not a live channel of the company.
-async fn check_channel(conn: &mut PgConnection, company_id: i64, channel_id: i64) -> StoreResult<()> {
+async fn check_channel(
+    conn: &mut PgConnection,
+    company_id: i64,
+    channel_id: i64,
+) -> StoreResult<()> {
     super::channels::get(conn, company_id, channel_id)
         .await?
         .map(|_| ())
@@ -87,11 +91,15 @@ async fn upsert(
 }
 
 async fn by_id(conn: &mut PgConnection, id: i64) -> StoreResult<WabaTemplate> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM waba_templates WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound("template"))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM waba_templates WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("template"))?;
     from_row(&row)
 }
 
@@ -226,7 +234,10 @@ pub(super) async fn attach_to_job(
 }
 
 /// The template send kept with a job, if it has one.
-pub(super) async fn of_job(conn: &mut PgConnection, job_id: i64) -> StoreResult<Option<TemplateSend>> {
+pub(super) async fn of_job(
+    conn: &mut PgConnection,
+    job_id: i64,
+) -> StoreResult<Option<TemplateSend>> {
     let text: Option<String> = sqlx::query_scalar("SELECT template FROM jobs WHERE id = $1")
         .bind(job_id)
         .fetch_optional(&mut *conn)

@@ -729,17 +729,30 @@ async fn real_answers_conform_to_the_document() {
     )
     .await;
     let business = b["data"]["external_id"].as_i64().expect("channel id");
-    let seed = [("waba_id", "hello"), ("language", "en"), ("body", "Hi {{1}}")];
+    let seed = [
+        ("waba_id", "hello"),
+        ("language", "en"),
+        ("body", "Hi {{1}}"),
+    ];
     let (s, _) = documented_call(
         &doc,
         "POST",
         &format!("{channel}/sandbox/waba_templates"),
-        post(&format!("/p1/companies/1/channels/{business}/sandbox/waba_templates")).form(&seed),
+        post(&format!(
+            "/p1/companies/1/channels/{business}/sandbox/waba_templates"
+        ))
+        .form(&seed),
     )
     .await;
     assert_eq!(s, 200);
     let templates = "/p1/companies/{company_id}/waba_templates";
-    documented_call(&doc, "GET", templates, get("/p1/companies/1/waba_templates")).await;
+    documented_call(
+        &doc,
+        "GET",
+        templates,
+        get("/p1/companies/1/waba_templates"),
+    )
+    .await;
     documented_call(
         &doc,
         "GET",
@@ -764,7 +777,10 @@ async fn real_answers_conform_to_the_document() {
         &doc,
         "POST",
         &format!("{channel}/conversations"),
-        post(&format!("/p1/companies/1/channels/{business}/conversations")).form(&with_template),
+        post(&format!(
+            "/p1/companies/1/channels/{business}/conversations"
+        ))
+        .form(&with_template),
     )
     .await;
     assert_eq!(s, 200);

@@ -86,9 +86,20 @@ async fn seeding_and_listing_with_paging() {
     // A company without templates: an empty page with `next_page: null`.
     let (s, b) = srv.get(&list_path(company)).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(b, json!({"status": "ok", "data": {"waba_templates": [], "next_page": null}}));
+    assert_eq!(
+        b,
+        json!({"status": "ok", "data": {"waba_templates": [], "next_page": null}})
+    );
 
-    let first = seed(&srv, (company, channel), "1_shablon", "ru", "Шаблон {{1}}", None).await;
+    let first = seed(
+        &srv,
+        (company, channel),
+        "1_shablon",
+        "ru",
+        "Шаблон {{1}}",
+        None,
+    )
+    .await;
     let id = first["id"].as_i64().expect("id");
     assert_eq!(
         first,
@@ -108,8 +119,18 @@ async fn seeding_and_listing_with_paging() {
     assert_eq!(s, 200, "{b}");
     let order = &b["data"]["waba_template"];
     assert_eq!(
-        (&order["name"], &order["waba_id"], &order["status"], &order["substitutions_count"]),
-        (&json!("Заказ"), &json!("order"), &json!("PENDING"), &json!(2))
+        (
+            &order["name"],
+            &order["waba_id"],
+            &order["status"],
+            &order["substitutions_count"]
+        ),
+        (
+            &json!("Заказ"),
+            &json!("order"),
+            &json!("PENDING"),
+            &json!(2)
+        )
     );
     // Only a name: it is the waba_id too.
     let (s, b) = srv
@@ -128,9 +149,20 @@ async fn seeding_and_listing_with_paging() {
         seeded.push(t["id"].as_i64().expect("id"));
     }
     // Seeding the same (waba_id, language) again updates it in place.
-    let again = seed(&srv, (company, channel), "t0", "en", "y {{1}}", Some("REJECTED")).await;
+    let again = seed(
+        &srv,
+        (company, channel),
+        "t0",
+        "en",
+        "y {{1}}",
+        Some("REJECTED"),
+    )
+    .await;
     assert_eq!(again["id"], seeded[3]);
-    assert_eq!((&again["body"], &again["status"]), (&json!("y {{1}}"), &json!("REJECTED")));
+    assert_eq!(
+        (&again["body"], &again["status"]),
+        (&json!("y {{1}}"), &json!("REJECTED"))
+    );
 
     let (s, b) = srv.get(&list_path(company)).await;
     assert_eq!(s, 200, "{b}");
@@ -138,7 +170,11 @@ async fn seeding_and_listing_with_paging() {
     assert_eq!(b["data"]["waba_templates"][0], first);
     assert_eq!(b["data"]["next_page"], Value::Null);
     for per in [1, 2, 3] {
-        assert_eq!(walk(&srv, &list_path(company), per).await, seeded, "per={per}");
+        assert_eq!(
+            walk(&srv, &list_path(company), per).await,
+            seeded,
+            "per={per}"
+        );
     }
     let (s, b) = srv
         .get(&format!("{}?per=2&sort_direction=desc", list_path(company)))
@@ -147,8 +183,14 @@ async fn seeding_and_listing_with_paging() {
     assert_eq!(template_ids(&b), vec![seeded[6], seeded[5]]);
     let (s, b) = srv.get(&format!("{}?per=0", list_path(company))).await;
     assert_param_error(s, &b, 400, "per");
-    let (s, b) = srv.get(&format!("{}?from=garbage", list_path(company))).await;
-    assert_eq!((s, template_ids(&b)), (200, seeded.clone()), "a bad token is the first page");
+    let (s, b) = srv
+        .get(&format!("{}?from=garbage", list_path(company)))
+        .await;
+    assert_eq!(
+        (s, template_ids(&b)),
+        (200, seeded.clone()),
+        "a bad token is the first page"
+    );
 }
 
 #[tokio::test]
@@ -159,12 +201,29 @@ async fn seeding_refuses_bad_parameters_by_name() {
     let path = seed_path(company, channel);
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("language", "en"), ("body", "x")], "waba_id"),
-        (&[("waba_id", " "), ("language", "en"), ("body", "x")], "waba_id"),
+        (
+            &[("waba_id", " "), ("language", "en"), ("body", "x")],
+            "waba_id",
+        ),
         (&[("waba_id", "w"), ("body", "x")], "language"),
-        (&[("waba_id", "w"), ("language", "e n"), ("body", "x")], "language"),
+        (
+            &[("waba_id", "w"), ("language", "e n"), ("body", "x")],
+            "language",
+        ),
         (&[("waba_id", "w"), ("language", "en")], "body"),
-        (&[("waba_id", "w"), ("language", "en"), ("body", "  ")], "body"),
-        (&[("waba_id", "w"), ("language", "en"), ("body", "x"), ("status", "ok!")], "status"),
+        (
+            &[("waba_id", "w"), ("language", "en"), ("body", "  ")],
+            "body",
+        ),
+        (
+            &[
+                ("waba_id", "w"),
+                ("language", "en"),
+                ("body", "x"),
+                ("status", "ok!"),
+            ],
+            "status",
+        ),
     ];
     for (form, name) in cases {
         let (s, b) = srv.form(Method::POST, &path, form).await;
@@ -234,8 +293,12 @@ async fn all_companies_path_incl_the_php_double_slash() {
     .await;
     let other = c["data"]["external_id"].as_i64().expect("company");
     let (_, ch) = call(
-        srv.req_as(&other_token, Method::POST, &format!("/p1/companies/{other}/channels"))
-            .form(&[("provider", "whatsapp_business")]),
+        srv.req_as(
+            &other_token,
+            Method::POST,
+            &format!("/p1/companies/{other}/channels"),
+        )
+        .form(&[("provider", "whatsapp_business")]),
     )
     .await;
     let other_channel = ch["data"]["external_id"].as_i64().expect("channel");
@@ -252,9 +315,14 @@ async fn all_companies_path_incl_the_php_double_slash() {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(template_ids(&body), mine[..4].to_vec());
-    let token = body["data"]["next_page"].as_str().expect("a next page").to_owned();
+    let token = body["data"]["next_page"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let (s, body) = srv
-        .get(&format!("/p1//companies/waba_templates?from={token}&per=4&sort_direction=asc"))
+        .get(&format!(
+            "/p1//companies/waba_templates?from={token}&per=4&sort_direction=asc"
+        ))
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(template_ids(&body), mine[4..].to_vec());
@@ -268,7 +336,8 @@ async fn all_companies_path_incl_the_php_double_slash() {
     assert_eq!(companies, vec![a.0, b.0]);
     assert_eq!(walk(&srv, "/p1/companies/waba_templates", 1).await, mine);
     // The other user sees only theirs; a page token of one list is not one of another.
-    let (s, theirs) = call(srv.req_as(&other_token, Method::GET, "/p1/companies/waba_templates/")).await;
+    let (s, theirs) =
+        call(srv.req_as(&other_token, Method::GET, "/p1/companies/waba_templates/")).await;
     assert_eq!(s, 200, "{theirs}");
     assert_eq!(theirs["data"]["waba_templates"][0]["waba_id"], "secret");
     assert_eq!(template_ids(&theirs).len(), 1);
@@ -278,7 +347,9 @@ async fn all_companies_path_incl_the_php_double_slash() {
     assert_eq!(s, 200, "{first}");
     assert_eq!(template_ids(&first), vec![mine[0], mine[2], mine[4]]);
     // It is a read: other methods are not allowed, and it needs a token.
-    let (s, _) = srv.form(Method::POST, "/p1//companies/waba_templates", &[]).await;
+    let (s, _) = srv
+        .form(Method::POST, "/p1//companies/waba_templates", &[])
+        .await;
     assert_eq!(s, 405);
     let (s, _) = call(srv.http.get(srv.url("/p1/companies/waba_templates"))).await;
     assert_eq!(s, 401);
@@ -302,7 +373,11 @@ async fn sync_on_a_sandbox_company_keeps_its_seeded_templates() {
     // A company without a whatsapp_business channel has nothing to sync.
     let bare = srv.company("Bare").await;
     let (s, b) = srv
-        .form(Method::POST, &format!("/p1/companies/{bare}/waba_templates/sync"), &[])
+        .form(
+            Method::POST,
+            &format!("/p1/companies/{bare}/waba_templates/sync"),
+            &[],
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["data"], json!({"waba_templates": [], "next_page": null}));
@@ -312,7 +387,9 @@ async fn sync_on_a_sandbox_company_keeps_its_seeded_templates() {
 
 /// The text of the only outgoing message of the job's conversation, once delivered.
 async fn delivered_text(srv: &TestServer, company: i64, channel: i64, job: &Value) -> String {
-    let conversation = job["conversation_id"].as_i64().expect("an integer conversation_id");
+    let conversation = job["conversation_id"]
+        .as_i64()
+        .expect("an integer conversation_id");
     let id = job["id"].as_i64().expect("job id");
     let done = srv.wait_job(company, channel, id).await;
     assert_eq!(done["state"], "delivered", "{done}");
@@ -326,9 +403,33 @@ async fn delivered_text(srv: &TestServer, company: i64, channel: i64, job: &Valu
 async fn write_first_with_a_template_in_every_parameters_form() {
     let srv = TestServer::start().await;
     let (company, channel) = business(&srv, "Acme").await;
-    seed(&srv, (company, channel), "welcomeTemplate", "ru", "Здравствуйте, {{1}}!", None).await;
-    seed(&srv, (company, channel), "order", "ru", "Заказ {{1}} для {{2}}", None).await;
-    seed(&srv, (company, channel), "order", "en", "Order {{1}} for {{2}}", None).await;
+    seed(
+        &srv,
+        (company, channel),
+        "welcomeTemplate",
+        "ru",
+        "Здравствуйте, {{1}}!",
+        None,
+    )
+    .await;
+    seed(
+        &srv,
+        (company, channel),
+        "order",
+        "ru",
+        "Заказ {{1}} для {{2}}",
+        None,
+    )
+    .await;
+    seed(
+        &srv,
+        (company, channel),
+        "order",
+        "en",
+        "Order {{1}} for {{2}}",
+        None,
+    )
+    .await;
     let hello = seed(&srv, (company, channel), "hello", "en", "Hello!", None).await;
 
     // PHP sendWhatsAppTemplateMessage, byte for byte (form, a `+` phone, `[]` list).
@@ -346,9 +447,16 @@ async fn write_first_with_a_template_in_every_parameters_form() {
     let job = &b["data"];
     assert_eq!(
         (&job["state"], &job["message_id"], &job["channel"]),
-        (&json!("trying_deliver"), &json!(null), &json!({"id": channel, "type": "whatsapp_business"}))
+        (
+            &json!("trying_deliver"),
+            &json!(null),
+            &json!({"id": channel, "type": "whatsapp_business"})
+        )
     );
-    assert_eq!(delivered_text(&srv, company, channel, job).await, "Здравствуйте, имя!");
+    assert_eq!(
+        delivered_text(&srv, company, channel, job).await,
+        "Здравствуйте, имя!"
+    );
     let conversation = job["conversation_id"].as_i64().expect("conversation_id");
     assert_eq!(
         srv.conversation_details(company, conversation).await["sender_external_id"],
@@ -370,7 +478,10 @@ async fn write_first_with_a_template_in_every_parameters_form() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(delivered_text(&srv, company, channel, &b["data"]).await, "Order A-1 for Ivan");
+    assert_eq!(
+        delivered_text(&srv, company, channel, &b["data"]).await,
+        "Order A-1 for Ivan"
+    );
 
     // Python send_whatsapp_template_message: JSON, `parameters` an object, ordered by key.
     let (s, b) = call(
@@ -386,7 +497,10 @@ async fn write_first_with_a_template_in_every_parameters_form() {
     .await;
     assert_eq!(s, 200, "{b}");
     assert!(b["data"]["conversation_id"].is_i64(), "{b}");
-    assert_eq!(delivered_text(&srv, company, channel, &b["data"]).await, "Заказ Б-2 для Ивана");
+    assert_eq!(
+        delivered_text(&srv, company, channel, &b["data"]).await,
+        "Заказ Б-2 для Ивана"
+    );
 
     // No parameters for a template without placeholders, by its numeric id, at the
     // channel's own path (where the Python SDK posts).
@@ -398,7 +512,10 @@ async fn write_first_with_a_template_in_every_parameters_form() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(delivered_text(&srv, company, channel, &b["data"]).await, "Hello!");
+    assert_eq!(
+        delivered_text(&srv, company, channel, &b["data"]).await,
+        "Hello!"
+    );
 
     // The same contact again: the same conversation.
     let (s, b) = srv
@@ -420,9 +537,33 @@ async fn write_first_with_a_template_in_every_parameters_form() {
 async fn write_first_template_refusals_name_the_parameter() {
     let srv = TestServer::start().await;
     let (company, channel) = business(&srv, "Acme").await;
-    seed(&srv, (company, channel), "order", "en", "Order {{1}} for {{2}}", None).await;
-    seed(&srv, (company, channel), "draft", "en", "Draft", Some("PENDING")).await;
-    seed(&srv, (company, channel), "paused", "en", "Paused", Some("PAUSED")).await;
+    seed(
+        &srv,
+        (company, channel),
+        "order",
+        "en",
+        "Order {{1}} for {{2}}",
+        None,
+    )
+    .await;
+    seed(
+        &srv,
+        (company, channel),
+        "draft",
+        "en",
+        "Draft",
+        Some("PENDING"),
+    )
+    .await;
+    seed(
+        &srv,
+        (company, channel),
+        "paused",
+        "en",
+        "Paused",
+        Some("PAUSED"),
+    )
+    .await;
     let path = first_path(company, channel);
     let form = |id: &'static str, language: &'static str, parameters: &[&'static str]| {
         let mut f = vec![
@@ -435,7 +576,10 @@ async fn write_first_template_refusals_name_the_parameter() {
     };
     let cases = [
         (form("order", "en", &["only one"]), "template[parameters]"),
-        (form("order", "en", &["a", "b", "c"]), "template[parameters]"),
+        (
+            form("order", "en", &["a", "b", "c"]),
+            "template[parameters]",
+        ),
         (form("order", "en", &[]), "template[parameters]"),
         (form("nothing", "en", &[]), "template[id]"),
         (form("999999", "en", &[]), "template[id]"),
@@ -449,15 +593,27 @@ async fn write_first_template_refusals_name_the_parameter() {
     }
     for (body, name) in [
         (json!({"phone": "79250000001"}), "template[id]"),
-        (json!({"phone": "79250000001", "message": "Hi"}), "template[id]"),
-        (json!({"phone": "79250000001", "template": "order"}), "template"),
-        (json!({"phone": "79250000001", "template": {"id": "order"}}), "template[language_code]"),
+        (
+            json!({"phone": "79250000001", "message": "Hi"}),
+            "template[id]",
+        ),
+        (
+            json!({"phone": "79250000001", "template": "order"}),
+            "template",
+        ),
+        (
+            json!({"phone": "79250000001", "template": {"id": "order"}}),
+            "template[language_code]",
+        ),
         (
             json!({"phone": "79250000001", "template": {"id": "order", "language_code": "en",
                    "parameters": {"first": "a", "second": "b"}}}),
             "template[parameters]",
         ),
-        (json!({"template": {"id": "order", "language_code": "en", "parameters": ["a", "b"]}}), "phone"),
+        (
+            json!({"template": {"id": "order", "language_code": "en", "parameters": ["a", "b"]}}),
+            "phone",
+        ),
     ] {
         let (s, b) = srv.json(Method::POST, &path, body).await;
         assert_param_error(s, &b, 400, name);
@@ -472,8 +628,14 @@ async fn write_first_template_refusals_name_the_parameter() {
         )
         .await;
     assert_param_error(s, &b, 400, "template[id]");
-    let (_, list) = srv.get(&format!("/p1/companies/{company}/conversations")).await;
-    assert_eq!(list["data"]["conversations"], json!([]), "nothing stored by refusals");
+    let (_, list) = srv
+        .get(&format!("/p1/companies/{company}/conversations"))
+        .await;
+    assert_eq!(
+        list["data"]["conversations"],
+        json!([]),
+        "nothing stored by refusals"
+    );
 }
 
 #[tokio::test]
@@ -499,4 +661,51 @@ async fn python_sdk_get_waba_templates_wire_form() {
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["data"]["waba_templates"], json!([b]));
     assert_eq!(page["data"]["next_page"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_real_channel_without_a_template_source_is_a_clear_503() {
+    let srv = TestServer::start().await;
+    let company = srv.company("Acme").await;
+    // A channel on a real connector (this build has no WhatsApp Business connector to
+    // create one through the API), with a template from an earlier sync.
+    let store = srv.store().await;
+    let channel = store
+        .create_channel(
+            company,
+            confab_store::NewChannel {
+                provider: confab_store::Provider::WhatsappBusiness,
+                connector: "whatsapp_cloud".to_owned(),
+                settings: serde_json::Map::new(),
+            },
+            1,
+        )
+        .await
+        .expect("a real channel");
+    let kept = confab_store::NewTemplate::with_body(
+        "kept".into(),
+        "kept".into(),
+        "en".into(),
+        "APPROVED".into(),
+        "Still here".into(),
+    );
+    store
+        .seed_template(company, channel.id, kept, 1)
+        .await
+        .expect("a stored template");
+    let (s, b) = srv
+        .form(
+            Method::POST,
+            &format!("/p1/companies/{company}/waba_templates/sync"),
+            &[],
+        )
+        .await;
+    assert_eq!((s, &b["status"]), (503, &json!("error")), "{b}");
+    let message = b["message"].as_str().expect("message");
+    assert!(message.contains("cannot be fetched"), "{message}");
+    let (_, list) = srv.get(&list_path(company)).await;
+    assert_eq!(
+        list["data"]["waba_templates"][0]["waba_id"], "kept",
+        "nothing changed"
+    );
 }
