@@ -709,3 +709,125 @@ async fn a_real_channel_without_a_template_source_is_a_clear_503() {
         "nothing changed"
     );
 }
+
+/// A template source answering what Meta's `GET /<waba_id>/message_templates` lists
+/// (`data[]` items as Meta writes them), or failing as the Graph API does.
+struct MetaTemplates(std::sync::Mutex<Result<Vec<Value>, String>>);
+
+impl confab_server::app::TemplateSource for MetaTemplates {
+    fn fetch_templates<'a, 'b, 'c>(
+        &'a self,
+        _channel: &'b confab_store::Channel,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Value>, String>> + Send + 'c>>
+    where
+        'a: 'c,
+        'b: 'c,
+    {
+        let answer = self.0.lock().expect("lock").clone();
+        Box::pin(async move { answer })
+    }
+}
+
+#[tokio::test]
+async fn a_sync_from_the_template_source_replaces_the_list() {
+    let srv = TestServer::start().await;
+    let company = srv.company("Acme").await;
+    let store = srv.store().await;
+    let channel = store
+        .create_channel(
+            company,
+            confab_store::NewChannel {
+                provider: confab_store::Provider::WhatsappBusiness,
+                connector: "whatsapp_cloud".to_owned(),
+                settings: serde_json::Map::new(),
+            },
+            1,
+        )
+        .await
+        .expect("a real channel");
+    let data_dir = srv.data_dir();
+    let app = confab_server::app::App {
+        store,
+        blobs: confab_server::blobs::Blobs::open(None, &data_dir).expect("blobs"),
+        fetcher: confab_server::net::Fetcher::new(
+            false,
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(1),
+        )
+        .expect("fetcher"),
+        clock: std::sync::Arc::new(confab_server::clock::SystemClock),
+        tmp_dir: data_dir.join("tmp"),
+        max_attachment_size: 1,
+        delivery_wakeup: Default::default(),
+        webhook_wakeup: Default::default(),
+        intake_wakeup: Default::default(),
+        channels_wakeup: Default::default(),
+        secrets: confab_server::secrets::SecretBox::new(&[7; 32]),
+    };
+    let hello = json!({
+        "name": "hello_world", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+        "id": "1234",
+        "components": [
+            {"type": "HEADER", "format": "TEXT", "text": "Welcome"},
+            {"type": "BODY", "text": "Hi {{1}}, order {{2}} is ready; {{1}}, see you"},
+            {"type": "FOOTER", "text": "Reply STOP to opt out"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "OK"}]}
+        ]
+    });
+    let promo = json!({"name": "promo", "language": "ru", "status": "PENDING",
+        "category": "MARKETING", "id": "5678",
+        "components": [{"type": "BODY", "text": "Скидка"}]});
+    let nameless = json!({"language": "en", "status": "APPROVED", "components": []});
+    let source = MetaTemplates(std::sync::Mutex::new(Ok(vec![
+        hello.clone(),
+        promo,
+        nameless,
+    ])));
+    let synced = app
+        .sync_templates(Some(&source), &channel)
+        .await
+        .expect("a sync");
+    assert_eq!((synced.stored, synced.removed), (2, 0));
+    let (s, b) = srv.get(&list_path(company)).await;
+    assert_eq!(s, 200, "{b}");
+    let list = b["data"]["waba_templates"]
+        .as_array()
+        .expect("list")
+        .clone();
+    assert_eq!(list.len(), 2, "{b}");
+    let id = list[0]["id"].as_i64().expect("id");
+    assert_eq!(
+        list[0],
+        json!({"id": id, "company_id": company, "name": "hello_world", "waba_id": "hello_world",
+               "body": "Hi {{1}}, order {{2}} is ready; {{1}}, see you", "substitutions_count": 2,
+               "position": id, "language": "en_US", "status": "APPROVED"})
+    );
+    assert_eq!(
+        (&list[1]["waba_id"], &list[1]["status"]),
+        (&json!("promo"), &json!("PENDING"))
+    );
+
+    // Meta paused hello_world and deleted promo.
+    let mut paused = hello;
+    paused["status"] = json!("PAUSED");
+    *source.0.lock().expect("lock") = Ok(vec![paused]);
+    let synced = app
+        .sync_templates(Some(&source), &channel)
+        .await
+        .expect("a sync");
+    assert_eq!((synced.stored, synced.removed), (1, 1));
+    let (_, b) = srv.get(&list_path(company)).await;
+    assert_eq!(template_ids(&b), vec![id], "{b}");
+    assert_eq!(b["data"]["waba_templates"][0]["status"], "PAUSED");
+
+    // The Graph API fails: nothing changes, and the reason is told.
+    *source.0.lock().expect("lock") = Err("(#190) Error validating access token".to_owned());
+    match app.sync_templates(Some(&source), &channel).await {
+        Err(confab_server::app::templates::SyncError::Unavailable(why)) => {
+            assert!(why.contains("(#190)"), "{why}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    let (_, after) = srv.get(&list_path(company)).await;
+    assert_eq!(after, b);
+}
