@@ -5,3 +5,4 @@
 pub mod intake;
 pub mod model;
 pub mod rules;
+pub mod templates;

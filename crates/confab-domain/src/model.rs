@@ -177,6 +177,8 @@ pub struct OutgoingText {
     pub body: String,
     /// Whether the message is synced to CRM integrations.
     pub send_to_crm: bool,
+    /// The WhatsApp Business template it is sent as (the body is then its rendered text).
+    pub template: Option<crate::templates::TemplateSend>,
 }
 
 /// An incoming message to store.
@@ -289,6 +291,8 @@ pub struct Claimed {
     pub message: Message,
     /// Whether the sandbox has been told this contact cannot be reached.
     pub contact_unreachable: bool,
+    /// The WhatsApp Business template to send, for a message written first with one.
+    pub template: Option<crate::templates::TemplateSend>,
 }
 
 /// What a connector made of a delivery.

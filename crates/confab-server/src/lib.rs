@@ -27,6 +27,7 @@ pub mod retention;
 pub mod secrets;
 pub mod serve;
 pub mod stream;
+pub mod template_sync;
 pub mod users;
 pub mod wakeup;
 pub mod webhooks;
@@ -63,6 +64,9 @@ pub struct Shared {
     pub connectors: Arc<connectors::Connectors>,
     /// Whether writes fail for lack of space (for `/readyz`).
     pub write_health: Arc<ops::WriteHealth>,
+    /// Where real whatsapp_business channels' templates are fetched from (`None`: no
+    /// WhatsApp Business connector yet, so only sandbox templates exist).
+    pub template_source: app::SharedTemplateSource,
 }
 
 /// The lock file that keeps a second `confab serve` off a data dir in use.
@@ -185,6 +189,7 @@ impl AppState {
             app,
             connectors,
             write_health: Arc::default(),
+            template_source: None,
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(
                 config.rate_limit,
@@ -263,6 +268,11 @@ pub async fn run_with_clock(
         workers.clone(),
         cancel.clone(),
     ));
+    let templates = tokio::spawn(template_sync::run_template_sync(
+        state.app.clone(),
+        state.template_source.clone(),
+        cancel.clone(),
+    ));
     let pruner = tokio::spawn(retention::run_pruner(workers, cancel.clone()));
     let admin = match admin_listener {
         Some(listener) => {
@@ -300,5 +310,6 @@ pub async fn run_with_clock(
         .await
         .context("sandbox device receipts failed")?;
     pruner.await.context("event log pruner failed")?;
+    templates.await.context("template sync failed")?;
     Ok(())
 }

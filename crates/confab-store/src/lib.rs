@@ -17,6 +17,8 @@ mod sqlite;
 pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
+pub use confab_domain::templates;
+pub use confab_domain::templates::{NewTemplate, TemplateSend, TemplateSync, WabaTemplate};
 pub use postgres::PgStore;
 pub use signin::{SignIn, SignInStep};
 
@@ -770,6 +772,57 @@ pub trait Store: Send + Sync + 'static {
     /// webhook delivery records, and remembers for each company how far its log is gone
     /// (so an older cursor is known to be expired). Answers how many were deleted.
     async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64>;
+
+    // ---- WhatsApp Business templates ----
+
+    /// Makes `templates` (a sync's answer from Meta) the live templates of the company's
+    /// channel, in one transaction: each is inserted or updated by (waba_id, language),
+    /// keeping its id (a template that comes back gets its old id); the channel's other
+    /// templates are marked removed, so they are no longer listed or sendable.
+    /// [`StoreError::NotFound`] (`channel`) when the company has no such live channel.
+    async fn replace_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        templates: Vec<NewTemplate>,
+        now_ms: i64,
+    ) -> StoreResult<TemplateSync>;
+
+    /// Inserts or updates one template of the company's channel by (waba_id, language),
+    /// leaving its other templates alone (sandbox seeding). [`StoreError::NotFound`]
+    /// (`channel`) when the company has no such live channel.
+    async fn seed_template(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        template: NewTemplate,
+        now_ms: i64,
+    ) -> StoreResult<WabaTemplate>;
+
+    /// One page of the company's templates (not removed, of live channels), by id.
+    async fn list_templates(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>>;
+
+    /// One page of the templates (not removed, of live channels) of every company
+    /// `user_id` is a member of, by id.
+    async fn list_member_templates(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>>;
+
+    /// The live templates of the company's channel that a send naming `key` means: those
+    /// whose `waba_id` is `key` (one per language), or else the one whose id is `key` read
+    /// as a number. Empty when there is none.
+    async fn find_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        key: String,
+    ) -> StoreResult<Vec<WabaTemplate>>;
 
     // ---- attachments ----
 

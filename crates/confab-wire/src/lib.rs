@@ -545,3 +545,48 @@ pub struct MessageData {
     /// The message.
     pub message: Message,
 }
+
+/// A WhatsApp Business template, as `GET /p1/companies/CID/waba_templates` lists it: the
+/// documented fields, plus `language` and `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WabaTemplate {
+    /// Template id (a number; `template[id]` may name it).
+    pub id: i64,
+    /// Company id.
+    pub company_id: i64,
+    /// Display name.
+    pub name: String,
+    /// The template's name at Meta, which writing first names as `template[id]`.
+    pub waba_id: String,
+    /// The body text, with `{{1}}`, `{{2}}`... placeholders.
+    pub body: String,
+    /// How many parameters a send must give (`template[parameters]`).
+    pub substitutions_count: i64,
+    /// List order (equals `id`).
+    pub position: i64,
+    /// confab extension: the language code (`template[language_code]`).
+    pub language: String,
+    /// confab extension: Meta's review status; only `APPROVED` templates can be sent.
+    #[cfg_attr(feature = "openapi", schema(example = "APPROVED"))]
+    pub status: String,
+}
+
+/// `data` of `GET /p1/companies/CID/waba_templates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WabaTemplateList {
+    /// One page of templates.
+    pub waba_templates: Vec<WabaTemplate>,
+    /// Token of the next page; `null` on the last one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_page: Option<String>,
+}
+
+/// `data` wrapping one template: `{"waba_template": {...}}` (the sandbox seed answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WabaTemplateData {
+    /// The template.
+    pub waba_template: WabaTemplate,
+}

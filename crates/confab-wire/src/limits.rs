@@ -55,3 +55,18 @@ pub const MAX_BUTTONS: usize = 3;
 
 /// The title of one interactive button.
 pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
+
+/// The longest template name (`waba_id`) and display name (Meta allows 512 characters).
+pub const MAX_TEMPLATE_NAME_CHARS: usize = 512;
+
+/// The longest template language code (`en_US`, `zh_CN`, `pt_BR`).
+pub const MAX_TEMPLATE_LANGUAGE_CHARS: usize = 16;
+
+/// The longest template body (Meta allows 1024 characters in a BODY).
+pub const MAX_TEMPLATE_BODY_CHARS: usize = 1024;
+
+/// The longest template status word (`APPROVED`, `PENDING_DELETION`).
+pub const MAX_TEMPLATE_STATUS_CHARS: usize = 32;
+
+/// The most parameters a template send may carry.
+pub const MAX_TEMPLATE_PARAMETERS: usize = 100;

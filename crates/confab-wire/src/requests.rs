@@ -639,23 +639,66 @@ impl NewMessage {
     }
 }
 
-/// A WhatsApp Business template (not modelled yet: any `template[...]` is refused).
+/// The template a whatsapp_business channel writes first with (`template[id]=...`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = TemplateParams))]
 pub struct Template {
-    /// The template's id.
+    /// The template's `waba_id` (its name at Meta), or its numeric `id`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, example = "welcome"))]
     pub id: Option<String>,
-    /// The template's language.
+    /// The template's language; it must have a version in it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, example = "ru"))]
     pub language_code: Option<String>,
-    /// The template's parameters.
+    /// The values of the body's placeholders, in order: a list (`template[parameters][]=a`),
+    /// or an object keyed by position (`{"1": "Ivan"}`); absent means none. Exactly the
+    /// template's `substitutions_count` of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(required = false))]
     pub parameters: Vec<String>,
+}
+
+/// The parameters of seeding a sandbox template.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SeedTemplateParams))]
+pub struct SeedTemplate {
+    /// The template's name at Meta (at least one of `waba_id` and `name`; each defaults to
+    /// the other).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 512, example = "welcome")
+    )]
+    pub waba_id: Option<String>,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 512, example = "Welcome")
+    )]
+    pub name: Option<String>,
+    /// Language code.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 16, example = "ru")
+    )]
+    pub language: String,
+    /// The body, with `{{1}}`, `{{2}}`... placeholders.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1024, example = "Hello {{1}}")
+    )]
+    pub body: String,
+    /// Review status (`APPROVED` by default; `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 32, example = "APPROVED")
+    )]
+    pub status: Option<String>,
 }
 
 /// The parameters of writing first.

@@ -30,6 +30,7 @@ impl App {
         let text = OutgoingText {
             body: text,
             send_to_crm,
+            template: None,
         };
         let posted = self
             .store

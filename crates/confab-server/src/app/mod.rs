@@ -24,12 +24,14 @@ mod members;
 mod messages;
 mod receipts;
 mod signin;
+pub mod templates;
 
 pub use error::{AppError, AppResult};
 pub use files::FileSource;
 pub use inbound::InboundMessage;
 pub use messages::OutgoingDraft;
 pub use signin::{Confirmation, OutstandingCode};
+pub use templates::{SharedTemplateSource, TemplateRequest, TemplateSource};
 
 /// What the operations work with; one per server, shared by every caller.
 pub struct App {

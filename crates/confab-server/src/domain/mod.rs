@@ -6,5 +6,6 @@ pub mod contact;
 pub mod outgoing;
 pub mod page;
 pub mod signin;
+pub mod template_params;
 pub mod time;
 pub mod token;

@@ -193,6 +193,11 @@ async fn create(
         super::channel_signin::after_create(&state, &channel, &settings).await?;
     }
     state.app.channels_wakeup.wake();
+    crate::template_sync::on_channel_created(
+        state.app.clone(),
+        state.template_source.clone(),
+        channel.clone(),
+    );
     Ok(reply::envelope(
         Status::Created,
         ExternalId {

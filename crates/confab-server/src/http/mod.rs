@@ -37,6 +37,7 @@ pub mod schemas;
 pub mod scope;
 pub mod service_messages;
 pub mod sse;
+pub mod waba_templates;
 pub mod webhook_deliveries;
 pub mod write_first;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_signin::router())
         .merge(instagram_pages::router())
         .merge(service_messages::router())
+        .merge(waba_templates::router())
         .layer(axum::middleware::from_fn(accept::negotiate))
         .layer(axum::middleware::from_fn_with_state(
             state.limiter.clone(),

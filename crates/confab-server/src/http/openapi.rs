@@ -20,8 +20,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     attachments, channel_signin, channels, companies, conversations, events, health, hooks,
-    instagram_pages, jobs, members, messages, sandbox, service_messages, webhook_deliveries,
-    write_first,
+    instagram_pages, jobs, members, messages, sandbox, service_messages, waba_templates,
+    webhook_deliveries, write_first,
 };
 use crate::AppState;
 
@@ -132,6 +132,10 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         sandbox::contact,
         sandbox::event,
         sandbox::read,
+        sandbox::seed_template,
+        waba_templates::list,
+        waba_templates::list_all,
+        waba_templates::sync,
         webhook_deliveries::list,
         webhook_deliveries::resend,
         events::list,
@@ -163,6 +167,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         (name = "conversations", description = "Conversations with customers"),
         (name = "messages", description = "Messages, sending and attachments"),
         (name = "jobs", description = "Delivery jobs of outgoing messages"),
+        (name = "templates", description = "WhatsApp Business message templates (writing first on whatsapp_business needs an approved one)"),
         (name = "sandbox", description = "The simulated messengers (`--sandbox` only; 403 otherwise)"),
         (name = "webhooks", description = "The webhook delivery log and signing secret"),
         (name = "members", description = "A company's team and their roles (agents read; admins manage)"),
@@ -391,6 +396,15 @@ mod tests {
         ("InboundUploadParams", "message", MAX_TEXT_CHARS),
         ("InboundUploadParams", "file_url", MAX_URL_CHARS),
         ("ContactParams", "sender_external_id", MAX_SENDER_ID_CHARS),
+        ("SeedTemplateParams", "waba_id", MAX_TEMPLATE_NAME_CHARS),
+        ("SeedTemplateParams", "name", MAX_TEMPLATE_NAME_CHARS),
+        (
+            "SeedTemplateParams",
+            "language",
+            MAX_TEMPLATE_LANGUAGE_CHARS,
+        ),
+        ("SeedTemplateParams", "body", MAX_TEMPLATE_BODY_CHARS),
+        ("SeedTemplateParams", "status", MAX_TEMPLATE_STATUS_CHARS),
     ];
 
     fn document() -> Value {

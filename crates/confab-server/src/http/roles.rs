@@ -57,6 +57,7 @@ const AGENT_ROUTES: &[(&str, &str)] = &[
         "PUT",
         "/p1/companies/{company_id}/conversations/{conversation_id}/toggle_bitrix_block_openlines",
     ),
+    ("GET", "/p1/companies/{company_id}/waba_templates"),
     ("GET", "/p1/companies/{company_id}/events"),
     ("GET", "/p1/companies/{company_id}/members"),
 ];

@@ -10,8 +10,14 @@ use confab_store::{Ack, Contact};
 use confab_wire::limits::{
     MAX_CONTACT_NAME_CHARS, MAX_EVENT_NAME_CHARS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS,
 };
-use confab_wire::requests::{ContactReachability, Inbound, ReadReceipt, SimulatedEvent};
-use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound};
+use confab_wire::limits::{
+    MAX_TEMPLATE_BODY_CHARS, MAX_TEMPLATE_LANGUAGE_CHARS, MAX_TEMPLATE_NAME_CHARS,
+    MAX_TEMPLATE_STATUS_CHARS,
+};
+use confab_wire::requests::{
+    ContactReachability, Inbound, ReadReceipt, SeedTemplate, SimulatedEvent,
+};
+use confab_wire::{MessageData, SandboxContact, SandboxEvent, SandboxInbound, WabaTemplateData};
 
 use super::auth::CompanyScope;
 use super::error::{ApiError, ApiResult};
@@ -32,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{channel}/inbound"), post(inbound))
         .route(&format!("{channel}/contacts"), post(contact))
         .route(&format!("{channel}/events"), post(event))
+        .route(&format!("{channel}/waba_templates"), post(seed_template))
         .route(
             "/p1/companies/{company_id}/conversations/{conversation_id}/sandbox/read",
             post(read),
@@ -261,5 +268,79 @@ async fn read(
         .await?;
     Ok(reply::ok(MessageData {
         message: render::message(scope.id(), &conversation, message),
+    }))
+}
+
+/// An optional template text: trimmed, absent when blank, at most `max` characters.
+fn template_text(params: &Params, name: &str, max: usize) -> ApiResult<Option<String>> {
+    Ok(params
+        .optional_str_max(name, max)?
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty()))
+}
+
+/// Seeds a WhatsApp Business template of a sandbox whatsapp_business channel, as if Meta
+/// had approved (or not) it: writing first can then send it. The same `waba_id` and
+/// `language` again updates it.
+#[utoipa::path(
+    post,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/sandbox/waba_templates",
+    tag = "sandbox",
+    operation_id = "sandbox_seed_waba_template",
+    params(ChannelPath),
+    request_body(content(
+        (SeedTemplate = "application/x-www-form-urlencoded"),
+        (SeedTemplate = "application/json"),
+    )),
+    responses((status = 200, description = "The template as listed", body = OkEnvelope<WabaTemplateData>)),
+)]
+async fn seed_template(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    require_sandbox(&state)?;
+    let channel = scoped_channel(&state, &scope, &params).await?;
+    let waba_id = template_text(&params, "waba_id", MAX_TEMPLATE_NAME_CHARS)?;
+    let name = template_text(&params, "name", MAX_TEMPLATE_NAME_CHARS)?;
+    let (waba_id, name) = match (waba_id, name) {
+        (Some(w), Some(n)) => (w, n),
+        (Some(w), None) => (w.clone(), w),
+        (None, Some(n)) => (n.clone(), n),
+        (None, None) => {
+            return Err(ApiError::missing("waba_id")
+                .with_detail("is required: the template's name at Meta (or give name)"));
+        }
+    };
+    let language = template_text(&params, "language", MAX_TEMPLATE_LANGUAGE_CHARS)?
+        .ok_or_else(|| ApiError::missing("language").with_detail("is required: en, ru, ..."))?;
+    if !language
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ApiError::invalid(
+            "language",
+            "must be a language code such as en, en_US or pt_BR",
+        ));
+    }
+    let body = params
+        .optional_str_max("body", MAX_TEMPLATE_BODY_CHARS)?
+        .ok_or_else(|| ApiError::missing("body").with_detail("is required: the template's text"))?;
+    if body.trim().is_empty() {
+        return Err(ApiError::invalid("body", "must not be blank"));
+    }
+    let status = template_text(&params, "status", MAX_TEMPLATE_STATUS_CHARS)?
+        .unwrap_or_else(|| confab_store::templates::APPROVED.to_owned())
+        .to_ascii_uppercase();
+    if !status.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+        return Err(ApiError::invalid(
+            "status",
+            "must be a status word: APPROVED, PENDING, REJECTED, PAUSED or DISABLED",
+        ));
+    }
+    let template = confab_store::NewTemplate::with_body(waba_id, name, language, status, body);
+    let stored = state.app.seed_template(&channel, template).await?;
+    Ok(reply::ok(WabaTemplateData {
+        waba_template: super::waba_templates::template_json(&stored),
     }))
 }

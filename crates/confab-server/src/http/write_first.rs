@@ -17,6 +17,7 @@ use super::reply;
 use super::schemas::{ChannelPath, OkEnvelope};
 use super::scope::scoped_channel;
 use crate::AppState;
+use crate::domain::template_params;
 use crate::render;
 
 /// The routes of this resource.
@@ -28,8 +29,12 @@ pub fn router() -> Router<AppState> {
         .route(channel, post(write_first_on_channel))
 }
 
-/// Writes first to a phone number on a whatsapp channel: finds or creates the
-/// conversation and answers the first message's delivery job, with `conversation_id`.
+/// Writes first to a phone number: on a whatsapp channel with a text (`message` or
+/// `text`); on a whatsapp_business channel with an approved template (`template[id]`,
+/// `template[language_code]`, `template[parameters]` as a list, an object keyed by
+/// position, or absent for none; exactly `substitutions_count` of them), whose rendered
+/// body becomes the message's text. Finds or creates the conversation and answers the
+/// first message's delivery job, with `conversation_id`.
 #[utoipa::path(
     post,
     path = "/p1/companies/{company_id}/channels/{channel_id}/conversations",
@@ -49,24 +54,9 @@ async fn write_first(
 ) -> ApiResult<Response> {
     let channel = scoped_channel(&state, &scope, &params).await?;
     let phone = phone_param(&params)?.ok_or_else(|| ApiError::missing("phone"))?;
-    let text = match channel.provider {
-        Provider::Whatsapp => {
-            // The docs' table says `message`, their curl example `text`: both are read.
-            let name = if params.has("message") {
-                "message"
-            } else {
-                "text"
-            };
-            params.required_text(name, MAX_TEXT_CHARS).map_err(|e| {
-                e.with_detail("is required: the first message's text (message or text)")
-            })?
-        }
-        Provider::WhatsappBusiness => {
-            return Err(ApiError::invalid(
-                "template[id]",
-                "no WhatsApp Business template is registered in this confab, so none can be \
-                 sent; templates come from the WABA provider",
-            ));
+    let send_to_crm = match channel.provider {
+        Provider::Whatsapp | Provider::WhatsappBusiness => {
+            params.optional_bool("send_to_crm")?.unwrap_or(true)
         }
         other => {
             return Err(ApiError::BadRequest(format!(
@@ -75,11 +65,34 @@ async fn write_first(
             )));
         }
     };
-    let send_to_crm = params.optional_bool("send_to_crm")?.unwrap_or(true);
-    let posted = state
-        .app
-        .start_conversation(channel, phone, text, send_to_crm)
-        .await?;
+    let posted = if channel.provider == Provider::WhatsappBusiness {
+        // Outside the 24-hour window only an approved template may open a conversation.
+        let request = template_params::request(params.raw("template")).map_err(|r| {
+            if r.missing {
+                ApiError::missing(r.name).with_detail(r.detail)
+            } else {
+                ApiError::invalid(r.name, r.detail)
+            }
+        })?;
+        state
+            .app
+            .write_first_with_template(channel, phone, request, send_to_crm)
+            .await?
+    } else {
+        // The docs' table says `message`, their curl example `text`: both are read.
+        let name = if params.has("message") {
+            "message"
+        } else {
+            "text"
+        };
+        let text = params.required_text(name, MAX_TEXT_CHARS).map_err(|e| {
+            e.with_detail("is required: the first message's text (message or text)")
+        })?;
+        state
+            .app
+            .start_conversation(channel, phone, text, send_to_crm)
+            .await?
+    };
     let job = posted
         .job
         .ok_or_else(|| ApiError::Internal("an outgoing message without a job".to_owned()))?;

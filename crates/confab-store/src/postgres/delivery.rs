@@ -215,6 +215,7 @@ pub(super) async fn claim(
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or(false);
+        let template = super::templates::of_job(conn, job.id).await?;
         claimed.push(Claimed {
             job,
             lease_until,
@@ -222,6 +223,7 @@ pub(super) async fn claim(
             conversation,
             message,
             contact_unreachable,
+            template,
         });
     }
     Ok(claimed)

@@ -20,6 +20,7 @@ use crate::{
 use crate::{
     ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
 };
+use crate::{NewTemplate, TemplateSync, WabaTemplate};
 
 mod attachments;
 mod channels;
@@ -37,6 +38,7 @@ mod outbox;
 mod paging;
 mod poll_lease;
 mod signins;
+mod templates;
 mod users;
 
 use messages::NewMessage;
@@ -347,6 +349,9 @@ impl Store for PgStore {
         };
         let message_id = messages::insert(&mut tx, &conversation, &message, now_ms).await?;
         let job = delivery::enqueue(&mut tx, &channel, conversation.id, message_id, now_ms).await?;
+        if let Some(send) = &text.template {
+            templates::attach_to_job(&mut tx, job.id, send).await?;
+        }
         let conversation = conversations::get(&mut tx, channel.company_id, conversation.id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
@@ -898,6 +903,60 @@ impl Store for PgStore {
             .await?
             .ok_or_else(|| StoreError::database("a re-sent event was not sequenced"))?;
         outbox::by_id(&mut c, id).await.map(Some)
+    }
+
+    async fn replace_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        templates: Vec<NewTemplate>,
+        now_ms: i64,
+    ) -> StoreResult<TemplateSync> {
+        let mut tx = self.begin().await?;
+        let out = templates::replace(&mut tx, company_id, channel_id, &templates, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn seed_template(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        template: NewTemplate,
+        now_ms: i64,
+    ) -> StoreResult<WabaTemplate> {
+        let mut tx = self.begin().await?;
+        let out = templates::seed(&mut tx, company_id, channel_id, &template, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_templates(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        let mut c = self.conn().await?;
+        templates::list(&mut c, company_id, page).await
+    }
+
+    async fn list_member_templates(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        let mut c = self.conn().await?;
+        templates::list_for_member(&mut c, user_id, page).await
+    }
+
+    async fn find_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        key: String,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        let mut c = self.conn().await?;
+        templates::find(&mut c, company_id, channel_id, &key).await
     }
 
     async fn create_attachment(

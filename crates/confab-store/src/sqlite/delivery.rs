@@ -164,6 +164,7 @@ pub(super) fn claim(
             )
             .optional()?
             .unwrap_or(false);
+        let template = super::templates::of_job(conn, job.id)?;
         claimed.push(Claimed {
             job,
             lease_until,
@@ -171,6 +172,7 @@ pub(super) fn claim(
             conversation,
             message,
             contact_unreachable,
+            template,
         });
     }
     Ok(claimed)

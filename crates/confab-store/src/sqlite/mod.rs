@@ -17,6 +17,7 @@ use crate::{
 use crate::{
     ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
 };
+use crate::{NewTemplate, TemplateSync, WabaTemplate};
 
 mod attachments;
 mod channels;
@@ -37,6 +38,7 @@ mod paging;
 mod poll_lease;
 mod pool;
 mod signins;
+mod templates;
 mod users;
 
 use messages::NewMessage;
@@ -370,6 +372,9 @@ impl Store for SqliteStore {
             };
             let message_id = messages::insert(tx, &conversation, &message, now_ms)?;
             let job = delivery::enqueue(tx, &channel, conversation.id, message_id, now_ms)?;
+            if let Some(send) = &text.template {
+                templates::attach_to_job(tx, job.id, send)?;
+            }
             let conversation = conversations::get(tx, channel.company_id, conversation.id)?
                 .ok_or(StoreError::NotFound("conversation"))?;
             Ok(Posted {
@@ -847,6 +852,56 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Option<OutboxEvent>> {
         self.write(move |tx| outbox::resend(tx, company_id, event_id, now_ms))
+            .await
+    }
+
+    async fn replace_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        templates: Vec<NewTemplate>,
+        now_ms: i64,
+    ) -> StoreResult<TemplateSync> {
+        self.write(move |tx| templates::replace(tx, company_id, channel_id, &templates, now_ms))
+            .await
+    }
+
+    async fn seed_template(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        template: NewTemplate,
+        now_ms: i64,
+    ) -> StoreResult<WabaTemplate> {
+        self.write(move |tx| templates::seed(tx, company_id, channel_id, &template, now_ms))
+            .await
+    }
+
+    async fn list_templates(
+        &self,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        self.read(move |c| templates::list(c, company_id, page))
+            .await
+    }
+
+    async fn list_member_templates(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        self.read(move |c| templates::list_for_member(c, user_id, page))
+            .await
+    }
+
+    async fn find_templates(
+        &self,
+        company_id: i64,
+        channel_id: i64,
+        key: String,
+    ) -> StoreResult<Vec<WabaTemplate>> {
+        self.read(move |c| templates::find(c, company_id, channel_id, &key))
             .await
     }
 

@@ -146,6 +146,7 @@ async fn a_claim_carries_what_delivery_needs(s: &Backend) {
             conversation: conversation(s, t.company.id, c).await,
             message: message(s, t.company.id, c, job.message_id).await,
             contact_unreachable: false,
+            template: None,
         }]
     );
     // The claim counts as an attempt in the job as read back too.

@@ -179,6 +179,7 @@ pub fn text(body: &str) -> OutgoingText {
     OutgoingText {
         body: body.to_owned(),
         send_to_crm: true,
+        template: None,
     }
 }
 

@@ -51,6 +51,7 @@ mod sandbox;
 mod sequencer;
 mod signins;
 mod stats;
+mod templates;
 mod tenancy;
 mod users;
 mod webhooks;

@@ -67,6 +67,12 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/p1/companies/{company_id}/channels/{channel_id}/sandbox/events",
     ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/waba_templates",
+    ),
+    ("GET", "/p1/companies/{company_id}/waba_templates"),
+    ("POST", "/p1/companies/{company_id}/waba_templates/sync"),
     ("GET", "/p1/companies/{company_id}/conversations"),
     ("POST", "/p1/companies/{company_id}/conversations"),
     (

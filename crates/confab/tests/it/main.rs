@@ -38,5 +38,6 @@ mod signin;
 pub mod storage_full;
 mod telegram;
 mod tenancy;
+mod waba_templates;
 mod webhooks;
 mod write_first;

@@ -854,6 +854,71 @@ async fn real_answers_conform_to_the_document() {
     .await;
     assert_eq!(s, 406);
 
+    // WhatsApp Business templates, on a whatsapp_business channel of company 1.
+    let (_, b) = documented_call(
+        &doc,
+        "POST",
+        channels,
+        post("/p1/companies/1/channels").form(&[("provider", "whatsapp_business")]),
+    )
+    .await;
+    let wa_business = b["data"]["external_id"].as_i64().expect("channel id");
+    let seed = [
+        ("waba_id", "hello"),
+        ("language", "en"),
+        ("body", "Hi {{1}}"),
+    ];
+    let (s, _) = documented_call(
+        &doc,
+        "POST",
+        &format!("{channel}/sandbox/waba_templates"),
+        post(&format!(
+            "/p1/companies/1/channels/{wa_business}/sandbox/waba_templates"
+        ))
+        .form(&seed),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let templates_path = "/p1/companies/{company_id}/waba_templates";
+    documented_call(
+        &doc,
+        "GET",
+        templates_path,
+        get("/p1/companies/1/waba_templates"),
+    )
+    .await;
+    documented_call(
+        &doc,
+        "GET",
+        "/p1/companies/waba_templates",
+        get("/p1/companies/waba_templates"),
+    )
+    .await;
+    documented_call(
+        &doc,
+        "POST",
+        &format!("{templates_path}/sync"),
+        post("/p1/companies/1/waba_templates/sync"),
+    )
+    .await;
+    let with_template = [
+        ("phone", "79250000009"),
+        ("template[id]", "hello"),
+        ("template[language_code]", "en"),
+        ("template[parameters][]", "Ivan"),
+    ];
+    let (s, _) = documented_call(
+        &doc,
+        "POST",
+        &format!("{channel}/conversations"),
+        post(&format!(
+            "/p1/companies/1/channels/{wa_business}/conversations"
+        ))
+        .form(&with_template),
+    )
+    .await;
+    assert_eq!(s, 200);
+
     let log = "/p1/companies/{company_id}/webhook_deliveries";
     documented_call(&doc, "GET", log, get("/p1/companies/1/webhook_deliveries")).await;
     documented_call(

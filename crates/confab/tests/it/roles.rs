@@ -73,6 +73,21 @@ const ROLES: &[(&str, &str, Role)] = &[
         Role::Admin,
     ),
     (
+        "POST",
+        "/p1/companies/{company_id}/channels/{channel_id}/sandbox/waba_templates",
+        Role::Admin,
+    ),
+    (
+        "GET",
+        "/p1/companies/{company_id}/waba_templates",
+        Role::Agent,
+    ),
+    (
+        "POST",
+        "/p1/companies/{company_id}/waba_templates/sync",
+        Role::Admin,
+    ),
+    (
         "GET",
         "/p1/companies/{company_id}/conversations",
         Role::Agent,
