@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_member_roles.sql"),
     include_str!("../../migrations/sqlite/0007_intake.sql"),
     include_str!("../../migrations/sqlite/0008_due_receipts.sql"),
+    include_str!("../../migrations/sqlite/0009_messages_by_external_id.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
