@@ -34,6 +34,7 @@ pub mod schemas;
 pub mod scope;
 pub mod sse;
 pub mod webhook_deliveries;
+pub mod whatsapp_hooks;
 pub mod write_first;
 
 use crate::AppState;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         // Outside `api`: messengers carry no API token, and their bursts are not a client's.
         .merge(hooks::router())
+        .merge(whatsapp_hooks::router())
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());

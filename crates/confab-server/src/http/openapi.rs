@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     attachments, channels, companies, conversations, events, health, hooks, jobs, members,
-    messages, sandbox, webhook_deliveries, write_first,
+    messages, sandbox, webhook_deliveries, whatsapp_hooks, write_first,
 };
 use crate::AppState;
 
@@ -139,6 +139,9 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         members::set_role,
         members::remove,
         hooks::telegram_update,
+        whatsapp_hooks::verify,
+        whatsapp_hooks::event,
+        channels::user_exists,
         health::healthz,
         health::readyz,
         health::metrics,
