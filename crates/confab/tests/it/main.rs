@@ -33,7 +33,7 @@ mod roles;
 mod sandbox;
 pub mod storage_full;
 mod telegram;
-mod whatsapp;
 mod tenancy;
 mod webhooks;
+mod whatsapp;
 mod write_first;

@@ -112,8 +112,14 @@ impl Number {
         let data = &body["data"];
         Self {
             channel: data["external_id"].as_i64().expect("channel"),
-            hook: data["webhook_url"].as_str().expect("webhook_url").to_owned(),
-            verify_token: data["verify_token"].as_str().expect("verify_token").to_owned(),
+            hook: data["webhook_url"]
+                .as_str()
+                .expect("webhook_url")
+                .to_owned(),
+            verify_token: data["verify_token"]
+                .as_str()
+                .expect("verify_token")
+                .to_owned(),
             fake,
             srv,
             rx,
@@ -170,7 +176,8 @@ impl Number {
 
     /// The customer wrote once: their conversation.
     async fn conversation(&self) -> i64 {
-        self.customer_sends(vec![events::text("wamid.IN1", "hi")]).await;
+        self.customer_sends(vec![events::text("wamid.IN1", "hi")])
+            .await;
         self.wait_messages(1).await.0
     }
 
