@@ -440,8 +440,11 @@ async fn update(
         return Err(ApiError::NotFound("channel".to_owned()));
     }
     if reconnect && channel.state == ChannelState::Disabled {
-        // The new token works: the channel the old one broke is back.
-        state.app.store.set_channel_error(channel.id, None).await?;
+        // The new token works: the channel the old one broke is back (a WhatsApp channel
+        // keeps saying so when Meta cannot reach this server).
+        let health = (rewhatsapp && state.connectors.whatsapp.webhook_url(channel.id).is_none())
+            .then(|| NO_PUBLIC_URL.to_owned());
+        state.app.store.set_channel_error(channel.id, health).await?;
         state
             .app
             .change_channel_state(scope.id(), channel.id, "authorized", ChannelState::Enabled)
