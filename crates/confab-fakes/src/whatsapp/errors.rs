@@ -2,6 +2,7 @@
 //! `{"error":{"message":"(#CODE) Title","type":"OAuthException","code":N,"error_data":{..},"fbtrace_id":".."}}`
 //! with the HTTP status Meta uses for that code.
 
+use super::set;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -134,10 +135,14 @@ impl IntoResponse for GraphError {
             "fbtrace_id": "AbCdEfGhIjKlMnOpQrStUvW",
         });
         if let Some(sub) = self.subcode {
-            error["error_subcode"] = json!(sub);
+            set(&mut error, "error_subcode", json!(sub));
         }
         if let Some(details) = self.details {
-            error["error_data"] = json!({"messaging_product": "whatsapp", "details": details});
+            set(
+                &mut error,
+                "error_data",
+                json!({"messaging_product": "whatsapp", "details": details}),
+            );
         }
         (status, Json(json!({ "error": error }))).into_response()
     }

@@ -3,6 +3,7 @@
 //! sha256=<hex HMAC-SHA256(app secret, raw body)>`). Tests compose the order: statuses out
 //! of order, skipped, duplicated or failed after sent are just bodies posted in that order.
 
+use super::set;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -33,11 +34,12 @@ impl Business {
     /// The envelope around one `value` of the `messages` field.
     pub fn event(&self, value: Value) -> Value {
         let mut value = value;
-        value["messaging_product"] = json!("whatsapp");
-        value["metadata"] = json!({
+        set(&mut value, "messaging_product", json!("whatsapp"));
+        let metadata = json!({
             "display_phone_number": "15550100000",
             "phone_number_id": self.phone_number_id,
         });
+        set(&mut value, "metadata", metadata);
         json!({
             "object": "whatsapp_business_account",
             "entry": [{"id": self.waba_id, "changes": [{"field": "messages", "value": value}]}],
@@ -50,7 +52,7 @@ impl Business {
         let messages: Vec<Value> = messages
             .into_iter()
             .map(|mut m| {
-                m["from"] = json!(wa_id);
+                set(&mut m, "from", json!(wa_id));
                 m
             })
             .collect();
@@ -82,10 +84,10 @@ pub fn media(
 ) -> Value {
     let mut object = json!({"id": media_id, "mime_type": mime_type, "sha256": "fake"});
     if let Some(c) = caption {
-        object["caption"] = json!(c);
+        set(&mut object, "caption", json!(c));
     }
     if let Some(f) = filename {
-        object["filename"] = json!(f);
+        set(&mut object, "filename", json!(f));
     }
     json!({"id": wamid, "timestamp": "1733300000", "type": kind, kind: object})
 }
@@ -94,7 +96,7 @@ pub fn media(
 pub fn location(wamid: &str, latitude: f64, longitude: f64, name: Option<&str>) -> Value {
     let mut loc = json!({"latitude": latitude, "longitude": longitude});
     if let Some(n) = name {
-        loc["name"] = json!(n);
+        set(&mut loc, "name", json!(n));
     }
     json!({"id": wamid, "timestamp": "1733300000", "type": "location", "location": loc})
 }
@@ -109,8 +111,16 @@ pub fn reaction(wamid: &str, to_wamid: &str, emoji: &str) -> Value {
 pub fn status(wamid: &str, status: &str, recipient: &str) -> Value {
     let mut s = json!({"id": wamid, "status": status, "timestamp": "1733300001", "recipient_id": recipient});
     if status == "sent" {
-        s["conversation"] = json!({"id": "CONVERSATION_ID", "origin": {"type": "service"}});
-        s["pricing"] = json!({"billable": true, "pricing_model": "CBP", "category": "service"});
+        set(
+            &mut s,
+            "conversation",
+            json!({"id": "CONVERSATION_ID", "origin": {"type": "service"}}),
+        );
+        set(
+            &mut s,
+            "pricing",
+            json!({"billable": true, "pricing_model": "CBP", "category": "service"}),
+        );
     }
     s
 }

@@ -51,12 +51,12 @@ pub struct SentMessage {
 impl SentMessage {
     /// `to`.
     pub fn to(&self) -> &str {
-        self.body["to"].as_str().unwrap_or_default()
+        at(&self.body, "/to").as_str().unwrap_or_default()
     }
 
     /// `type`.
     pub fn kind(&self) -> &str {
-        self.body["type"].as_str().unwrap_or_default()
+        at(&self.body, "/type").as_str().unwrap_or_default()
     }
 }
 
@@ -260,5 +260,19 @@ impl FakeWhatsApp {
         })
         .await;
         self.sent()
+    }
+}
+
+/// The value at JSON pointer `pointer` in `value`, `null` when there is none (reads of
+/// Meta's bodies, which may lack any field).
+pub(crate) fn at<'a>(value: &'a Value, pointer: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    value.pointer(pointer).unwrap_or(&NULL)
+}
+
+/// Sets `key` of a JSON object (nothing for a value that is not one).
+pub(crate) fn set(value: &mut Value, key: &str, to: Value) {
+    if let Some(map) = value.as_object_mut() {
+        map.insert(key.to_owned(), to);
     }
 }

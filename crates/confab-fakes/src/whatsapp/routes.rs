@@ -1,6 +1,7 @@
 //! The HTTP side of the fake Graph API: one handler that routes by path as Meta does
 //! (`/<version>/<object id>[/<edge>]`), and the media download URLs.
 
+use super::{at, set};
 use std::sync::Arc;
 
 use axum::Json;
@@ -160,24 +161,24 @@ fn check_message(
     body: &Value,
     media: &std::collections::HashMap<String, Media>,
 ) -> Result<(), GraphError> {
-    if body["messaging_product"] != "whatsapp" {
+    if at(&body, "/messaging_product") != "whatsapp" {
         return Err(GraphError::invalid_parameter(
             "messaging_product is required",
         ));
     }
-    if body["to"].as_str().is_none_or(str::is_empty) {
+    if at(&body, "/to").as_str().is_none_or(str::is_empty) {
         return Err(GraphError::invalid_parameter("to is required"));
     }
-    let kind = body["type"].as_str().unwrap_or("text");
+    let kind = at(&body, "/type").as_str().unwrap_or("text");
     match kind {
         "text" => {
-            if body["text"]["body"].as_str().is_none_or(str::is_empty) {
+            if at(&body, "/text/body").as_str().is_none_or(str::is_empty) {
                 return Err(GraphError::invalid_parameter("text.body is required"));
             }
         }
         "image" | "document" | "audio" | "video" | "sticker" => {
-            let object = &body[kind];
-            match (object["id"].as_str(), object["link"].as_str()) {
+            let object = at(body, &format!("/{kind}"));
+            match (at(&object, "/id").as_str(), at(&object, "/link").as_str()) {
                 (Some(id), _) if media.contains_key(id) => {}
                 (Some(_), _) => return Err(GraphError::invalid_parameter("media id not found")),
                 (None, Some(_)) => {}
@@ -189,7 +190,7 @@ fn check_message(
             }
         }
         "template" => {
-            if body["template"]["name"].as_str().is_none() {
+            if at(&body, "/template/name").as_str().is_none() {
                 return Err(GraphError::invalid_parameter("template.name is required"));
             }
         }
@@ -215,7 +216,7 @@ fn send(shared: &Shared, token: &str, id: &str, body: &Bytes) -> Response {
     }
     let n = state.next();
     let wamid = format!("wamid.HBgLFAKE{n:012}");
-    let to = body["to"].as_str().unwrap_or_default().to_owned();
+    let to = at(&body, "/to").as_str().unwrap_or_default().to_owned();
     state.sent.push(SentMessage {
         phone_number_id: id.to_owned(),
         body,
@@ -318,13 +319,15 @@ fn templates(
     let end = start + page.len();
     let mut answer = json!({ "data": page });
     if !page.is_empty() {
-        answer["paging"] = json!({"cursors": {"before": format!("cursor-{start}"), "after": format!("cursor-{end}")}});
+        let mut paging = json!({"cursors": {"before": format!("cursor-{start}"), "after": format!("cursor-{end}")}});
         if end < all.len() {
-            answer["paging"]["next"] = json!(format!(
+            let next = format!(
                 "{}/{VERSION}/{waba}/message_templates?limit={limit}&after=cursor-{end}",
                 shared.origin()
-            ));
+            );
+            set(&mut paging, "next", json!(next));
         }
+        set(&mut answer, "paging", paging);
     }
     Json(answer).into_response()
 }

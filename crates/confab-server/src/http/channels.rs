@@ -444,7 +444,11 @@ async fn update(
         // keeps saying so when Meta cannot reach this server).
         let health = (rewhatsapp && state.connectors.whatsapp.webhook_url(channel.id).is_none())
             .then(|| NO_PUBLIC_URL.to_owned());
-        state.app.store.set_channel_error(channel.id, health).await?;
+        state
+            .app
+            .store
+            .set_channel_error(channel.id, health)
+            .await?;
         state
             .app
             .change_channel_state(scope.id(), channel.id, "authorized", ChannelState::Enabled)

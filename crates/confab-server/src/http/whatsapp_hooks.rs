@@ -46,15 +46,15 @@ async fn channel(state: &AppState, channel_id: &str) -> Result<Channel, Response
     }
 }
 
-/// A secret setting of the channel, opened, or the answer to give.
-fn secret(state: &AppState, channel: &Channel, name: &str) -> Result<Option<String>, Response> {
+/// A secret setting of the channel, opened, or the status to answer.
+fn secret(state: &AppState, channel: &Channel, name: &str) -> Result<Option<String>, StatusCode> {
     state
         .app
         .secrets
         .open_setting(&channel.settings, name)
         .map_err(|e| {
             tracing::error!(channel = channel.id, error = %e, "opening a channel secret failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            StatusCode::SERVICE_UNAVAILABLE
         })
 }
 
@@ -88,7 +88,7 @@ async fn verify(
     let expected = match secret(&state, &channel, "verify_token") {
         Ok(Some(t)) => t,
         Ok(None) => return (StatusCode::FORBIDDEN, "no verify token").into_response(),
-        Err(answer) => return answer,
+        Err(status) => return status.into_response(),
     };
     let given = query
         .get("hub.verify_token")
@@ -161,7 +161,7 @@ async fn event(
         Ok(None) => {
             return (StatusCode::UNAUTHORIZED, "the channel has no app_secret").into_response();
         }
-        Err(answer) => return answer,
+        Err(status) => return status.into_response(),
     };
     let given = headers
         .get(SIGNATURE)

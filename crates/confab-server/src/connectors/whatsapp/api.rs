@@ -2,6 +2,7 @@
 //! on every call, answers as JSON, errors as Meta's `{"error":{"code",..}}`. No error text
 //! made here carries the token.
 
+use super::at;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -131,7 +132,7 @@ impl GraphApi {
             .timeout(CALL_TIMEOUT)
             .json(body);
         let answer = answer(request.send().await).await?;
-        answer["messages"][0]["id"]
+        at(&answer, "/messages/0/id")
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| Failure::Transport("the answer has no message id".to_owned()))
@@ -166,7 +167,7 @@ impl GraphApi {
             .timeout(CALL_TIMEOUT * 4)
             .multipart(form);
         let answer = answer(request.send().await).await?;
-        answer["id"]
+        at(&answer, "/id")
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| Failure::Transport("the upload answer has no id".to_owned()))
@@ -235,7 +236,7 @@ impl GraphApi {
             if let Some(Value::Array(items)) = page.get_mut("data").map(Value::take) {
                 all.extend(items);
             }
-            next = page["paging"]["next"].as_str().map(str::to_owned);
+            next = at(&page, "/paging/next").as_str().map(str::to_owned);
         }
         Ok(all)
     }

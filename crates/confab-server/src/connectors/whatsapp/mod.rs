@@ -386,3 +386,17 @@ fn pending_text(left: &[MediaRef]) -> Option<String> {
         serde_json::to_string(left).ok()
     }
 }
+
+/// The value at JSON pointer `pointer` in `value`, `null` when there is none (reads of
+/// Meta's bodies, which may lack any field).
+pub(crate) fn at<'a>(value: &'a Value, pointer: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    value.pointer(pointer).unwrap_or(&NULL)
+}
+
+/// Sets `key` of a JSON object (nothing for a value that is not one).
+pub(crate) fn set(value: &mut Value, key: &str, to: Value) {
+    if let Some(map) = value.as_object_mut() {
+        map.insert(key.to_owned(), to);
+    }
+}

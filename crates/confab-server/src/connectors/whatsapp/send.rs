@@ -2,6 +2,7 @@
 //! to `/<phone_number_id>/media` first and sent by media id (Meta calls `link` not
 //! recommended), the text as the first file's caption where WhatsApp takes one.
 
+use super::set;
 use confab_store::{Attachment, Claimed};
 use serde_json::{Value, json};
 
@@ -43,8 +44,12 @@ impl MessageKind {
         });
         match self {
             Self::Text { body: text } => {
-                body["type"] = json!("text");
-                body["text"] = json!({"preview_url": false, "body": text});
+                set(&mut body, "type", json!("text"));
+                set(
+                    &mut body,
+                    "text",
+                    json!({"preview_url": false, "body": text}),
+                );
             }
             Self::Media {
                 kind,
@@ -54,13 +59,13 @@ impl MessageKind {
             } => {
                 let mut object = json!({ "id": media_id });
                 if let Some(c) = caption {
-                    object["caption"] = json!(c);
+                    set(&mut object, "caption", json!(c));
                 }
                 if let Some(f) = filename {
-                    object["filename"] = json!(f);
+                    set(&mut object, "filename", json!(f));
                 }
-                body["type"] = json!(kind);
-                body[*kind] = object;
+                set(&mut body, "type", json!(kind));
+                set(&mut body, *kind, object);
             }
         }
         body

@@ -17,6 +17,7 @@ mod connect;
 mod inbound;
 mod outbound;
 mod statuses;
+mod templates_api;
 mod webhook;
 
 /// A system-user access token (the shape Meta hands out).
