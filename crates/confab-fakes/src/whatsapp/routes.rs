@@ -161,24 +161,24 @@ fn check_message(
     body: &Value,
     media: &std::collections::HashMap<String, Media>,
 ) -> Result<(), GraphError> {
-    if at(&body, "/messaging_product") != "whatsapp" {
+    if at(body, "/messaging_product") != "whatsapp" {
         return Err(GraphError::invalid_parameter(
             "messaging_product is required",
         ));
     }
-    if at(&body, "/to").as_str().is_none_or(str::is_empty) {
+    if at(body, "/to").as_str().is_none_or(str::is_empty) {
         return Err(GraphError::invalid_parameter("to is required"));
     }
-    let kind = at(&body, "/type").as_str().unwrap_or("text");
+    let kind = at(body, "/type").as_str().unwrap_or("text");
     match kind {
         "text" => {
-            if at(&body, "/text/body").as_str().is_none_or(str::is_empty) {
+            if at(body, "/text/body").as_str().is_none_or(str::is_empty) {
                 return Err(GraphError::invalid_parameter("text.body is required"));
             }
         }
         "image" | "document" | "audio" | "video" | "sticker" => {
             let object = at(body, &format!("/{kind}"));
-            match (at(&object, "/id").as_str(), at(&object, "/link").as_str()) {
+            match (at(object, "/id").as_str(), at(object, "/link").as_str()) {
                 (Some(id), _) if media.contains_key(id) => {}
                 (Some(_), _) => return Err(GraphError::invalid_parameter("media id not found")),
                 (None, Some(_)) => {}
@@ -190,7 +190,7 @@ fn check_message(
             }
         }
         "template" => {
-            if at(&body, "/template/name").as_str().is_none() {
+            if at(body, "/template/name").as_str().is_none() {
                 return Err(GraphError::invalid_parameter("template.name is required"));
             }
         }

@@ -59,30 +59,30 @@ pub enum Parsed {
 /// in Meta's format holding that one item (with the contacts and metadata it came with).
 pub fn split(event: &Value, phone_number_id: &str) -> Vec<NewUpdate> {
     let mut updates = Vec::new();
-    let entries = at(&event, "/entry")
+    let entries = at(event, "/entry")
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
     for change in entries
         .iter()
-        .filter_map(|e| at(&e, "/changes").as_array())
+        .filter_map(|e| at(e, "/changes").as_array())
         .flatten()
     {
-        let value = at(&change, "/value");
+        let value = at(change, "/value");
         if at(change, "/field").as_str() != Some("messages")
-            || at(&value, "/metadata/phone_number_id").as_str() != Some(phone_number_id)
+            || at(value, "/metadata/phone_number_id").as_str() != Some(phone_number_id)
         {
             continue;
         }
-        for message in at(&value, "/messages")
+        for message in at(value, "/messages")
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or_default()
         {
-            let wamid = at(&message, "/id").as_str().unwrap_or_default();
+            let wamid = at(message, "/id").as_str().unwrap_or_default();
             let payload = json!({
-                "metadata": at(&value, "/metadata"),
-                "contacts": at(&value, "/contacts"),
+                "metadata": at(value, "/metadata"),
+                "contacts": at(value, "/contacts"),
                 "messages": [message],
             });
             updates.push(NewUpdate {
@@ -90,14 +90,14 @@ pub fn split(event: &Value, phone_number_id: &str) -> Vec<NewUpdate> {
                 payload: payload.to_string(),
             });
         }
-        for status in at(&value, "/statuses")
+        for status in at(value, "/statuses")
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or_default()
         {
-            let wamid = at(&status, "/id").as_str().unwrap_or_default();
-            let kind = at(&status, "/status").as_str().unwrap_or_default();
-            let payload = json!({"metadata": at(&value, "/metadata"), "statuses": [status]});
+            let wamid = at(status, "/id").as_str().unwrap_or_default();
+            let kind = at(status, "/status").as_str().unwrap_or_default();
+            let payload = json!({"metadata": at(value, "/metadata"), "statuses": [status]});
             updates.push(NewUpdate {
                 key: format!("wastatus:{wamid}:{kind}"),
                 payload: payload.to_string(),
@@ -118,35 +118,32 @@ pub fn parse(payload: &str) -> Parsed {
     let Some(message) = at(&value, "/messages").get(0) else {
         return Parsed::Unsupported("neither a message nor a status".to_owned());
     };
-    let wa_id = at(&message, "/from")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let wa_id = at(message, "/from").as_str().unwrap_or_default().to_owned();
     let name = at(&value, "/contacts")
         .as_array()
         .and_then(|cs| {
             cs.iter()
-                .find(|c| at(&c, "/wa_id") == wa_id.as_str())
+                .find(|c| at(c, "/wa_id") == wa_id.as_str())
                 .or(cs.first())
         })
-        .and_then(|c| at(&c, "/profile/name").as_str())
+        .and_then(|c| at(c, "/profile/name").as_str())
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
-    let kind = at(&message, "/type").as_str().unwrap_or_default();
+    let kind = at(message, "/type").as_str().unwrap_or_default();
     let mut files = Vec::new();
     let text = match kind {
-        "text" => at(&message, "/text/body")
+        "text" => at(message, "/text/body")
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         "image" | "document" | "audio" | "video" | "sticker" => {
             let object = at(message, &format!("/{kind}"));
-            if let Some(id) = at(&object, "/id").as_str() {
-                let mime_type = at(&object, "/mime_type")
+            if let Some(id) = at(object, "/id").as_str() {
+                let mime_type = at(object, "/mime_type")
                     .as_str()
                     .unwrap_or("application/octet-stream")
                     .to_owned();
-                let file_name = at(&object, "/filename")
+                let file_name = at(object, "/filename")
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("{kind}.{}", extension(&mime_type)));
@@ -156,21 +153,21 @@ pub fn parse(payload: &str) -> Parsed {
                     mime_type,
                 });
             }
-            at(&object, "/caption")
+            at(object, "/caption")
                 .as_str()
                 .unwrap_or_default()
                 .to_owned()
         }
-        "location" => location_text(at(&message, "/location")),
-        "button" => at(&message, "/button/text")
+        "location" => location_text(at(message, "/location")),
+        "button" => at(message, "/button/text")
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         "interactive" => {
-            let reply = at(&message, "/interactive");
-            at(&reply, "/button_reply/title")
+            let reply = at(message, "/interactive");
+            at(reply, "/button_reply/title")
                 .as_str()
-                .or(at(&reply, "/list_reply/title").as_str())
+                .or(at(reply, "/list_reply/title").as_str())
                 .unwrap_or_default()
                 .to_owned()
         }
@@ -180,7 +177,7 @@ pub fn parse(payload: &str) -> Parsed {
         return Parsed::Unsupported(format!("a {kind} message with nothing confab keeps"));
     }
     Parsed::Message(Incoming {
-        wamid: at(&message, "/id").as_str().unwrap_or_default().to_owned(),
+        wamid: at(message, "/id").as_str().unwrap_or_default().to_owned(),
         wa_id,
         name,
         text,
@@ -189,18 +186,18 @@ pub fn parse(payload: &str) -> Parsed {
 }
 
 fn status_of(status: &Value) -> Parsed {
-    let wamid = at(&status, "/id").as_str().unwrap_or_default().to_owned();
-    let receipt = match at(&status, "/status").as_str().unwrap_or_default() {
+    let wamid = at(status, "/id").as_str().unwrap_or_default().to_owned();
+    let receipt = match at(status, "/status").as_str().unwrap_or_default() {
         "sent" => Receipt::Reached(Ack::Sent),
         "delivered" => Receipt::Reached(Ack::Delivered),
         "read" | "played" => Receipt::Reached(Ack::Read),
         "failed" => {
-            let error = at(&status, "/errors").get(0);
+            let error = at(status, "/errors").get(0);
             let code = error
-                .and_then(|e| at(&e, "/code").as_i64())
+                .and_then(|e| at(e, "/code").as_i64())
                 .map_or_else(|| "?".to_owned(), |c| c.to_string());
             let title = error
-                .and_then(|e| at(&e, "/title").as_str().or(at(&e, "/message").as_str()))
+                .and_then(|e| at(e, "/title").as_str().or(at(e, "/message").as_str()))
                 .unwrap_or("no reason given");
             Receipt::Failed {
                 reason: format!("WhatsApp reported the message failed: {code} {title}"),
@@ -215,8 +212,8 @@ fn status_of(status: &Value) -> Parsed {
 }
 
 fn location_text(location: &Value) -> String {
-    let lat = at(&location, "/latitude").as_f64().unwrap_or_default();
-    let lon = at(&location, "/longitude").as_f64().unwrap_or_default();
+    let lat = at(location, "/latitude").as_f64().unwrap_or_default();
+    let lon = at(location, "/longitude").as_f64().unwrap_or_default();
     let mut text = format!("Location: {lat}, {lon}");
     for key in ["name", "address"] {
         if let Some(v) = location[key].as_str().filter(|v| !v.is_empty()) {

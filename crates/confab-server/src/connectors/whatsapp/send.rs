@@ -65,7 +65,7 @@ impl MessageKind {
                     set(&mut object, "filename", json!(f));
                 }
                 set(&mut body, "type", json!(kind));
-                set(&mut body, *kind, object);
+                set(&mut body, kind, object);
             }
         }
         body

@@ -13,6 +13,13 @@ async fn create(srv: &TestServer, company: i64, form: &[(&str, &str)]) -> (u16, 
     .await
 }
 
+/// A creation form, the parameter its answer must name, and words it must say.
+type Case = (
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+    &'static str,
+);
+
 fn with(pairs: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut form = channel_form();
     for (k, v) in pairs {
@@ -58,7 +65,7 @@ async fn bad_credentials_and_unsupported_hosting_are_400s_naming_the_parameter()
     let srv = server(&fake, true).await;
     let rx = Receiver::start().await;
     let company = company(&srv, &rx).await;
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             with(&[("token", "EAAGwrong")]),
             "token",
