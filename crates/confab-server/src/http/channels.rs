@@ -268,7 +268,13 @@ async fn connect_whatsapp(
         "a system-user access token of the WhatsApp Business app",
     )?;
     let number = required("phone_number_id", "the number's id in WhatsApp Manager")?;
-    required("waba_id", "the WhatsApp Business Account id")?;
+    let waba = required("waba_id", "the WhatsApp Business Account id")?;
+    // Both go into Graph API paths: Meta's ids are digits, anything else is refused here.
+    for (name, id) in [("phone_number_id", &number), ("waba_id", &waba)] {
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid(name, "must be Meta's numeric id"));
+        }
+    }
     required(
         "app_secret",
         "the Meta app's secret, which signs its webhooks",

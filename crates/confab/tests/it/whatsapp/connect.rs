@@ -86,6 +86,12 @@ async fn bad_credentials_and_unsupported_hosting_are_400s_naming_the_parameter()
             "dialog360_channel_id",
             "not supported yet",
         ),
+        (
+            with(&[("phone_number_id", "../me")]),
+            "phone_number_id",
+            "numeric",
+        ),
+        (with(&[("waba_id", "1?x=1")]), "waba_id", "numeric"),
         (with(&[("hosting_type", "")]), "hosting_type", ""),
         (with(&[("token", "")]), "token", ""),
         (with(&[("phone_number_id", "")]), "phone_number_id", ""),
