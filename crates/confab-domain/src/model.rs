@@ -317,6 +317,19 @@ pub enum Outcome {
     },
 }
 
+/// A messenger's report on an outgoing message it accepted earlier (WhatsApp's
+/// `statuses`), found by the id the messenger gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// It got this far (sent, delivered, read).
+    Reached(confab_wire::Ack),
+    /// It failed after all, with the messenger's reason (code and title).
+    Failed {
+        /// Why, for people: the messenger's error code and title.
+        reason: String,
+    },
+}
+
 /// Which slice of a conversation's messages to read, ordered by (created_at, id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessagePageRequest {

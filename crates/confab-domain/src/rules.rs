@@ -23,6 +23,21 @@ pub fn ack_advances(current: Ack, to: Ack) -> bool {
     to > current
 }
 
+/// The ack a messenger's receipt moves an accepted outgoing message at `current` to, if
+/// any. Acks only move forward (read may come without delivered; delivered after read
+/// changes nothing). A failure reported after the send wins over `sent`/`delivered`/`read`
+/// and takes the message to [`Ack::Preparing`] (-1, "may never be delivered"); a message
+/// that is sent and at -1 has failed, and that is final: a late `delivered` after `failed`
+/// (seen on multi-device users) does not revive it.
+pub fn receipt_moves(current: Ack, receipt: &crate::model::Receipt) -> Option<Ack> {
+    use crate::model::Receipt;
+    match receipt {
+        Receipt::Failed { .. } => (current != Ack::Preparing).then_some(Ack::Preparing),
+        Receipt::Reached(_) if current == Ack::Preparing => None,
+        Receipt::Reached(to) => ack_advances(current, *to).then_some(*to),
+    }
+}
+
 /// Whether a company's events are queued for webhook delivery: only when it has somewhere
 /// to send them (a webhook URL). Every event is recorded in the event log either way.
 pub fn delivers_webhooks(company_has_webhook_url: bool) -> bool {
@@ -338,5 +353,49 @@ mod tests {
         );
         assert_eq!(due_receipt_after_send(SANDBOX_CONNECTOR, false), None);
         assert_eq!(due_receipt_after_send("telegram", true), None);
+    }
+
+    #[test]
+    fn receipts_only_move_forward_and_failure_is_final() {
+        use crate::model::Receipt;
+        let reached = Receipt::Reached;
+        let failed = Receipt::Failed {
+            reason: "131026 Message undeliverable".to_owned(),
+        };
+        assert_eq!(
+            receipt_moves(Ack::Sent, &reached(Ack::Delivered)),
+            Some(Ack::Delivered)
+        );
+        assert_eq!(
+            receipt_moves(Ack::Sent, &reached(Ack::Read)),
+            Some(Ack::Read),
+            "delivered may be skipped"
+        );
+        assert_eq!(
+            receipt_moves(Ack::Read, &reached(Ack::Delivered)),
+            None,
+            "never back"
+        );
+        assert_eq!(
+            receipt_moves(Ack::Sent, &reached(Ack::Sent)),
+            None,
+            "a duplicate"
+        );
+        assert_eq!(
+            receipt_moves(Ack::Sent, &failed),
+            Some(Ack::Preparing),
+            "failed after sent"
+        );
+        assert_eq!(receipt_moves(Ack::Read, &failed), Some(Ack::Preparing));
+        assert_eq!(
+            receipt_moves(Ack::Preparing, &failed),
+            None,
+            "already failed"
+        );
+        assert_eq!(
+            receipt_moves(Ack::Preparing, &reached(Ack::Delivered)),
+            None,
+            "failure is final"
+        );
     }
 }

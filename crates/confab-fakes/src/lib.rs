@@ -7,5 +7,8 @@
 //!
 //! - [`telegram::FakeTelegram`]: the Telegram Bot API (`/bot<token>/<method>`),
 //!   with long polling, webhooks, uploads and file downloads.
+//! - [`whatsapp::FakeWhatsApp`]: Meta's WhatsApp Cloud API (the Graph API), with
+//!   media upload and download, templates, and signed webhook events.
 
 pub mod telegram;
+pub mod whatsapp;

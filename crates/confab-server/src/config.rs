@@ -141,6 +141,11 @@ pub struct Config {
     #[arg(long, env = "CONFAB_TELEGRAM_API_URL", default_value = "https://api.telegram.org", value_parser = parse_base_url)]
     pub telegram_api_url: url::Url,
 
+    /// Meta's Graph API for WhatsApp Business numbers, with its version (a test fake, or
+    /// another API version).
+    #[arg(long, env = "CONFAB_WHATSAPP_API_URL", default_value = "https://graph.facebook.com/v21.0", value_parser = parse_base_url)]
+    pub whatsapp_api_url: url::Url,
+
     /// Connections open at once; one more is closed at once (logged, and counted in
     /// `confab_connections_refused_total`). Lowered at start-up to fit the open-file limit.
     #[arg(long, env = "CONFAB_MAX_CONNECTIONS", default_value_t = 4096,
@@ -214,6 +219,7 @@ impl Config {
             secret_key: None,
             public_url: None,
             telegram_api_url: default_telegram_api_url(),
+            whatsapp_api_url: default_whatsapp_api_url(),
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(75),
@@ -224,6 +230,12 @@ impl Config {
             max_requests_per_token: 64,
         }
     }
+}
+
+/// Meta's Graph API, at a current version.
+#[allow(clippy::expect_used)] // a literal that parses
+pub fn default_whatsapp_api_url() -> url::Url {
+    url::Url::parse("https://graph.facebook.com/v21.0").expect("a valid URL literal")
 }
 
 /// Telegram's own Bot API server.

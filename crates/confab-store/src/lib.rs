@@ -483,6 +483,24 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Option<(Message, bool)>>;
 
+    /// Applies a messenger's receipt to the outgoing message of channel `channel_id` it
+    /// knows as `external_public_id` (see [`rules::receipt_moves`]): the ack moves and is
+    /// announced; a failure also ends the message's job not delivered with its reason. One
+    /// transaction. `None` when the channel has no such outgoing message (yet); otherwise
+    /// the message as it is now and whether it changed.
+    async fn apply_receipt(
+        &self,
+        channel_id: i64,
+        external_public_id: String,
+        receipt: Receipt,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Message, bool)>>;
+
+    /// Whether channel `channel_id` has a conversation with contact `sender_external_id`
+    /// (the sandbox's answer to "does this user exist").
+    async fn contact_known(&self, channel_id: i64, sender_external_id: String)
+    -> StoreResult<bool>;
+
     // ---- delivery jobs ----
 
     /// One job of a channel of the company.

@@ -95,6 +95,36 @@ pub struct ExternalId {
     pub external_id: i64,
 }
 
+/// A new channel's answer: its id, and for a channel whose messenger posts to confab
+/// (WhatsApp Business) where and with what to set up that messenger's webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedChannel {
+    /// The channel's id.
+    pub external_id: i64,
+    /// The callback URL to give the messenger (`<public-url>/hooks/<provider>/<id>`);
+    /// absent without `--public-url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// The verify token to give the messenger with the callback URL (Meta's app settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_token: Option<String>,
+}
+
+/// `GET .../channels/ID/user_exists`: whether a phone has an account on the messenger;
+/// `exists` is null when the messenger offers no such check (`reason` says why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserExists {
+    /// `ok`.
+    pub status: Status,
+    /// Whether the phone has an account; null when that cannot be known.
+    pub exists: Option<bool>,
+    /// Why `exists` is null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// A company as listed by `GET /p1/companies`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

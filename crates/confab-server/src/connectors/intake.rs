@@ -126,6 +126,7 @@ async fn work_lane(
 async fn process(state: &WorkerState, connectors: &Connectors, update: ClaimedUpdate) {
     let outcome = match update.channel.0.connector.as_str() {
         super::telegram::NAME => connectors.telegram.process(&update).await,
+        super::whatsapp::NAME => connectors.whatsapp.process(&update).await,
         other => Some(UpdateOutcome::Failed {
             error: format!("no connector named {other} processes updates"),
         }),

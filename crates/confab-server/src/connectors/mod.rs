@@ -1,6 +1,7 @@
 //! Messenger connectors: what sends a channel's messages to its messenger and brings what
 //! its customers send into confab. A channel's `connector` names its connector: `sandbox`
-//! (the simulated messenger, every provider under `--sandbox`) or a real one (`telegram`).
+//! (the simulated messenger, every provider under `--sandbox`) or a real one (`telegram`,
+//! `whatsapp_business`).
 //! Real connectors store what the messenger sends raw before acknowledging it; the intake
 //! worker then processes it as a leased job (see [`intake`]).
 
@@ -16,6 +17,7 @@ use crate::delivery::sandbox::SandboxConnector;
 
 pub mod intake;
 pub mod telegram;
+pub mod whatsapp;
 
 /// The connectors of this node, built once (pacing state lives in them).
 pub struct Connectors {
@@ -23,6 +25,8 @@ pub struct Connectors {
     pub sandbox: Arc<SandboxConnector>,
     /// Telegram bots.
     pub telegram: Arc<telegram::Telegram>,
+    /// WhatsApp Business numbers (Cloud API).
+    pub whatsapp: Arc<whatsapp::WhatsApp>,
 }
 
 impl Connectors {
@@ -36,10 +40,15 @@ impl Connectors {
                 latency: config.sandbox_latency,
             }),
             telegram: Arc::new(telegram::Telegram::new(
-                app,
+                app.clone(),
                 &config.telegram_api_url,
                 config.public_url.clone(),
                 config.job_lease,
+            )?),
+            whatsapp: Arc::new(whatsapp::WhatsApp::new(
+                app,
+                &config.whatsapp_api_url,
+                config.public_url.clone(),
             )?),
         })
     }
@@ -48,6 +57,7 @@ impl Connectors {
     pub fn for_channel(&self, channel: &Channel) -> Arc<dyn Connector> {
         match channel.connector.as_str() {
             telegram::NAME => self.telegram.clone(),
+            whatsapp::NAME => self.whatsapp.clone(),
             _ => self.sandbox.clone(),
         }
     }
@@ -56,6 +66,7 @@ impl Connectors {
     pub fn real(&self, provider: Provider) -> Option<&'static str> {
         match provider {
             Provider::Telegram => Some(telegram::NAME),
+            Provider::WhatsappBusiness => Some(whatsapp::NAME),
             _ => None,
         }
     }
@@ -63,6 +74,13 @@ impl Connectors {
 
 #[async_trait::async_trait]
 impl Connector for telegram::Telegram {
+    async fn deliver(&self, job: &confab_store::Claimed) -> confab_store::Outcome {
+        self.deliver_job(job).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for whatsapp::WhatsApp {
     async fn deliver(&self, job: &confab_store::Claimed) -> confab_store::Outcome {
         self.deliver_job(job).await
     }

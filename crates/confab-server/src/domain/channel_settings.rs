@@ -14,6 +14,9 @@ pub const STRING_SETTINGS: &[&str] = &[
     "dialog360_channel_id",
     "dialog360_client_id",
     "account_name",
+    "phone_number_id",
+    "waba_id",
+    "app_secret",
 ];
 
 /// Boolean settings a channel may carry.
@@ -31,6 +34,7 @@ pub fn credential_keys(provider: Provider) -> &'static [&'static str] {
         Provider::Avito | Provider::Instagram => &["login", "password"],
         Provider::WhatsappBusiness => &[
             "token",
+            "app_secret",
             "hosting_type",
             "subtype",
             "dialog360_channel_id",

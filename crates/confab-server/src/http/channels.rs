@@ -24,6 +24,7 @@ use super::schemas::{
 use super::scope::scoped_channel;
 use crate::AppState;
 use crate::connectors::telegram::{self, ConnectError};
+use crate::connectors::whatsapp;
 use crate::domain::channel_settings::{self, BOOL_SETTINGS, STRING_SETTINGS};
 use crate::domain::time::unix_seconds;
 
@@ -37,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/p1/companies/{company_id}/channels/{channel_id}",
             put(update).delete(delete),
+        )
+        .route(
+            "/p1/companies/{company_id}/channels/{channel_id}/user_exists",
+            get(user_exists),
         )
 }
 
@@ -133,7 +138,7 @@ fn settings(params: &Params, now_ms: i64) -> ApiResult<Map<String, Value>> {
         (wire::requests::NewChannel = "application/x-www-form-urlencoded"),
         (wire::requests::NewChannel = "application/json"),
     )),
-    responses((status = 200, description = "The new channel's id", body = CreatedEnvelope<ExternalId>)),
+    responses((status = 200, description = "The new channel's id (a WhatsApp Business channel also answers its webhook_url and verify_token)", body = CreatedEnvelope<wire::CreatedChannel>)),
 )]
 async fn create(
     State(state): State<AppState>,
@@ -170,6 +175,11 @@ async fn create(
     let signs_in =
         connector == "sandbox" && super::channel_signin::needs_signin(provider, &settings);
     let unsealed = signs_in.then(|| settings.clone());
+    let verify_token = if connector == whatsapp::NAME {
+        Some(connect_whatsapp(&state, &params, &mut settings).await?)
+    } else {
+        None
+    };
     state.app.secrets.seal_settings(&mut settings);
     let channel = NewChannel {
         provider,
@@ -192,6 +202,17 @@ async fn create(
     if let Some(settings) = unsealed {
         super::channel_signin::after_create(&state, &channel, &settings).await?;
     }
+    let mut webhook_url = None;
+    if connector == whatsapp::NAME {
+        webhook_url = state.connectors.whatsapp.webhook_url(channel.id);
+        if webhook_url.is_none() {
+            state
+                .app
+                .store
+                .set_channel_error(channel.id, Some(NO_PUBLIC_URL.to_owned()))
+                .await?;
+        }
+    }
     state.app.channels_wakeup.wake();
     crate::template_sync::on_channel_created(
         state.app.clone(),
@@ -200,10 +221,162 @@ async fn create(
     );
     Ok(reply::envelope(
         Status::Created,
-        ExternalId {
+        wire::CreatedChannel {
             external_id: channel.id,
+            webhook_url,
+            verify_token,
         },
     ))
+}
+
+/// The health of a WhatsApp channel on a server Meta cannot reach.
+const NO_PUBLIC_URL: &str = "confab has no --public-url: WhatsApp cannot deliver incoming \
+     messages or receipts to this channel; restart confab serve with --public-url and set \
+     the webhook in Meta's app settings";
+
+/// Checks a WhatsApp Business (Cloud API) channel's parameters and credentials with Meta
+/// and adds what the channel keeps to `settings`; answers the generated verify token.
+async fn connect_whatsapp(
+    state: &AppState,
+    params: &Params,
+    settings: &mut Map<String, Value>,
+) -> ApiResult<String> {
+    if params.optional_str("dialog360_channel_id")?.is_some() {
+        return Err(ApiError::invalid(
+            "dialog360_channel_id",
+            "360dialog is not supported yet; connect the number through Meta's Cloud API \
+             (hosting_type=cloud with token, phone_number_id, waba_id and app_secret)",
+        ));
+    }
+    match params.optional_str("hosting_type")?.as_deref() {
+        Some("cloud") => {}
+        Some("onpremise") => {
+            return Err(ApiError::invalid(
+                "hosting_type",
+                "onpremise is not supported yet; use cloud (Meta's Cloud API)",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "hosting_type",
+                "must be cloud or onpremise",
+            ));
+        }
+        None => {
+            return Err(ApiError::missing("hosting_type").with_detail("is required: cloud"));
+        }
+    }
+    let required = |name: &'static str, what: &str| {
+        settings
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::missing(name).with_detail(format!("is required: {what}")))
+    };
+    let token = required(
+        "token",
+        "a system-user access token of the WhatsApp Business app",
+    )?;
+    let number = required("phone_number_id", "the number's id in WhatsApp Manager")?;
+    let waba = required("waba_id", "the WhatsApp Business Account id")?;
+    // Both go into Graph API paths: Meta's ids are digits, anything else is refused here.
+    for (name, id) in [("phone_number_id", &number), ("waba_id", &waba)] {
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid(name, "must be Meta's numeric id"));
+        }
+    }
+    required(
+        "app_secret",
+        "the Meta app's secret, which signs its webhooks",
+    )?;
+    let checked = state
+        .connectors
+        .whatsapp
+        .connect(&token, &number)
+        .await
+        .map_err(whatsapp_refusal)?;
+    settings.extend(checked);
+    let verify_token = crate::domain::token::webhook_secret()
+        .trim_start_matches("whsec_")
+        .replace(['+', '/', '='], "");
+    settings.insert("verify_token".to_owned(), Value::from(verify_token.clone()));
+    Ok(verify_token)
+}
+
+fn whatsapp_refusal(e: whatsapp::ConnectError) -> ApiError {
+    match e {
+        whatsapp::ConnectError::Refused(param, why) => {
+            ApiError::invalid(param, format!("WhatsApp refused it: {why}"))
+        }
+        whatsapp::ConnectError::Unreachable(why) => ApiError::Unavailable(format!(
+            "WhatsApp could not be reached to check the channel: {why}"
+        )),
+    }
+}
+
+/// Whether a phone has a WhatsApp account. The sandbox answers from the contacts it
+/// knows; Meta's Cloud API has no such check, so a Cloud channel answers `exists: null`
+/// with the reason rather than guess.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/channels/{channel_id}/user_exists",
+    tag = "channels",
+    operation_id = "user_exists",
+    params(ChannelPath, ("phone" = String, Query, description = "Digits, e.g. 79250000001")),
+    responses((status = 200, description = "Whether the phone has an account (null: cannot be known)", body = wire::UserExists)),
+)]
+async fn user_exists(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    let channel = scoped_channel(&state, &scope, &params).await?;
+    if !matches!(
+        channel.provider,
+        confab_wire::Provider::Whatsapp | confab_wire::Provider::WhatsappBusiness
+    ) {
+        return Err(ApiError::invalid(
+            "channel_id",
+            format!(
+                "is a {} channel; user_exists is for WhatsApp channels",
+                channel.provider
+            ),
+        ));
+    }
+    let phone = params.optional_str_max("phone", 32)?.ok_or_else(|| {
+        ApiError::missing("phone").with_detail("is required: digits, e.g. 79250000001")
+    })?;
+    let digits = phone.trim_start_matches('+');
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            "phone",
+            "must be digits, e.g. 79250000001",
+        ));
+    }
+    let answer = if channel.connector == whatsapp::NAME {
+        wire::UserExists {
+            status: Status::Ok,
+            exists: None,
+            reason: Some(
+                "WhatsApp's Cloud API offers no check whether a phone has an account; \
+                 a message to a phone without one fails with code 131026"
+                    .to_owned(),
+            ),
+        }
+    } else {
+        let known = state
+            .app
+            .store
+            .contact_known(channel.id, digits.to_owned())
+            .await?;
+        wire::UserExists {
+            status: Status::Ok,
+            exists: Some(known),
+            reason: None,
+        }
+    };
+    Ok(reply::json(&answer))
 }
 
 /// Updates a channel's credentials; at least one of its provider's must be given.
@@ -255,6 +428,25 @@ async fn update(
         // A new token may be registered anew.
         patch.insert("webhook_url".to_owned(), Value::Null);
     }
+    let rewhatsapp = channel.connector == whatsapp::NAME;
+    if rewhatsapp && let Some(token) = patch.get("token").and_then(Value::as_str) {
+        let token = token.to_owned();
+        let number = whatsapp::phone_number_id(&channel.settings).unwrap_or_default();
+        let checked = state
+            .connectors
+            .whatsapp
+            .connect(&token, &number)
+            .await
+            .map_err(|e| match e {
+                // The number is the channel's: a refusal now is the new token's.
+                whatsapp::ConnectError::Refused(_, why) => {
+                    ApiError::invalid("token", format!("WhatsApp refused it: {why}"))
+                }
+                other => whatsapp_refusal(other),
+            })?;
+        patch.extend(checked);
+    }
+    let reconnect = reconnect || (rewhatsapp && patch.contains_key("token"));
     state.app.secrets.seal_settings(&mut patch);
     if !state
         .app
@@ -265,8 +457,15 @@ async fn update(
         return Err(ApiError::NotFound("channel".to_owned()));
     }
     if reconnect && channel.state == ChannelState::Disabled {
-        // The new token works: the channel the old one broke is back.
-        state.app.store.set_channel_error(channel.id, None).await?;
+        // The new token works: the channel the old one broke is back (a WhatsApp channel
+        // keeps saying so when Meta cannot reach this server).
+        let health = (rewhatsapp && state.connectors.whatsapp.webhook_url(channel.id).is_none())
+            .then(|| NO_PUBLIC_URL.to_owned());
+        state
+            .app
+            .store
+            .set_channel_error(channel.id, health)
+            .await?;
         state
             .app
             .change_channel_state(scope.id(), channel.id, "authorized", ChannelState::Enabled)

@@ -39,6 +39,7 @@ pub mod service_messages;
 pub mod sse;
 pub mod waba_templates;
 pub mod webhook_deliveries;
+pub mod whatsapp_hooks;
 pub mod write_first;
 
 use crate::AppState;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         // Outside `api`: messengers carry no API token, and their bursts are not a client's.
         .merge(hooks::router())
+        .merge(whatsapp_hooks::router())
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());

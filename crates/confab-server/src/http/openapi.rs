@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     attachments, channel_signin, channels, companies, conversations, events, health, hooks,
     instagram_pages, jobs, members, messages, sandbox, service_messages, waba_templates,
-    webhook_deliveries, write_first,
+    webhook_deliveries, whatsapp_hooks, write_first,
 };
 use crate::AppState;
 
@@ -152,6 +152,9 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         instagram_pages::enable_put,
         service_messages::send,
         hooks::telegram_update,
+        whatsapp_hooks::verify,
+        whatsapp_hooks::event,
+        channels::user_exists,
         health::healthz,
         health::readyz,
         health::metrics,

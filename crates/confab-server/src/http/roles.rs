@@ -13,6 +13,10 @@ const AGENT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/p1/companies/{company_id}/channels"),
     (
         "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/user_exists",
+    ),
+    (
+        "GET",
         "/p1/companies/{company_id}/channels/{channel_id}/jobs/{job_id}",
     ),
     (

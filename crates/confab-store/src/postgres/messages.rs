@@ -4,7 +4,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::attachments;
-use crate::{Ack, Conversation, Message, MessagePageRequest, StoreResult, rules};
+use crate::{
+    Ack, Conversation, JobState, Message, MessagePageRequest, Receipt, StoreResult, rules,
+};
 
 /// The columns [`from_row`] reads. A macro rather than a `const`, so every statement is
 /// one `&'static str` (sqlx takes those without `AssertSqlSafe` and caches them).
@@ -232,4 +234,88 @@ pub(super) async fn advance_ack(
         super::events::record(conn, company_id, Some(conversation_id), &events, now_ms).await?;
     }
     Ok(Some((message, true)))
+}
+
+/// Applies a messenger's receipt to the outgoing message it knows as `external_id` on
+/// `channel_id` (see [`rules::receipt_moves`]); a failure also ends the message's job.
+pub(super) async fn apply_receipt(
+    conn: &mut PgConnection,
+    channel_id: i64,
+    external_id: &str,
+    receipt: &Receipt,
+    now_ms: i64,
+) -> StoreResult<Option<(Message, bool)>> {
+    let row = sqlx::query(
+        "SELECT company_id, conversation_id, id FROM messages
+         WHERE channel_id = $1 AND external_public_id = $2 AND NOT income
+         ORDER BY id LIMIT 1",
+    )
+    .bind(channel_id)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let company_id: i64 = row.try_get(0)?;
+    let conversation_id: i64 = row.try_get(1)?;
+    let id: i64 = row.try_get(2)?;
+    let Some(before) = get(conn, company_id, conversation_id, id).await? else {
+        return Ok(None);
+    };
+    let Some(ack) = rules::receipt_moves(before.ack, receipt) else {
+        return Ok(Some((before, false)));
+    };
+    // The guard repeats the rule's premise on the newest row version: when two nodes race
+    // on one message, only the one that read the current ack moves it.
+    let moved = sqlx::query(
+        "UPDATE messages SET ack = $1 WHERE conversation_id = $2 AND id = $3 AND ack = $4",
+    )
+    .bind(ack.as_i32())
+    .bind(conversation_id)
+    .bind(id)
+    .bind(before.ack.as_i32())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if !moved {
+        let current = get(conn, company_id, conversation_id, id).await?;
+        return Ok(current.map(|m| (m, false)));
+    }
+    if let (Receipt::Failed { reason }, Some(job_id)) = (receipt, before.job_id) {
+        sqlx::query(
+            "UPDATE jobs SET state = $1, reason = $2, executed_at = COALESCE(executed_at, $3)
+             WHERE id = $4",
+        )
+        .bind(JobState::NotDelivered.as_str())
+        .bind(reason)
+        .bind(now_ms)
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let message = Message { ack, ..before };
+    if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id).await?
+    {
+        let events = rules::on_receipt(&conversation, id, ack, true);
+        super::events::record(conn, company_id, Some(conversation_id), &events, now_ms).await?;
+    }
+    Ok(Some((message, true)))
+}
+
+/// Whether the channel has a conversation with the contact.
+pub(super) async fn contact_known(
+    conn: &mut PgConnection,
+    channel_id: i64,
+    sender_external_id: &str,
+) -> StoreResult<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM conversations WHERE channel_id = $1 AND sender_external_id = $2 LIMIT 1",
+    )
+    .bind(channel_id)
+    .bind(sender_external_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
 }

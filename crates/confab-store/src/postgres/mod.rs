@@ -14,8 +14,8 @@ use crate::{
     Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
     CompanyPatch, Contact, Conversation, DueReceipt, Job, Message, MessagePageRequest,
     NewAttachment, NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome,
-    OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
-    rules,
+    OutgoingText, PageRequest, Posted, Provider, Receipt, Store, StoreError, StoreResult,
+    TokenHash, User, rules,
 };
 use crate::{
     ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
@@ -514,6 +514,30 @@ impl Store for PgStore {
         .await?;
         self.commit_events(tx).await?;
         Ok(out)
+    }
+
+    async fn apply_receipt(
+        &self,
+        channel_id: i64,
+        external_public_id: String,
+        receipt: Receipt,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        let mut tx = self.begin().await?;
+        let out =
+            messages::apply_receipt(&mut tx, channel_id, &external_public_id, &receipt, now_ms)
+                .await?;
+        self.commit_events(tx).await?;
+        Ok(out)
+    }
+
+    async fn contact_known(
+        &self,
+        channel_id: i64,
+        sender_external_id: String,
+    ) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        messages::contact_known(&mut c, channel_id, &sender_external_id).await
     }
 
     async fn get_job(

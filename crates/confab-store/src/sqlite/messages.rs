@@ -4,7 +4,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::attachments;
 use super::conversations::next_id;
-use crate::{Ack, Conversation, Message, MessagePageRequest, StoreResult, rules};
+use crate::{
+    Ack, Conversation, JobState, Message, MessagePageRequest, Receipt, StoreResult, rules,
+};
 
 const COLUMNS: &str = "id, conversation_id, channel_id, income, body, ack, send_to_crm, \
      created_at, job_id, external_public_id, interactive";
@@ -185,4 +187,70 @@ pub(super) fn advance_ack(
         super::events::record(conn, company_id, Some(conversation_id), &events, now_ms)?;
     }
     Ok(Some((message, true)))
+}
+
+/// Applies a messenger's receipt to the outgoing message it knows as `external_id` on
+/// `channel_id` (see [`rules::receipt_moves`]); a failure also ends the message's job.
+pub(super) fn apply_receipt(
+    conn: &Connection,
+    channel_id: i64,
+    external_id: &str,
+    receipt: &Receipt,
+    now_ms: i64,
+) -> StoreResult<Option<(Message, bool)>> {
+    let row: Option<(i64, i64, i64)> = conn
+        .prepare_cached(
+            "SELECT company_id, conversation_id, id FROM messages
+             WHERE channel_id = ?1 AND external_public_id = ?2 AND income = 0
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![channel_id, external_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((company_id, conversation_id, id)) = row else {
+        return Ok(None);
+    };
+    let Some(before) = get(conn, company_id, conversation_id, id)? else {
+        return Ok(None);
+    };
+    let Some(ack) = rules::receipt_moves(before.ack, receipt) else {
+        return Ok(Some((before, false)));
+    };
+    // The guard repeats the rule's premise: the row moves only from the ack it was read at.
+    let moved = conn.execute(
+        "UPDATE messages SET ack = ?1 WHERE conversation_id = ?2 AND id = ?3 AND ack = ?4",
+        params![ack.as_i32(), conversation_id, id, before.ack.as_i32()],
+    )? > 0;
+    if !moved {
+        return Ok(Some((before, false)));
+    }
+    if let (Receipt::Failed { reason }, Some(job_id)) = (receipt, before.job_id) {
+        conn.execute(
+            "UPDATE jobs SET state = ?1, reason = ?2, executed_at = COALESCE(executed_at, ?3)
+             WHERE id = ?4",
+            params![JobState::NotDelivered.as_str(), reason, now_ms, job_id],
+        )?;
+    }
+    let message = Message { ack, ..before };
+    if let Some(conversation) = super::conversations::get(conn, company_id, conversation_id)? {
+        let events = rules::on_receipt(&conversation, id, ack, true);
+        super::events::record(conn, company_id, Some(conversation_id), &events, now_ms)?;
+    }
+    Ok(Some((message, true)))
+}
+
+/// Whether the channel has a conversation with the contact.
+pub(super) fn contact_known(
+    conn: &Connection,
+    channel_id: i64,
+    sender_external_id: &str,
+) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM conversations WHERE channel_id = ?1 AND sender_external_id = ?2 LIMIT 1",
+        )?
+        .query_row(params![channel_id, sender_external_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }

@@ -14,7 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_member_roles.sql"),
     include_str!("../../migrations/sqlite/0007_intake.sql"),
     include_str!("../../migrations/sqlite/0008_due_receipts.sql"),
-    // 0009 is taken by parallel work; the lead inserts it above when merging.
+    include_str!("../../migrations/sqlite/0009_messages_by_external_id.sql"),
     include_str!("../../migrations/sqlite/0010_waba_templates.sql"),
     include_str!("../../migrations/sqlite/0011_channel_signins.sql"),
 ];

@@ -11,8 +11,8 @@ use crate::{
     Accepted, Ack, Attachment, Attempt, Channel, ChannelState, Claimed, ClaimedEvent, Company,
     CompanyPatch, Contact, Conversation, DueReceipt, Job, Message, MessagePageRequest,
     NewAttachment, NewChannel, NewCompany, NewIncoming, NewOutgoing, OutboxEvent, Outcome,
-    OutgoingText, PageRequest, Posted, Provider, Store, StoreError, StoreResult, TokenHash, User,
-    rules,
+    OutgoingText, PageRequest, Posted, Provider, Receipt, Store, StoreError, StoreResult,
+    TokenHash, User, rules,
 };
 use crate::{
     ClaimedUpdate, CursorAdvance, IntakeStats, NewUpdate, PollLease, SignIn, UpdateOutcome,
@@ -519,6 +519,28 @@ impl Store for SqliteStore {
             messages::advance_ack(tx, company_id, conversation_id, message_id, ack, now_ms)
         })
         .await
+    }
+
+    async fn apply_receipt(
+        &self,
+        channel_id: i64,
+        external_public_id: String,
+        receipt: Receipt,
+        now_ms: i64,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        self.write(move |tx| {
+            messages::apply_receipt(tx, channel_id, &external_public_id, &receipt, now_ms)
+        })
+        .await
+    }
+
+    async fn contact_known(
+        &self,
+        channel_id: i64,
+        sender_external_id: String,
+    ) -> StoreResult<bool> {
+        self.read(move |c| messages::contact_known(c, channel_id, &sender_external_id))
+            .await
     }
 
     async fn get_job(

@@ -77,6 +77,18 @@ pub fn ack_read() -> Ack {
     Ack::Read
 }
 
+/// A messenger's receipt: the message got as far as `ack`.
+pub fn reached(ack: Ack) -> confab_store::Receipt {
+    confab_store::Receipt::Reached(ack)
+}
+
+/// A messenger's receipt: the message failed after it was accepted.
+pub fn failed_receipt(reason: &str) -> confab_store::Receipt {
+    confab_store::Receipt::Failed {
+        reason: reason.to_owned(),
+    }
+}
+
 // ---- errors ----
 
 /// The field a refused attachment is reported under.

@@ -47,6 +47,7 @@ mod events;
 mod intake;
 mod members;
 mod messages;
+mod receipts;
 mod sandbox;
 mod sequencer;
 mod signins;

@@ -56,6 +56,10 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
         "/p1/companies/{company_id}/channels/{channel_id}/jobs/{job_id}",
     ),
     (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/user_exists",
+    ),
+    (
         "POST",
         "/p1/companies/{company_id}/channels/{channel_id}/sandbox/inbound",
     ),

@@ -40,4 +40,5 @@ mod telegram;
 mod tenancy;
 mod waba_templates;
 mod webhooks;
+mod whatsapp;
 mod write_first;

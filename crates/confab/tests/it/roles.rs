@@ -53,6 +53,11 @@ const ROLES: &[(&str, &str, Role)] = &[
         Role::Agent,
     ),
     (
+        "GET",
+        "/p1/companies/{company_id}/channels/{channel_id}/user_exists",
+        Role::Agent,
+    ),
+    (
         "POST",
         "/p1/companies/{company_id}/channels/{channel_id}/conversations",
         Role::Agent,
