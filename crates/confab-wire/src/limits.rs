@@ -70,3 +70,6 @@ pub const MAX_TEMPLATE_STATUS_CHARS: usize = 32;
 
 /// The most parameters a template send may carry.
 pub const MAX_TEMPLATE_PARAMETERS: usize = 100;
+
+/// The longest channel sign-in password (a messenger account's two-factor password).
+pub const MAX_SIGNIN_PASSWORD_CHARS: usize = 255;

@@ -35,7 +35,7 @@ use crate::domain::time::unix_seconds;
 /// The connector of simulated channels.
 const SANDBOX: &str = "sandbox";
 /// The longest password accepted.
-const MAX_PASSWORD_CHARS: usize = 255;
+const MAX_PASSWORD_CHARS: usize = confab_wire::limits::MAX_SIGNIN_PASSWORD_CHARS;
 /// The longest `confirmation_type` / `challenge_type` value read.
 const MAX_KIND_CHARS: usize = 32;
 

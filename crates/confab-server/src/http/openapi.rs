@@ -408,6 +408,11 @@ mod tests {
         ),
         ("SeedTemplateParams", "body", MAX_TEMPLATE_BODY_CHARS),
         ("SeedTemplateParams", "status", MAX_TEMPLATE_STATUS_CHARS),
+        (
+            "SandboxPasswordParams",
+            "password",
+            MAX_SIGNIN_PASSWORD_CHARS,
+        ),
     ];
 
     fn document() -> Value {
