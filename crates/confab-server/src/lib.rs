@@ -64,8 +64,8 @@ pub struct Shared {
     pub connectors: Arc<connectors::Connectors>,
     /// Whether writes fail for lack of space (for `/readyz`).
     pub write_health: Arc<ops::WriteHealth>,
-    /// Where real whatsapp_business channels' templates are fetched from (`None`: no
-    /// WhatsApp Business connector yet, so only sandbox templates exist).
+    /// Where real whatsapp_business channels' templates are fetched from: the Cloud API
+    /// connector (an `Option` so a server could run without one).
     pub template_source: app::SharedTemplateSource,
 }
 
@@ -185,11 +185,12 @@ impl AppState {
         };
         let app = Arc::new(app);
         let connectors = Arc::new(connectors::Connectors::new(app.clone(), &config)?);
+        let template_source: app::SharedTemplateSource = Some(connectors.whatsapp.clone());
         Ok(Self(Arc::new(Shared {
             app,
             connectors,
             write_health: Arc::default(),
-            template_source: None,
+            template_source,
             heartbeats: ops::SharedHeartbeats::default(),
             limiter: http::rate_limit::Limiter::new(
                 config.rate_limit,

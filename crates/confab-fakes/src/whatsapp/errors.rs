@@ -70,6 +70,16 @@ impl GraphError {
                     "Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.",
                 ),
             ),
+            132_000 => (
+                "(#132000) Number of parameters does not match the expected number of params",
+                None,
+            ),
+            132_001 => (
+                "(#132001) Template name does not exist in the translation",
+                None,
+            ),
+            132_015 => ("(#132015) Template is Paused", None),
+            132_016 => ("(#132016) Template is Disabled", None),
             _ => ("(#1) An unknown error occurred", None),
         };
         Self {

@@ -193,6 +193,9 @@ impl FakeWhatsApp {
         let mut state = self.shared.lock();
         if let Some(n) = state.numbers.get_mut(phone_number_id) {
             n.token = format!("revoked-{}", n.token);
+            let (waba, token) = (n.waba_id.clone(), n.token.clone());
+            // The account's token is the number's: it stops working there too.
+            state.wabas.insert(waba, token);
         }
     }
 

@@ -160,6 +160,7 @@ fn download(shared: &Shared, token: &str, media_id: &str) -> Response {
 fn check_message(
     body: &Value,
     media: &std::collections::HashMap<String, Media>,
+    templates: &[Value],
 ) -> Result<(), GraphError> {
     if at(body, "/messaging_product") != "whatsapp" {
         return Err(GraphError::invalid_parameter(
@@ -189,14 +190,66 @@ fn check_message(
                 }
             }
         }
-        "template" => {
-            if at(body, "/template/name").as_str().is_none() {
-                return Err(GraphError::invalid_parameter("template.name is required"));
-            }
-        }
+        "template" => check_template(at(body, "/template"), templates)?,
         other => return Err(GraphError::invalid_parameter(&format!("type {other}"))),
     }
     Ok(())
+}
+
+/// Checks a template send against the number's WABA's templates as Meta does: the name
+/// must exist in the language (132001), be approved (132015 paused, 132016 otherwise),
+/// and the body parameters must number the body's placeholders (132000).
+fn check_template(template: &Value, templates: &[Value]) -> Result<(), GraphError> {
+    let Some(name) = at(template, "/name").as_str() else {
+        return Err(GraphError::invalid_parameter("template.name is required"));
+    };
+    let Some(language) = at(template, "/language/code").as_str() else {
+        return Err(GraphError::invalid_parameter(
+            "template.language.code is required",
+        ));
+    };
+    let Some(found) = templates.iter().find(|t| {
+        at(t, "/name").as_str() == Some(name) && at(t, "/language").as_str() == Some(language)
+    }) else {
+        return Err(GraphError::code(132_001));
+    };
+    match at(found, "/status").as_str() {
+        Some("APPROVED") => {}
+        Some("PAUSED") => return Err(GraphError::code(132_015)),
+        _ => return Err(GraphError::code(132_016)),
+    }
+    let body_text = found
+        .get("components")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| at(c, "/type") == "BODY"))
+        .and_then(|c| c.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let expected = distinct_placeholders(body_text);
+    let given = template
+        .get("components")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| at(c, "/type") == "body"))
+        .and_then(|c| c.get("parameters"))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if given != expected {
+        return Err(GraphError::code(132_000));
+    }
+    Ok(())
+}
+
+/// How many distinct `{{...}}` placeholders a template body has.
+fn distinct_placeholders(text: &str) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        seen.insert(after[..end].trim().to_owned());
+        rest = &after[end + 2..];
+    }
+    seen.len()
 }
 
 fn send(shared: &Shared, token: &str, id: &str, body: &Bytes) -> Response {
@@ -211,7 +264,11 @@ fn send(shared: &Shared, token: &str, id: &str, body: &Bytes) -> Response {
     if let Some(code) = state.failures.pop_front() {
         return GraphError::code(code).into_response();
     }
-    if let Err(e) = check_message(&body, &state.media) {
+    let waba = state.numbers.get(id).map(|n| n.waba_id.clone());
+    let templates = waba
+        .and_then(|w| state.templates.get(&w).cloned())
+        .unwrap_or_default();
+    if let Err(e) = check_message(&body, &state.media, &templates) {
         return e.into_response();
     }
     let n = state.next();

@@ -663,53 +663,6 @@ async fn python_sdk_get_waba_templates_wire_form() {
     assert_eq!(page["data"]["next_page"], Value::Null);
 }
 
-#[tokio::test]
-async fn a_real_channel_without_a_template_source_is_a_clear_503() {
-    let srv = TestServer::start().await;
-    let company = srv.company("Acme").await;
-    // A channel on a real connector (this build has no WhatsApp Business connector to
-    // create one through the API), with a template from an earlier sync.
-    let store = srv.store().await;
-    let channel = store
-        .create_channel(
-            company,
-            confab_store::NewChannel {
-                provider: confab_store::Provider::WhatsappBusiness,
-                connector: "whatsapp_cloud".to_owned(),
-                settings: serde_json::Map::new(),
-            },
-            1,
-        )
-        .await
-        .expect("a real channel");
-    let kept = confab_store::NewTemplate::with_body(
-        "kept".into(),
-        "kept".into(),
-        "en".into(),
-        "APPROVED".into(),
-        "Still here".into(),
-    );
-    store
-        .seed_template(company, channel.id, kept, 1)
-        .await
-        .expect("a stored template");
-    let (s, b) = srv
-        .form(
-            Method::POST,
-            &format!("/p1/companies/{company}/waba_templates/sync"),
-            &[],
-        )
-        .await;
-    assert_eq!((s, &b["status"]), (503, &json!("error")), "{b}");
-    let message = b["message"].as_str().expect("message");
-    assert!(message.contains("cannot be fetched"), "{message}");
-    let (_, list) = srv.get(&list_path(company)).await;
-    assert_eq!(
-        list["data"]["waba_templates"][0]["waba_id"], "kept",
-        "nothing changed"
-    );
-}
-
 /// A template source answering what Meta's `GET /<waba_id>/message_templates` lists
 /// (`data[]` items as Meta writes them), or failing as the Graph API does.
 struct MetaTemplates(std::sync::Mutex<Result<Vec<Value>, String>>);

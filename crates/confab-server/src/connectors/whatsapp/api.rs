@@ -102,6 +102,14 @@ impl GraphApi {
         format!("{}/{path}", self.base)
     }
 
+    /// Whether `url` is on the API's own scheme, host and port.
+    fn same_origin(&self, url: &str) -> bool {
+        match (url::Url::parse(url), url::Url::parse(&self.base)) {
+            (Ok(a), Ok(b)) => a.origin() == b.origin(),
+            _ => false,
+        }
+    }
+
     /// `GET /<object id>` (a phone number, a media id).
     ///
     /// # Errors
@@ -236,7 +244,11 @@ impl GraphApi {
             if let Some(Value::Array(items)) = page.get_mut("data").map(Value::take) {
                 all.extend(items);
             }
-            next = at(&page, "/paging/next").as_str().map(str::to_owned);
+            // The bearer token goes only where the API itself is.
+            next = at(&page, "/paging/next")
+                .as_str()
+                .filter(|next| self.same_origin(next))
+                .map(str::to_owned);
         }
         Ok(all)
     }

@@ -20,6 +20,7 @@ pub mod errors;
 pub mod inbound;
 pub mod pacing;
 pub mod send;
+mod templates;
 
 use api::{Failure, GraphApi};
 use errors::Verdict;

@@ -3,7 +3,7 @@
 //! recommended), the text as the first file's caption where WhatsApp takes one.
 
 use super::set;
-use confab_store::{Attachment, Claimed};
+use confab_store::{Attachment, Claimed, TemplateSend};
 use serde_json::{Value, json};
 
 use super::WhatsApp;
@@ -32,6 +32,8 @@ pub enum MessageKind {
         /// `filename` (documents keep their name).
         filename: Option<String>,
     },
+    /// `type: template`: an approved template, its body parameters in placeholder order.
+    Template(TemplateSend),
 }
 
 impl MessageKind {
@@ -67,9 +69,48 @@ impl MessageKind {
                 set(&mut body, "type", json!(kind));
                 set(&mut body, kind, object);
             }
+            Self::Template(send) => {
+                set(&mut body, "type", json!("template"));
+                set(&mut body, "template", template_object(send));
+            }
         }
         body
     }
+}
+
+/// The `template` object of a template send: name, language and, when it has any, the
+/// body's parameters as text (named placeholders carry their `parameter_name`, which
+/// Meta requires for templates with named parameters).
+fn template_object(send: &TemplateSend) -> Value {
+    let mut template = json!({
+        "name": send.name,
+        "language": {"code": send.language},
+    });
+    if !send.parameters.is_empty() {
+        let parameters: Vec<Value> = send
+            .parameters
+            .iter()
+            .zip(
+                send.placeholders
+                    .iter()
+                    .map(Some)
+                    .chain(std::iter::repeat(None)),
+            )
+            .map(|(text, placeholder)| {
+                let mut parameter = json!({"type": "text", "text": text});
+                if let Some(name) = placeholder.filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+                    set(&mut parameter, "parameter_name", json!(name));
+                }
+                parameter
+            })
+            .collect();
+        set(
+            &mut template,
+            "components",
+            json!([{"type": "body", "parameters": parameters}]),
+        );
+    }
+    template
 }
 
 /// The WhatsApp message type a file goes as (by Meta's supported types and sizes).
@@ -96,6 +137,11 @@ impl WhatsApp {
         job: &Claimed,
     ) -> Result<String, Failure> {
         let to = job.conversation.sender_external_id.as_str();
+        if let Some(template) = &job.template {
+            // The stored text is the rendered body, for people; Meta renders its own.
+            let kind = MessageKind::Template(template.clone());
+            return self.post(token, phone_number_id, to, &kind).await;
+        }
         let text = job.message.body.as_str();
         let files = &job.message.attachments;
         let first_takes_caption = files.first().is_some_and(|f| {
@@ -191,6 +237,41 @@ mod tests {
             doc["document"],
             json!({"id": "77", "caption": "the bill", "filename": "bill.pdf"})
         );
+    }
+
+    #[test]
+    fn template_bodies_are_metas() {
+        let numbered = TemplateSend {
+            name: "order".into(),
+            language: "en_US".into(),
+            parameters: vec!["Ann".into(), "42".into()],
+            placeholders: vec!["1".into(), "2".into()],
+        };
+        assert_eq!(
+            MessageKind::Template(numbered).body("7")["template"],
+            json!({"name": "order", "language": {"code": "en_US"}, "components": [
+                {"type": "body", "parameters": [
+                    {"type": "text", "text": "Ann"}, {"type": "text", "text": "42"}]}]})
+        );
+        let named = TemplateSend {
+            name: "hi".into(),
+            language: "ru".into(),
+            parameters: vec!["Иван".into()],
+            placeholders: vec!["first_name".into()],
+        };
+        assert_eq!(
+            MessageKind::Template(named).body("7")["template"]["components"][0]["parameters"][0],
+            json!({"type": "text", "text": "Иван", "parameter_name": "first_name"})
+        );
+        let bare = TemplateSend {
+            name: "hello_world".into(),
+            language: "en_US".into(),
+            parameters: vec![],
+            placeholders: vec![],
+        };
+        let body = MessageKind::Template(bare).body("7");
+        assert_eq!(body["type"], "template");
+        assert!(body["template"].get("components").is_none());
     }
 
     #[test]

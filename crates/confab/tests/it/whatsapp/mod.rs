@@ -17,6 +17,7 @@ mod connect;
 mod inbound;
 mod outbound;
 mod statuses;
+mod templates;
 mod templates_api;
 mod webhook;
 
@@ -97,7 +98,14 @@ async fn company(srv: &TestServer, rx: &Receiver) -> i64 {
 
 impl Number {
     async fn start() -> Self {
+        Self::start_with_templates(Vec::new()).await
+    }
+
+    /// [`Number::start`] with these templates at Meta (`message_templates` items) before
+    /// the channel is created.
+    async fn start_with_templates(templates: Vec<Value>) -> Self {
         let fake = fake().await;
+        fake.seed_templates(WABA, templates);
         let srv = server(&fake, true).await;
         let rx = Receiver::start().await;
         let company = company(&srv, &rx).await;
