@@ -403,6 +403,11 @@ async fn update(
     let mut patch = Map::new();
     for key in keys {
         if let Some(v) = params.optional_str_max(key, MAX_SETTING_CHARS)? {
+            // A blank credential would replace a working one with nothing (and a blank
+            // app secret would sign anyone's webhooks).
+            if v.trim().is_empty() {
+                return Err(ApiError::invalid(key, "must not be blank"));
+            }
             patch.insert((*key).to_owned(), Value::String(v));
         }
     }

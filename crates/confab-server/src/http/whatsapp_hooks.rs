@@ -47,11 +47,13 @@ async fn channel(state: &AppState, channel_id: &str) -> Result<Channel, Response
 }
 
 /// A secret setting of the channel, opened, or the status to answer.
+/// An empty secret counts as none: an HMAC keyed with "" is anyone's to compute.
 fn secret(state: &AppState, channel: &Channel, name: &str) -> Result<Option<String>, StatusCode> {
     state
         .app
         .secrets
         .open_setting(&channel.settings, name)
+        .map(|s| s.filter(|s| !s.is_empty()))
         .map_err(|e| {
             tracing::error!(channel = channel.id, error = %e, "opening a channel secret failed");
             StatusCode::SERVICE_UNAVAILABLE

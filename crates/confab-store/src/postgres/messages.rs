@@ -245,10 +245,13 @@ pub(super) async fn apply_receipt(
     receipt: &Receipt,
     now_ms: i64,
 ) -> StoreResult<Option<(Message, bool)>> {
+    // The row lock makes receipts of one message from several nodes apply one after the
+    // other, each to the ack the last one left (a guard alone would drop the loser's).
     let row = sqlx::query(
         "SELECT company_id, conversation_id, id FROM messages
          WHERE channel_id = $1 AND external_public_id = $2 AND NOT income
-         ORDER BY id LIMIT 1",
+         ORDER BY id LIMIT 1
+         FOR UPDATE",
     )
     .bind(channel_id)
     .bind(external_id)
@@ -266,8 +269,7 @@ pub(super) async fn apply_receipt(
     let Some(ack) = rules::receipt_moves(before.ack, receipt) else {
         return Ok(Some((before, false)));
     };
-    // The guard repeats the rule's premise on the newest row version: when two nodes race
-    // on one message, only the one that read the current ack moves it.
+    // Under the lock the guard always holds; it stays as a second line of defence.
     let moved = sqlx::query(
         "UPDATE messages SET ack = $1 WHERE conversation_id = $2 AND id = $3 AND ack = $4",
     )

@@ -17,6 +17,7 @@ contract!(
     a_failure_after_the_send_ends_the_job,
     receipts_find_only_the_channels_outgoing_message,
     a_channel_knows_its_contacts,
+    racing_receipts_all_apply_in_turn,
 );
 
 /// Sends a reply in a new conversation with contact `who` and records it accepted under
@@ -159,4 +160,46 @@ async fn a_channel_knows_its_contacts(s: &Backend) {
             .await
             .expect("known")
     );
+}
+
+/// Receipts of one message arriving at once (several nodes' intake workers): each applies
+/// to the ack the previous one left, so the furthest state wins whatever the order.
+async fn racing_receipts_all_apply_in_turn(s: &Backend) {
+    let t = tenant(s, 1, true).await;
+    let ch = t.channel.id;
+    for round in 0..5 {
+        let wamid = format!("wamid.RACE{round}");
+        let (c, m, _) = accepted(s, &t, &format!("20{round}"), &wamid).await;
+        let receipts = [
+            reached(ack_delivered()),
+            reached(ack_read()),
+            reached(ack_delivered()),
+        ];
+        let racing = receipts
+            .into_iter()
+            .map(|r| s.apply_receipt(ch, wamid.clone(), r, T0 + 10));
+        for applied in futures_util::future::join_all(racing).await {
+            applied.expect("apply receipt");
+        }
+        assert_eq!(
+            message(s, t.company.id, c, m).await.ack,
+            ack_read(),
+            "round {round}"
+        );
+    }
+    // A failure racing a read ends failed whichever lands first.
+    let (c, m, job) = accepted(s, &t, "300", "wamid.RACEFAIL").await;
+    let racing = [reached(ack_read()), failed_receipt("131026")]
+        .into_iter()
+        .map(|r| s.apply_receipt(ch, "wamid.RACEFAIL".to_owned(), r, T0 + 10));
+    for applied in futures_util::future::join_all(racing).await {
+        applied.expect("apply receipt");
+    }
+    assert_eq!(message(s, t.company.id, c, m).await.ack, ack_preparing());
+    let job = s
+        .get_job(t.company.id, ch, job)
+        .await
+        .expect("get job")
+        .expect("job");
+    assert_eq!(job.state, confab_store::JobState::NotDelivered);
 }

@@ -75,6 +75,9 @@ pub struct MediaInfo {
     pub file_size: Option<u64>,
 }
 
+/// The domains Meta serves customers' media from (`lookaside.fbsbx.com` today).
+const META_MEDIA_DOMAINS: &[&str] = &["fbsbx.com", "facebook.com", "whatsapp.net", "fbcdn.net"];
+
 /// The Graph API at one versioned base URL.
 #[derive(Debug, Clone)]
 pub struct GraphApi {
@@ -100,6 +103,22 @@ impl GraphApi {
 
     fn url(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
+    }
+
+    /// Whether a media URL may get the bearer token: Meta's media hosts over HTTPS, or
+    /// the API's own origin (a self-hosted proxy, a test fake).
+    fn media_host_allowed(&self, url: &str) -> bool {
+        if self.same_origin(url) {
+            return true;
+        }
+        let Ok(url) = url::Url::parse(url) else {
+            return false;
+        };
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        url.scheme() == "https"
+            && META_MEDIA_DOMAINS
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")))
     }
 
     /// Whether `url` is on the API's own scheme, host and port.
@@ -196,6 +215,12 @@ impl GraphApi {
     /// # Errors
     /// The HTTP error, or why it could not be reached.
     pub async fn download(&self, token: &str, url: &str, max: u64) -> Result<Bytes, Failure> {
+        if !self.media_host_allowed(url) {
+            // The bearer token is the number's: it goes nowhere but Meta.
+            return Err(Failure::Transport(
+                "the media URL is not on Meta's hosts; not downloaded".to_owned(),
+            ));
+        }
         let mut response = self
             .http
             .get(url)
@@ -237,7 +262,10 @@ impl GraphApi {
         while let Some(url) = next.take() {
             pages += 1;
             if pages > MAX_TEMPLATE_PAGES {
-                break;
+                // A partial list would mark the unread templates removed.
+                return Err(Failure::Transport(format!(
+                    "more than {MAX_TEMPLATE_PAGES} pages of templates; not synced"
+                )));
             }
             let request = self.http.get(url).bearer_auth(token).timeout(CALL_TIMEOUT);
             let mut page = answer(request.send().await).await?;
@@ -245,10 +273,18 @@ impl GraphApi {
                 all.extend(items);
             }
             // The bearer token goes only where the API itself is.
-            next = at(&page, "/paging/next")
-                .as_str()
-                .filter(|next| self.same_origin(next))
-                .map(str::to_owned);
+            next = match at(&page, "/paging/next").as_str() {
+                Some(url) if self.same_origin(url) => Some(url.to_owned()),
+                // The bearer token goes only where the API itself is; a partial list
+                // would mark the unread templates removed.
+                Some(_) => {
+                    return Err(Failure::Transport(
+                        "the next page of templates is not on the API's host; not synced"
+                            .to_owned(),
+                    ));
+                }
+                None => None,
+            };
         }
         Ok(all)
     }
@@ -292,5 +328,32 @@ async fn answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Value
             code: None,
             message: format!("HTTP {status}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_goes_only_to_meta_or_the_api_itself() {
+        let base = url::Url::parse("https://graph.facebook.com/v21.0").expect("url");
+        let api = GraphApi::new(&base).expect("client");
+        assert!(api.media_host_allowed(
+            "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"
+        ));
+        assert!(api.media_host_allowed("https://graph.facebook.com/v21.0/123"));
+        assert!(
+            !api.media_host_allowed("http://lookaside.fbsbx.com/x"),
+            "not over HTTPS"
+        );
+        assert!(!api.media_host_allowed("https://evil.example/fbsbx.com"));
+        assert!(!api.media_host_allowed("https://fbsbx.com.evil.example/x"));
+        assert!(!api.media_host_allowed("https://notfbsbx.com/x"));
+        assert!(!api.media_host_allowed("not a url"));
+        let fake = url::Url::parse("http://127.0.0.1:4000/v21.0").expect("url");
+        let api = GraphApi::new(&fake).expect("client");
+        assert!(api.media_host_allowed("http://127.0.0.1:4000/media/download?mid=1"));
+        assert!(!api.media_host_allowed("http://127.0.0.1:4001/media/download?mid=1"));
     }
 }

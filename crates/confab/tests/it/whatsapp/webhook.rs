@@ -102,3 +102,34 @@ async fn a_redelivered_event_is_processed_once() {
             .count();
     assert_eq!(new_messages, 2, "one message/new webhook each");
 }
+
+#[tokio::test]
+async fn a_blank_app_secret_is_refused_and_never_signs() {
+    let n = Number::start().await;
+    let path = format!("/p1/companies/{}/channels/{}", n.company, n.channel);
+    for blank in ["", "  "] {
+        let (status, body) = n
+            .srv
+            .form(Method::PUT, &path, &[("app_secret", blank)])
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("app_secret")),
+            "{body}"
+        );
+    }
+    // The secret in force is still the real one: an empty key's HMAC is refused.
+    let body = Number::business().messages(
+        CUSTOMER,
+        "Eve",
+        vec![events::text("wamid.EMPTYKEY", "forged")],
+    );
+    let raw = serde_json::to_vec(&body).expect("json");
+    let status = events::post_raw(&n.hook, &events::signature("", &raw), raw)
+        .await
+        .expect("post");
+    assert_eq!(status, 401);
+    assert_eq!(n.post(&body).await, 200);
+}
