@@ -88,9 +88,13 @@ impl App {
         if let Err(blocked) = signin::code_check(&current, self.now_ms()) {
             return Ok(Confirmation::Blocked(blocked));
         }
+        let spent = match self.spend_attempt(channel).await? {
+            Ok(spent) => spent,
+            Err(blocked) => return Ok(Confirmation::Blocked(blocked)),
+        };
         let expected = self.open_sealed(current.code.as_deref())?;
         if !same(&expected, given) {
-            return self.count_wrong(channel).await;
+            return Ok(wrong(spent));
         }
         if current.step == SignInStep::Code && current.password.is_some() {
             let next = SignIn {
@@ -116,9 +120,13 @@ impl App {
         if let Err(blocked) = signin::password_check(&current) {
             return Ok(Confirmation::Blocked(blocked));
         }
+        let spent = match self.spend_attempt(channel).await? {
+            Ok(spent) => spent,
+            Err(blocked) => return Ok(Confirmation::Blocked(blocked)),
+        };
         let expected = self.open_sealed(current.password.as_deref())?;
         if !same(&expected, given) {
-            return self.count_wrong(channel).await;
+            return Ok(wrong(spent));
         }
         self.enable_signed_in(channel).await
     }
@@ -175,15 +183,19 @@ impl App {
         Ok(())
     }
 
-    async fn count_wrong(&self, channel: &Channel) -> AppResult<Confirmation> {
-        let attempts = self
+    /// Spends one attempt atomically before the guess is compared, so concurrent guesses
+    /// cannot all be judged against the same count; answers the attempts spent so far, or
+    /// `Exhausted` when this one is beyond the limit.
+    async fn spend_attempt(&self, channel: &Channel) -> AppResult<Result<u32, Blocked>> {
+        let spent = self
             .store
             .count_signin_attempt(channel.company_id, channel.id, self.now_ms())
             .await?
             .ok_or(AppError::NotFound("channel"))?;
-        Ok(match signin::attempts_left(attempts) {
-            0 => Confirmation::Blocked(Blocked::Exhausted),
-            left => Confirmation::Wrong { left },
+        Ok(if spent > signin::MAX_ATTEMPTS {
+            Err(Blocked::Exhausted)
+        } else {
+            Ok(spent)
         })
     }
 
@@ -210,4 +222,12 @@ impl App {
 /// Compares in constant time, so the answer's timing tells nothing of the expected value.
 fn same(expected: &str, given: &str) -> bool {
     expected.as_bytes().ct_eq(given.as_bytes()).into()
+}
+
+/// A wrong guess, the `spent`-th: how many are left, or the code is spent.
+fn wrong(spent: u32) -> Confirmation {
+    match signin::attempts_left(spent) {
+        0 => Confirmation::Blocked(Blocked::Exhausted),
+        left => Confirmation::Wrong { left },
+    }
 }

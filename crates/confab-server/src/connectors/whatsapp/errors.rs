@@ -48,6 +48,12 @@ pub fn classify(failure: &Failure) -> Verdict {
             "WhatsApp refused the channel's credentials ({c}: {message}); give the channel a \
              new token with PUT .../channels/ID"
         )),
+        // Meta's own trouble, whatever its code (131000 something went wrong, 131016
+        // service unavailable, 133004 server temporarily unavailable, or any 5xx).
+        Some(c) if status >= 500 || matches!(c, 131_000 | 131_016 | 133_004) => Verdict::Retry {
+            reason: format!("WhatsApp had trouble ({c}, HTTP {status}): {message}"),
+            after: None,
+        },
         Some(c) => Verdict::NotDelivered(format!("WhatsApp refused the message ({c}: {message})")),
         None if status == 401 => Verdict::Broken(format!(
             "WhatsApp refused the channel's token ({message}); give the channel a new token \
@@ -71,6 +77,25 @@ mod tests {
             code: Some(code),
             message: "(#x) title".to_owned(),
         }
+    }
+
+    #[test]
+    fn metas_own_trouble_is_retried_whatever_the_code() {
+        for failure in [
+            api(500, 131_000),
+            api(503, 999),
+            api(400, 131_016),
+            api(400, 133_004),
+        ] {
+            assert!(
+                matches!(classify(&failure), Verdict::Retry { .. }),
+                "{failure:?}"
+            );
+        }
+        assert!(matches!(
+            classify(&api(400, 131_026)),
+            Verdict::NotDelivered(_)
+        ));
     }
 
     #[test]

@@ -176,13 +176,30 @@ pub fn parse(payload: &str) -> Parsed {
     if wa_id.is_empty() || (text.is_empty() && files.is_empty()) {
         return Parsed::Unsupported(format!("a {kind} message with nothing confab keeps"));
     }
+    // JSON may carry U+0000, which PostgreSQL's text refuses: it would fail the message
+    // on one store only, again and again.
     Parsed::Message(Incoming {
         wamid: at(message, "/id").as_str().unwrap_or_default().to_owned(),
         wa_id,
-        name,
-        text,
-        files,
+        name: name.map(without_nul),
+        text: without_nul(text),
+        files: files
+            .into_iter()
+            .map(|f| MediaRef {
+                file_name: without_nul(f.file_name),
+                ..f
+            })
+            .collect(),
     })
+}
+
+/// `text` without NUL characters.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
 }
 
 fn status_of(status: &Value) -> Parsed {
@@ -300,6 +317,21 @@ mod tests {
             panic!("a location")
         };
         assert_eq!(m.text, "Location: 55.75, 37.62 (Office)");
+    }
+
+    #[test]
+    fn nul_characters_are_dropped() {
+        let e = event(json!({"metadata": meta(),
+            "contacts": [{"profile": {"name": "A\u{0}nn"}, "wa_id": "7925"}],
+            "messages": [{"from": "7925", "id": "wamid.N", "type": "document",
+                          "document": {"id": "M2", "mime_type": "application/pdf",
+                                       "filename": "a\u{0}.pdf", "caption": "x\u{0}y"}}]}));
+        let update = split(&e, "PN1").remove(0);
+        let Parsed::Message(m) = parse(&update.payload) else {
+            panic!("a message")
+        };
+        assert_eq!((m.name.as_deref(), m.text.as_str()), (Some("Ann"), "xy"));
+        assert_eq!(m.files[0].file_name, "a.pdf");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub const NAME: &str = "whatsapp_business";
 const PACING_PATIENCE: Duration = Duration::from_secs(3);
 /// A retried delivery older than this ends not delivered instead.
 const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
+/// Attempts at storing an update before it is kept as failed (about two days of the
+/// capped backoff).
+const UPDATE_ATTEMPTS: i32 = 300;
 /// Attempts at an update's files before the message is kept without them.
 const FILE_ATTEMPTS: i32 = 8;
 /// Attempts at a status whose message is not known (yet: the send may still be being
@@ -97,6 +100,10 @@ impl WhatsApp {
             .object(token, phone_number_id)
             .await
             .map_err(|f| match f {
+                // Rate limits and Meta's outages say nothing about the credentials.
+                f if matches!(errors::classify(&f), Verdict::Retry { .. }) => {
+                    ConnectError::Unreachable(f.to_string())
+                }
                 Failure::Api {
                     code: Some(100),
                     message,
@@ -222,7 +229,9 @@ impl WhatsApp {
                 return Some(UpdateOutcome::Skipped { reason });
             }
         };
-        let (files, left) = self.download_all(&token, &incoming.files).await;
+        let (files, left) = self
+            .download_all(&token, &incoming.files, update.lease_until)
+            .await;
         let message = InboundMessage {
             contact: Contact {
                 sender_external_id: incoming.wa_id,
@@ -263,13 +272,17 @@ impl WhatsApp {
                     },
                 }
             }
-            Ok(None) if update.attempts + 1 < STATUS_ATTEMPTS => self.retry(
-                update,
-                format!(
+            // The send may still be being recorded: soon again, a few times.
+            Ok(None) if update.attempts + 1 < STATUS_ATTEMPTS => UpdateOutcome::Retry {
+                error: format!(
                     "no message of this channel is known as {} (yet)",
                     status.wamid
                 ),
-            ),
+                at_ms: self
+                    .app
+                    .now_ms()
+                    .saturating_add(500 * i64::from(update.attempts.max(1))),
+            },
             Ok(None) => UpdateOutcome::Skipped {
                 reason: format!(
                     "a status of a message confab did not send ({})",
@@ -287,7 +300,7 @@ impl WhatsApp {
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or_default();
-        let (files, left) = self.download_all(token, &refs).await;
+        let (files, left) = self.download_all(token, &refs, update.lease_until).await;
         if files.is_empty() && !left.is_empty() {
             if update.attempts + 1 >= FILE_ATTEMPTS {
                 return Some(UpdateOutcome::Failed {
@@ -317,6 +330,11 @@ impl WhatsApp {
     }
 
     fn retry(&self, update: &ClaimedUpdate, error: String) -> UpdateOutcome {
+        if update.attempts + 1 >= UPDATE_ATTEMPTS {
+            // Days of backoff: what still fails is kept failed (and counted), not retried
+            // for ever.
+            return UpdateOutcome::Failed { error };
+        }
         let wait = errors::backoff(i64::from(update.attempts));
         UpdateOutcome::Retry {
             error,
@@ -330,11 +348,23 @@ impl WhatsApp {
         &self,
         token: &str,
         refs: &[MediaRef],
+        lease_until_ms: i64,
     ) -> (Vec<FileSource>, Vec<MediaRef>) {
+        // Half the lease at most: the message (and whatever was fetched) must be stored
+        // while the update is still ours; slower files are fetched in a later round.
+        let budget_ms = (lease_until_ms.saturating_sub(self.app.now_ms()) / 2).max(1000);
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_millis(u64::try_from(budget_ms).unwrap_or(1000));
         let mut files = Vec::new();
         let mut left = Vec::new();
         for file in refs {
-            match self.download(token, file).await {
+            let Ok(downloaded) =
+                tokio::time::timeout_at(deadline, self.download(token, file)).await
+            else {
+                left.push(file.clone());
+                continue;
+            };
+            match downloaded {
                 Ok(source) => files.push(source),
                 Err(f) => match errors::classify(&f) {
                     Verdict::Retry { .. } | Verdict::Broken(_) => left.push(file.clone()),

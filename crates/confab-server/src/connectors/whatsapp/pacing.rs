@@ -4,6 +4,7 @@
 //! channel and per recipient, so one chatty recipient waits alone while others go on.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -16,11 +17,15 @@ const PER_RECIPIENT: Duration = Duration::from_secs(6);
 /// How many messages to one recipient may go at once before the 6-second spacing applies
 /// (Meta tolerates bursts well below its 45 in 6 seconds).
 const RECIPIENT_BURST: u32 = 5;
+/// Every this many slots, recipients whose limiter is back to full are forgotten, so the
+/// map holds the recently messaged, not everyone ever messaged.
+const PRUNE_EVERY: u64 = 1024;
 
 /// The limiters of every number and recipient this node sends to.
 pub struct Pacing {
     recipients: DefaultKeyedRateLimiter<(i64, String)>,
     numbers: DefaultKeyedRateLimiter<i64>,
+    taken: AtomicU64,
 }
 
 impl Default for Pacing {
@@ -33,6 +38,7 @@ impl Default for Pacing {
         Self {
             recipients: RateLimiter::keyed(quota(PER_RECIPIENT, RECIPIENT_BURST)),
             numbers: RateLimiter::keyed(quota(PER_NUMBER, 1)),
+            taken: AtomicU64::new(0),
         }
     }
 }
@@ -50,6 +56,10 @@ impl Pacing {
         }
         if let Err(not_until) = self.recipients.check_key(&key) {
             return Err(not_until.wait_time_from(now));
+        }
+        if self.taken.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.recipients.retain_recent();
+            self.recipients.shrink_to_fit();
         }
         Ok(())
     }

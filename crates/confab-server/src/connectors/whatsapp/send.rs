@@ -147,24 +147,40 @@ impl WhatsApp {
         let first_takes_caption = files.first().is_some_and(|f| {
             media_kind(&f.mime_type, f.size) != "audio" && text.chars().count() <= MAX_CAPTION
         });
-        let mut first = None;
+        // Every upload first: a failure there leaves nothing sent, so the whole job may
+        // be tried again without the customer getting any part twice.
+        let mut parts = Vec::with_capacity(files.len() + 1);
         if !text.is_empty() && !first_takes_caption {
-            let kind = MessageKind::Text {
+            parts.push(MessageKind::Text {
                 body: text.to_owned(),
-            };
-            first = Some(self.post(token, phone_number_id, to, &kind).await?);
+            });
         }
         for (i, file) in files.iter().enumerate() {
-            let caption = (i == 0 && first.is_none() && !text.is_empty()).then(|| text.to_owned());
-            let kind = self.upload(token, phone_number_id, file, caption).await?;
-            let id = self.post(token, phone_number_id, to, &kind).await?;
-            first.get_or_insert(id);
+            let caption =
+                (i == 0 && first_takes_caption && !text.is_empty()).then(|| text.to_owned());
+            parts.push(self.upload(token, phone_number_id, file, caption).await?);
         }
-        first.ok_or_else(|| Failure::Api {
-            status: 400,
-            code: None,
-            message: "the message has neither text nor files".to_owned(),
-        })
+        let mut parts = parts.iter();
+        let Some(first) = parts.next() else {
+            return Err(Failure::Api {
+                status: 400,
+                code: None,
+                message: "the message has neither text nor files".to_owned(),
+            });
+        };
+        let wamid = self.post(token, phone_number_id, to, first).await?;
+        for part in parts {
+            // Once a part reached the customer the job is sent: trying it all again would
+            // send that part twice. A later part's failure is logged, not retried.
+            if let Err(failure) = self.post(token, phone_number_id, to, part).await {
+                tracing::warn!(
+                    job = job.job.id,
+                    error = %failure,
+                    "a later part of a WhatsApp message was refused; the first part was sent"
+                );
+            }
+        }
+        Ok(wamid)
     }
 
     async fn post(

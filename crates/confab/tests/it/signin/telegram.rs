@@ -500,3 +500,50 @@ async fn a_sign_in_under_way_survives_a_restart() {
     assert_eq!(s, 200, "{b}");
     assert_eq!(channel_state(&srv, company, channel).await, "enabled");
 }
+
+#[tokio::test]
+async fn parallel_guesses_get_no_more_than_five_tries() {
+    let srv = server().await;
+    let company = srv.company("Acme").await;
+    let channel = create_channel(
+        &srv,
+        Sdk::Php,
+        company,
+        json!({"provider": "telegram_personal", "phone": "79999999999"}),
+    )
+    .await;
+    let confirm = action(company, channel, "confirm");
+    post(
+        &srv,
+        Sdk::Php,
+        &action(company, channel, "request_code"),
+        json!({"provider": "telegram_personal"}),
+    )
+    .await;
+    let code = sandbox_code(&srv, company, channel).await;
+    // Twenty wrong guesses at once: each is counted before it is judged.
+    let guesses = (0..20).map(|i| {
+        let guess = format!(
+            "{:06}",
+            (code.parse::<u32>().expect("digits") + 1 + i) % 1_000_000
+        );
+        post(
+            &srv,
+            Sdk::Php,
+            &confirm,
+            json!({"provider": "telegram_personal", "confirmation_type": "code", "code": guess}),
+        )
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let judged = answers.iter().filter(|(s, _)| *s == 400).count();
+    let refused = answers.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!((judged, refused), (4, 16), "{answers:?}");
+    let (s, b) = post(
+        &srv,
+        Sdk::Php,
+        &confirm,
+        json!({"provider": "telegram_personal", "confirmation_type": "code", "code": code}),
+    )
+    .await;
+    assert_param_error(s, &b, 429, "code");
+}

@@ -78,9 +78,19 @@ async fn statuses_move_the_ack_forward_only_and_fire_webhooks() {
     assert_eq!(ack_webhooks(&n, m2), [3]);
     assert_eq!(ack_webhooks(&n, m3), [3]);
     assert_eq!(ack(&n, conversation, m3).await, 3);
-    // A status of a message confab never sent is dropped, not an error loop.
+    // A status of a message confab never sent is dropped after a few tries, not an error
+    // loop, and moves nothing.
+    let store = n.srv.store().await;
+    let before = store.intake_stats(0).await.expect("stats");
+    let webhooks_before = n.rx.delivered().len();
     n.statuses(vec![events::status("wamid.NOT-OURS", "read", CUSTOMER)])
         .await;
+    eventually("the unknown status is skipped", || async {
+        let now = store.intake_stats(0).await.expect("stats");
+        (now.skipped == before.skipped + 1 && now.pending == 0).then_some(())
+    })
+    .await;
+    assert_eq!(n.rx.delivered().len(), webhooks_before, "no webhook for it");
 }
 
 #[tokio::test]
