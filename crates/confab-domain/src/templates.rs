@@ -120,6 +120,38 @@ fn count_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The components of a template, other than its body, that take variables (a header's
+/// `{{1}}`, a URL button's suffix): confab sends body parameters only, so Meta would refuse
+/// such a template (132000) after the message was accepted.
+pub fn variables_outside_body(components: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for component in components.as_array().into_iter().flatten() {
+        let kind = component
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if kind.eq_ignore_ascii_case("BODY") {
+            continue;
+        }
+        let texts = std::iter::once(component.get("text")).chain(
+            component
+                .get("buttons")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|b| b.get("url")),
+        );
+        if texts
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|t| !placeholders(t).is_empty())
+        {
+            found.push(kind.to_ascii_lowercase());
+        }
+    }
+    found
+}
+
 /// The distinct placeholders of a template body, in parameter order: numbered ones
 /// (`{{1}}`, `{{2}}`) by number, then named ones (`{{first_name}}`) by first appearance.
 /// Text between `{{` and `}}` that is not a number or a name (`{{ }}`, `{{a b}}`) is text.
@@ -242,6 +274,23 @@ pub fn from_meta(item: &Value) -> Result<NewTemplate, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_outside_the_body_are_found() {
+        let plain = serde_json::json!([
+            {"type": "HEADER", "format": "TEXT", "text": "Welcome"},
+            {"type": "BODY", "text": "Hi {{1}}"},
+            {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://shop.example/"}]}
+        ]);
+        assert!(variables_outside_body(&plain).is_empty());
+        let variable = serde_json::json!([
+            {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
+            {"type": "BODY", "text": "Hi {{1}}"},
+            {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://shop.example/{{1}}"}]}
+        ]);
+        assert_eq!(variables_outside_body(&variable), ["header", "buttons"]);
+        assert!(variables_outside_body(&serde_json::json!(null)).is_empty());
+    }
     use serde_json::json;
 
     fn strings(items: &[&str]) -> Vec<String> {

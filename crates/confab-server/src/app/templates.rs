@@ -91,6 +91,17 @@ pub fn choose<'a>(
             ),
         ));
     }
+    let outside = confab_store::templates::variables_outside_body(&template.components);
+    if !outside.is_empty() {
+        return Err(AppError::invalid(
+            "template[id]",
+            format!(
+                "template {:?} has variables in its {}: confab sends body parameters only,                  so WhatsApp would refuse it",
+                template.waba_id,
+                outside.join(" and ")
+            ),
+        ));
+    }
     let given = request.parameters.len();
     if i64::try_from(given).ok() != Some(template.substitutions_count) {
         return Err(AppError::invalid(

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::*;
 
 /// Meta's items: an approved order update with two placeholders, an approved greeting with
-/// none, and a template still in review.
+/// none, a template still in review, and an approved one with a variable in its header.
 fn meta_templates() -> Vec<Value> {
     vec![
         json!({"name": "order_update", "language": "en_US", "status": "APPROVED",
@@ -21,6 +21,10 @@ fn meta_templates() -> Vec<Value> {
         json!({"name": "spring_sale", "language": "ru", "status": "PENDING",
                "category": "MARKETING", "id": "594000003",
                "components": [{"type": "BODY", "text": "Скидка {{1}}"}]}),
+        json!({"name": "shipped", "language": "en_US", "status": "APPROVED",
+               "category": "UTILITY", "id": "594000005",
+               "components": [{"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
+                              {"type": "BODY", "text": "On its way"}]}),
     ]
 }
 
@@ -51,7 +55,7 @@ async fn templates_are_synced_on_creation_and_on_demand() {
     let number = Number::start_with_templates(meta_templates()).await;
     let listed = eventually("the creation's sync", || async {
         let list = number.listed_templates().await;
-        (list.len() == 3).then_some(list)
+        (list.len() == 4).then_some(list)
     })
     .await;
     let order = listed
@@ -83,7 +87,7 @@ async fn templates_are_synced_on_creation_and_on_demand() {
         .await;
     assert_eq!(status, 200, "{body}");
     let after = number.listed_templates().await;
-    assert_eq!(after.len(), 4, "{after:?}");
+    assert_eq!(after.len(), 5, "{after:?}");
     let same = after
         .iter()
         .find(|t| t["waba_id"] == "order_update")
@@ -101,14 +105,14 @@ async fn templates_are_synced_on_creation_and_on_demand() {
         )
         .await;
     assert_eq!((status, &body["status"]), (503, &json!("error")), "{body}");
-    assert_eq!(number.listed_templates().await.len(), 4);
+    assert_eq!(number.listed_templates().await.len(), 5);
 }
 
 #[tokio::test]
 async fn a_template_write_first_reaches_meta_in_every_parameters_form() {
     let number = Number::start_with_templates(meta_templates()).await;
     eventually("the creation's sync", || async {
-        (number.listed_templates().await.len() == 3).then_some(())
+        (number.listed_templates().await.len() == 4).then_some(())
     })
     .await;
     let first = format!(
@@ -208,6 +212,27 @@ async fn a_template_write_first_reaches_meta_in_every_parameters_form() {
         body["message"]
             .as_str()
             .is_some_and(|m| m.contains("template[id]")),
+        "{body}"
+    );
+
+    // A variable in the header cannot be filled (body parameters only): refused up front.
+    let (status, body) = number
+        .srv
+        .form(
+            Method::POST,
+            &first,
+            &[
+                ("phone", "79250000005"),
+                ("template[id]", "shipped"),
+                ("template[language_code]", "en_US"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("template[id]") && m.contains("header")),
         "{body}"
     );
     assert_eq!(number.fake.sent().len(), 3);
