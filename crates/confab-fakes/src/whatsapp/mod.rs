@@ -88,7 +88,8 @@ struct State {
     templates: HashMap<String, Vec<Value>>,
     sent: Vec<SentMessage>,
     media: HashMap<String, Media>,
-    failures: VecDeque<i64>,
+    /// Scripted answers of the next sends: `Some(code)` fails one, `None` lets one through.
+    failures: VecDeque<Option<i64>>,
     attempts: u64,
     next_id: u64,
     fail_downloads: u32,
@@ -201,7 +202,17 @@ impl FakeWhatsApp {
 
     /// The next `codes.len()` sends answer Meta's error with these codes, in order.
     pub fn fail_next_sends(&self, codes: &[i64]) {
-        self.shared.lock().failures.extend(codes.iter().copied());
+        self.shared
+            .lock()
+            .failures
+            .extend(codes.iter().copied().map(Some));
+    }
+
+    /// The next `passes` sends go through, then the one after answers `code`.
+    pub fn fail_send_after(&self, passes: usize, code: i64) {
+        let mut state = self.shared.lock();
+        state.failures.extend(std::iter::repeat_n(None, passes));
+        state.failures.push_back(Some(code));
     }
 
     /// The next `n` media downloads answer 500.

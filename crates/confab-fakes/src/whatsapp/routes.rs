@@ -261,7 +261,7 @@ fn send(shared: &Shared, token: &str, id: &str, body: &Bytes) -> Response {
         return GraphError::invalid_parameter("the body is not JSON").into_response();
     };
     let mut state = shared.lock();
-    if let Some(code) = state.failures.pop_front() {
+    if let Some(Some(code)) = state.failures.pop_front() {
         return GraphError::code(code).into_response();
     }
     let waba = state.numbers.get(id).map(|n| n.waba_id.clone());

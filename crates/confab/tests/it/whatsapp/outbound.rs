@@ -72,6 +72,41 @@ async fn a_file_reply_is_uploaded_then_sent_by_id_with_the_caption() {
 }
 
 #[tokio::test]
+async fn a_two_part_reply_is_never_sent_twice() {
+    let n = Number::start().await;
+    let conversation = n.conversation().await;
+    // Longer than a caption: the text goes first, the file after it.
+    let text = "Terms. ".repeat(200);
+    let pdf = b"%PDF-1.4 terms".to_vec();
+    let id = n
+        .srv
+        .upload(n.company, conversation, "terms.pdf", &pdf)
+        .await;
+    // Meta takes the text, then rate-limits the file.
+    n.fake.fail_send_after(1, 130_429);
+    let (status, body) = n
+        .srv
+        .form(
+            Method::POST,
+            &messages_path(n.company, conversation),
+            &[("message", &text), ("attachments_ids[]", &id.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let job = body["data"]["id"].as_i64().expect("job");
+    let done = n.wait_job(job).await;
+    assert_eq!(
+        done["state"], "delivered",
+        "the text reached the customer: {done}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = n.fake.sent().iter().filter(|m| m.kind() == "text").count();
+    assert_eq!(texts, 1, "the text went once, not again with a retry");
+    // Two posts, the text and the refused file, and no retry after them.
+    assert_eq!(n.fake.send_attempts(), 2);
+}
+
+#[tokio::test]
 async fn outside_the_24_hour_window_the_reply_is_not_delivered_and_says_template() {
     let n = Number::start().await;
     let conversation = n.conversation().await;
