@@ -16,6 +16,7 @@ use crate::delivery::connector::Connector;
 use crate::delivery::sandbox::SandboxConnector;
 
 pub mod intake;
+pub mod outcome;
 pub mod telegram;
 pub mod whatsapp;
 

@@ -12,6 +12,7 @@ use confab_store::{Claimed, ClaimedUpdate, Contact, Outcome, UpdateOutcome, Upda
 use serde_json::{Map, Value, json};
 
 use crate::app::{App, FileSource, InboundMessage};
+use crate::connectors::outcome::{self, millis};
 use crate::secrets::SecretBox;
 
 pub mod api;
@@ -30,8 +31,6 @@ use inbound::{FileRef, Parsed};
 pub const NAME: &str = "telegram";
 /// How long a delivery waits for a pacing slot before handing the job back for later.
 const PACING_PATIENCE: Duration = Duration::from_secs(3);
-/// A retried delivery older than this ends not delivered instead.
-const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
 /// Attempts at an update's files before the message is kept without them.
 const FILE_ATTEMPTS: i32 = 8;
 
@@ -166,28 +165,7 @@ impl Telegram {
             }
             Err(f) => f,
         };
-        match errors::classify(&failure) {
-            Verdict::NotDelivered(reason) => Outcome::Failed { reason },
-            Verdict::Broken(reason) => {
-                if let Err(e) = self.app.break_channel(channel.id, reason.clone()).await {
-                    tracing::error!(channel = channel.id, error = %e, "disabling a broken channel failed");
-                }
-                Outcome::Failed { reason }
-            }
-            Verdict::Retry { reason, after } => {
-                let now = self.app.now_ms();
-                if now.saturating_sub(job.job.created_at_ms) > GIVE_UP_AFTER_MS {
-                    return Outcome::Failed {
-                        reason: format!("gave up after 24 hours: {reason}"),
-                    };
-                }
-                let wait = after.unwrap_or_else(|| errors::backoff(job.job.attempts - 1));
-                Outcome::Retry {
-                    reason,
-                    at_ms: now.saturating_add(millis(wait)),
-                }
-            }
-        }
+        outcome::settle(&self.app, job, errors::classify(&failure)).await
     }
 
     /// Processes a stored update: a new message becomes an incoming message (files that
@@ -341,10 +319,6 @@ fn failed(reason: &str) -> Outcome {
     Outcome::Failed {
         reason: reason.to_owned(),
     }
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The refs still to fetch, as the update row keeps them.

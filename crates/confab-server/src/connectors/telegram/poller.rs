@@ -4,6 +4,7 @@
 //! restart neither loses nor repeats updates), or, with `--public-url`, registers the
 //! channel's webhook and keeps it registered.
 
+use crate::connectors::outcome::millis;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +42,7 @@ pub async fn run_supervisor(tg: Arc<Telegram>, node: String, cancel: Cancellatio
                     match tg
                         .app
                         .store
-                        .lease_poll(channel.id, &node, now, now.saturating_add(ms(tg.lease)))
+                        .lease_poll(channel.id, &node, now, now.saturating_add(millis(tg.lease)))
                         .await
                     {
                         Ok(Some(lease)) => {
@@ -149,7 +150,7 @@ impl Manager {
                 self.channel_id,
                 &self.node,
                 now,
-                now.saturating_add(ms(self.tg.lease)),
+                now.saturating_add(millis(self.tg.lease)),
             )
             .await
         {
@@ -377,8 +378,4 @@ fn count(result: &'static str, n: u32) {
         metrics::counter!("confab_inbound_updates_total", "provider" => NAME, "result" => result)
             .increment(u64::from(n));
     }
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -13,6 +13,7 @@ use confab_store::{Claimed, ClaimedUpdate, Contact, Outcome, UpdateOutcome, Upda
 use serde_json::{Map, Value};
 
 use crate::app::{App, FileSource, InboundMessage};
+use crate::connectors::outcome::{self, millis};
 use crate::secrets::SecretBox;
 
 pub mod api;
@@ -30,8 +31,6 @@ use inbound::{MediaRef, Parsed};
 pub const NAME: &str = "whatsapp_business";
 /// How long a delivery waits for a pacing slot before handing the job back for later.
 const PACING_PATIENCE: Duration = Duration::from_secs(3);
-/// A retried delivery older than this ends not delivered instead.
-const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
 /// Attempts at storing an update before it is kept as failed (about two days of the
 /// capped backoff).
 const UPDATE_ATTEMPTS: i32 = 300;
@@ -180,28 +179,7 @@ impl WhatsApp {
             }
             Err(f) => f,
         };
-        match errors::classify(&failure) {
-            Verdict::NotDelivered(reason) => Outcome::Failed { reason },
-            Verdict::Broken(reason) => {
-                if let Err(e) = self.app.break_channel(channel.id, reason.clone()).await {
-                    tracing::error!(channel = channel.id, error = %e, "disabling a broken channel failed");
-                }
-                Outcome::Failed { reason }
-            }
-            Verdict::Retry { reason, after } => {
-                let now = self.app.now_ms();
-                if now.saturating_sub(job.job.created_at_ms) > GIVE_UP_AFTER_MS {
-                    return Outcome::Failed {
-                        reason: format!("gave up after 24 hours: {reason}"),
-                    };
-                }
-                let wait = after.unwrap_or_else(|| errors::backoff(job.job.attempts - 1));
-                Outcome::Retry {
-                    reason,
-                    at_ms: now.saturating_add(millis(wait)),
-                }
-            }
-        }
+        outcome::settle(&self.app, job, errors::classify(&failure)).await
     }
 
     /// Processes a stored update: a message becomes an incoming message (files that fail
@@ -403,10 +381,6 @@ fn failed(reason: &str) -> Outcome {
     Outcome::Failed {
         reason: reason.to_owned(),
     }
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The refs still to fetch, as the update row keeps them.
