@@ -17,8 +17,9 @@ use crate::sse::micros_since;
 
 /// The number's pace in confab (one message per 13 ms), under Meta's 80 messages/s.
 const NUMBER_PACE_PER_SEC: f64 = 1000.0 / 13.0;
-/// Time beyond the paced minimum that the sends may take before the run gives up.
-const DRAIN_SLACK: Duration = Duration::from_secs(30);
+/// Time beyond the paced minimum that the sends may take before the run gives up
+/// (confab sends to WhatsApp well under the number's pace today).
+const DRAIN_SLACK: Duration = Duration::from_secs(120);
 
 /// A reply as Meta accepted it: its wamid and recipient.
 #[derive(Debug, Clone)]
