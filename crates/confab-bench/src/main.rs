@@ -115,6 +115,10 @@ pub enum Scenario {
     /// Telegram through a loopback fake of the Bot API: inbound updates to stored
     /// messages and webhooks beside the sandbox inbound path, and paced replies.
     Telegram,
+    /// WhatsApp Business through signed webhook events and a loopback fake of the Graph
+    /// API: inbound events to stored messages and webhooks beside the sandbox inbound
+    /// path, paced replies, and their delivery statuses to acks.
+    Whatsapp,
     /// Internal: serve the ceiling route (the runner starts it as a child process).
     #[value(hide = true)]
     Ceiling,

@@ -223,6 +223,42 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
         }),
     ));
     checks.push(check(
+        "every whatsapp and sandbox inbound message stored and its webhook delivered once, \
+         every reply sent and every status's ack reached",
+        store.whatsapp.as_ref().map(|w| {
+            let phases = [
+                &w.whatsapp.burst,
+                &w.whatsapp.unloaded,
+                &w.sandbox.burst,
+                &w.sandbox.unloaded,
+            ];
+            let sent: usize = phases.iter().map(|p| p.sent).sum();
+            let errors: usize = phases.iter().map(|p| p.send_errors).sum();
+            let lost: usize = phases.iter().map(|p| p.lost()).sum();
+            let dup: u64 = [&w.whatsapp, &w.sandbox]
+                .iter()
+                .map(|f| f.duplicate_stored + f.duplicate_webhooks)
+                .sum();
+            let (o, st) = (&w.outbound, &w.statuses);
+            let ok = errors == 0
+                && lost == 0
+                && dup == 0
+                && o.post_errors == 0
+                && o.sent == o.replies
+                && st.post_errors == 0
+                && st.read == st.messages
+                && st.messages == o.replies;
+            (
+                format!(
+                    "{sent} messages, {errors} send errors, {lost} lost, {dup} duplicates; \
+                     {} of {} replies sent; {} of {} read, {} status post errors",
+                    o.sent, o.replies, st.read, st.messages, st.post_errors
+                ),
+                ok,
+            )
+        }),
+    ));
+    checks.push(check(
         "every request answered 2xx",
         (!store.endpoints.is_empty() || !store.scaling.is_empty()).then(|| {
             if failed.is_empty() {

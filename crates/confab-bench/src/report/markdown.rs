@@ -85,6 +85,9 @@ fn store_section(md: &mut String, store: &StoreReport) {
     if let Some(t) = &store.telegram {
         super::telegram::section(md, t);
     }
+    if let Some(w) = &store.whatsapp {
+        super::whatsapp::section(md, w);
+    }
     if !store.scaling.is_empty() {
         let _ = writeln!(
             md,

@@ -5,6 +5,7 @@ mod chart;
 pub mod goals;
 mod markdown;
 pub mod telegram;
+pub mod whatsapp;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use crate::procfs::Memory;
 use crate::wrk::Outcome;
 
 pub use telegram::TelegramReport;
+pub use whatsapp::WhatsAppReport;
 
 /// Everything one run measured.
 #[derive(Debug, serde::Serialize)]
@@ -75,6 +77,8 @@ pub struct StoreReport {
     pub stream: Option<StreamReport>,
     /// Telegram through the Bot API fake, beside the sandbox inbound path.
     pub telegram: Option<TelegramReport>,
+    /// WhatsApp Business through signed webhook events and the Graph API fake.
+    pub whatsapp: Option<WhatsAppReport>,
     /// The goals, checked.
     pub goals: Vec<goals::Check>,
 }

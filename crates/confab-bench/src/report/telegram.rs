@@ -121,29 +121,7 @@ pub fn section(md: &mut String, t: &TelegramReport) {
         t.chats
     );
     for f in [&t.telegram, &t.sandbox] {
-        let b = &f.burst;
-        let lost = b.lost() + f.unloaded.lost();
-        let dup = f.duplicate_stored + f.duplicate_webhooks;
-        let lost = if lost > 0 || dup > 0 || b.send_errors > 0 {
-            format!("**{lost} ({dup} dup, {} send errors)**", b.send_errors)
-        } else {
-            "0".to_owned()
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {:.0} | {:.0} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {lost} |",
-            f.path,
-            b.sent,
-            b.stored_per_sec,
-            b.webhooks_per_sec,
-            b.stored_p50_ms,
-            b.stored_p99_ms,
-            b.webhook_p50_ms,
-            b.webhook_p99_ms,
-            f.unloaded.stored_p50_ms,
-            f.unloaded.webhook_p50_ms,
-            f.cpu_us_per_message,
-        );
+        inbound_row(md, f);
     }
     let _ = writeln!(
         md,
@@ -186,5 +164,32 @@ pub fn section(md: &mut String, t: &TelegramReport) {
         o.latency_p50_ms,
         o.latency_p99_ms,
         o.post_errors,
+    );
+}
+
+/// One inbound path's row of the inbound table.
+pub fn inbound_row(md: &mut String, f: &InboundFigures) {
+    let b = &f.burst;
+    let lost = b.lost() + f.unloaded.lost();
+    let dup = f.duplicate_stored + f.duplicate_webhooks;
+    let lost = if lost > 0 || dup > 0 || b.send_errors > 0 {
+        format!("**{lost} ({dup} dup, {} send errors)**", b.send_errors)
+    } else {
+        "0".to_owned()
+    };
+    let _ = writeln!(
+        md,
+        "| {} | {} | {:.0} | {:.0} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {lost} |",
+        f.path,
+        b.sent,
+        b.stored_per_sec,
+        b.webhooks_per_sec,
+        b.stored_p50_ms,
+        b.stored_p99_ms,
+        b.webhook_p50_ms,
+        b.webhook_p99_ms,
+        f.unloaded.stored_p50_ms,
+        f.unloaded.webhook_p50_ms,
+        f.cpu_us_per_message,
     );
 }

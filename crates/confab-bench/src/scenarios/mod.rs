@@ -1,13 +1,15 @@
 //! The runner: per store, load (or reuse) the data set, then start-up, endpoints, memory,
-//! event streams, Telegram and scaling; then the report files.
+//! event streams, Telegram, WhatsApp and scaling; then the report files.
 
 mod datasets;
 mod endpoints;
 mod memory;
+mod messenger;
 mod scaling;
 mod startup;
 mod stream;
 mod telegram;
+mod whatsapp;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -73,6 +75,11 @@ pub struct Settings {
     pub telegram_replies: usize,
     /// Longest wait for every inbound message to be stored and have its webhook.
     pub telegram_drain: Duration,
+    /// Messages per WhatsApp webhook event in the whatsapp scenario's burst (which
+    /// otherwise sends the telegram scenario's messages, customers and trickle).
+    pub whatsapp_batch: usize,
+    /// Replies sent to the WhatsApp customers, whose statuses are posted after.
+    pub whatsapp_replies: usize,
 }
 
 impl Settings {
@@ -132,6 +139,10 @@ impl Settings {
             // Five seconds (tiny) or twenty of sends at the bot's 30/s.
             telegram_replies: if tiny { 150 } else { 600 },
             telegram_drain: Duration::from_secs(if tiny { 30 } else { 120 }),
+            whatsapp_batch: 5,
+            // Five per customer at most: the per-recipient burst, so the number's pace,
+            // not the recipient's, sets the rate.
+            whatsapp_replies: if tiny { 100 } else { 500 },
         }
     }
 
@@ -316,7 +327,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .filter(|g| {
             (g.goal.starts_with("every request")
                 || g.goal.starts_with("every stream")
-                || g.goal.starts_with("every telegram"))
+                || g.goal.starts_with("every telegram")
+                || g.goal.starts_with("every whatsapp"))
                 && g.met == Some(false)
         })
         .count();
@@ -340,12 +352,13 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         scaling: Vec::new(),
         stream: None,
         telegram: None,
+        whatsapp: None,
         goals: Vec::new(),
     };
     // The scenarios on data sets of their own skip the main one.
     if !matches!(
         s.scenario,
-        Scenario::Scaling | Scenario::Stream | Scenario::Telegram
+        Scenario::Scaling | Scenario::Stream | Scenario::Telegram | Scenario::Whatsapp
     ) {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
@@ -377,6 +390,13 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             datasets::forget_database(ctx, name)?;
         }
         out.telegram = Some(telegram::measure(ctx, name, target).await?);
+    }
+    if s.runs(Scenario::Whatsapp) {
+        if matches!(target, Target::Postgres(_)) {
+            // Each of its servers empties the database first.
+            datasets::forget_database(ctx, name)?;
+        }
+        out.whatsapp = Some(whatsapp::measure(ctx, name, target).await?);
     }
     if s.runs(Scenario::Scaling) {
         out.scaling = scaling::measure(ctx, name, target).await?;

@@ -7,23 +7,20 @@
 //! (the throughput), then a slow trickle (the unloaded latency). Then the Telegram server
 //! replies into its chats with the fake's rate limits on (the pacing).
 
-mod inbound;
 mod outbound;
-mod receiver;
-mod rig;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use confab_fakes::telegram::FakeTelegram;
 
-use self::inbound::{Pace, Source};
-use self::rig::{Messenger, Rig, Seen};
 use super::Ctx;
+use super::messenger::inbound::Source;
+use super::messenger::rig::{Messenger, Rig};
+use super::messenger::runs::{self, Plan};
 use crate::dataset::Target;
-use crate::procfs;
 use crate::report::TelegramReport;
-use crate::report::telegram::{InboundFigures, OutboundFigures, Phase};
+use crate::report::telegram::{InboundFigures, OutboundFigures};
 
 /// The fake bot's token (the shape BotFather hands out).
 const BOT_TOKEN: &str = "700000001:AAbench-token_0123456789abcdefghijk";
@@ -40,6 +37,7 @@ pub async fn measure(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<
         .context("starting the Bot API fake")?;
     fake.add_bot(BOT_TOKEN, BOT_ID, "confab_bench_bot");
     let epoch = Instant::now();
+    let plan = Plan::of(ctx);
 
     eprintln!(
         "-- telegram: {} messages from {} chats through the Bot API fake",
@@ -50,14 +48,14 @@ pub async fn measure(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<
         token: BOT_TOKEN,
     };
     let label = format!("{store}-telegram");
-    let rig = Rig::start(ctx, (&label, target), &messenger, probes(ctx), epoch).await?;
+    let rig = Rig::start(ctx, (&label, target), &messenger, plan.probes(), epoch).await?;
     let source = Source::Telegram {
         fake: &fake,
         bot: BOT_TOKEN,
     };
     let result = async {
         wait_for_polling(&fake).await?;
-        let runs = inbound_runs(ctx, &rig, &source, epoch).await?;
+        let runs = runs::inbound_runs(ctx, &plan, &rig, &source, epoch).await?;
         eprintln!(
             "-- telegram: {} replies over the chats, the fake's rate limits on",
             s.telegram_replies
@@ -70,41 +68,13 @@ pub async fn measure(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<
     .await;
     let seen = rig.stop().await?;
     let (runs, outbound) = result?;
-    let telegram = figures(ctx, "Telegram (Bot API fake, getUpdates)", &runs, &seen);
+    let telegram = runs::figures(&plan, "Telegram (Bot API fake, getUpdates)", &runs, &seen);
     fake.shutdown();
 
     eprintln!("-- telegram: the same messages through the sandbox inbound endpoint");
     let label = format!("{store}-telegram-sandbox");
-    let rig = Rig::start(
-        ctx,
-        (&label, target),
-        &Messenger::Sandbox,
-        probes(ctx),
-        epoch,
-    )
-    .await?;
-    let source = Source::Sandbox {
-        client: &ctx.client,
-        url: format!(
-            "{}/p1/companies/{}/channels/{}/sandbox/inbound",
-            rig.base, rig.company, rig.channel
-        ),
-        token: &rig.token,
-    };
-    let result = inbound_runs(ctx, &rig, &source, epoch).await;
-    let seen = rig.stop().await?;
-    let runs = result?;
-    let path = format!(
-        "sandbox (POST .../sandbox/inbound, {} in flight)",
-        s.load.connections
-    );
-    let sandbox = figures(ctx, &path, &runs, &seen);
+    let sandbox = runs::sandbox(ctx, &plan, (&label, target), epoch).await?;
     Ok(report(ctx, telegram, sandbox, outbound))
-}
-
-/// Probe messages of one rig: the burst, then the trickle.
-fn probes(ctx: &Ctx) -> usize {
-    ctx.settings.telegram_messages + ctx.settings.telegram_unloaded
 }
 
 /// Waits until the server's poller has called `getUpdates` once, so the burst measures
@@ -119,115 +89,6 @@ async fn wait_for_polling(fake: &FakeTelegram) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Ok(())
-}
-
-/// The sends of one path and what they cost.
-struct Runs {
-    burst: Vec<inbound::Sent>,
-    burst_pace: Pace,
-    burst_drained: bool,
-    unloaded: Vec<inbound::Sent>,
-    unloaded_pace: Pace,
-    unloaded_drained: bool,
-    cpu_us_per_message: f64,
-}
-
-/// The burst, then the trickle, each waited out until every message is stored and has
-/// its webhook (or the drain time passes).
-async fn inbound_runs(
-    ctx: &Ctx,
-    rig: &Rig,
-    source: &Source<'_>,
-    epoch: Instant,
-) -> anyhow::Result<Runs> {
-    let s = &ctx.settings;
-    let (n, chats) = (s.telegram_messages, s.telegram_chats);
-    let pid = rig.server.pid;
-    let burst_pace = Pace::Burst(s.load.connections as usize);
-    let ticks = procfs::cpu_ticks(pid)?;
-    let burst = inbound::send(source, 0..n, chats, burst_pace, epoch).await?;
-    let expected = inbound::accepted(&burst);
-    let burst_drained = rig.wait_for(expected, s.telegram_drain).await;
-    let cpu_secs = procfs::cpu_ticks(pid)?.saturating_sub(ticks) as f64 / ctx.ticks_per_sec as f64;
-    let cpu_us_per_message = cpu_secs * 1e6 / n.max(1) as f64;
-    eprintln!(
-        "   burst: {} of {expected} stored, {} webhooks{}",
-        rig.stored.load(std::sync::atomic::Ordering::Relaxed),
-        rig.receiver.received(),
-        if burst_drained {
-            ""
-        } else {
-            " (drain time out)"
-        }
-    );
-    // Let the webhooks of the burst's other events (conversations, updates) go out first.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let unloaded_pace = Pace::Rate(s.telegram_unloaded_rate);
-    let unloaded = inbound::send(
-        source,
-        n..n + s.telegram_unloaded,
-        chats,
-        unloaded_pace,
-        epoch,
-    )
-    .await?;
-    let expected = expected + inbound::accepted(&unloaded);
-    let unloaded_drained = rig.wait_for(expected, s.telegram_drain).await;
-    Ok(Runs {
-        burst,
-        burst_pace,
-        burst_drained,
-        unloaded,
-        unloaded_pace,
-        unloaded_drained,
-        cpu_us_per_message,
-    })
-}
-
-/// One path's figures from its sends and what its rig saw.
-fn figures(ctx: &Ctx, path: &str, runs: &Runs, seen: &Seen) -> InboundFigures {
-    let n = ctx.settings.telegram_messages;
-    let split = |v: &[u32]| {
-        let (burst, rest) = v.split_at(n.min(v.len()));
-        (burst.to_vec(), rest.to_vec())
-    };
-    let (stored_burst, stored_rest) = split(&seen.stored);
-    let (hooks_burst, hooks_rest) = split(&seen.webhooks);
-    let burst = inbound::phase(
-        &runs.burst,
-        &stored_burst,
-        &hooks_burst,
-        runs.burst_pace,
-        runs.burst_drained,
-    );
-    let unloaded = inbound::phase(
-        &runs.unloaded,
-        &stored_rest,
-        &hooks_rest,
-        runs.unloaded_pace,
-        runs.unloaded_drained,
-    );
-    log_phase(path, &burst, &unloaded);
-    InboundFigures {
-        path: path.to_owned(),
-        burst,
-        unloaded,
-        cpu_us_per_message: runs.cpu_us_per_message,
-        duplicate_stored: seen.duplicate_stored,
-        duplicate_webhooks: seen.duplicate_webhooks,
-    }
-}
-
-fn log_phase(path: &str, burst: &Phase, unloaded: &Phase) {
-    eprintln!(
-        "   {path}: {:.0} stored/s, {:.0} webhooks/s; to webhook p50 {:.1} ms p99 {:.1} ms; \
-         unloaded to webhook p50 {:.1} ms",
-        burst.stored_per_sec,
-        burst.webhooks_per_sec,
-        burst.webhook_p50_ms,
-        burst.webhook_p99_ms,
-        unloaded.webhook_p50_ms
-    );
 }
 
 fn report(

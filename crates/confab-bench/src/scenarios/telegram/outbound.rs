@@ -2,24 +2,15 @@
 //! customers opened, so confab's per-bot pacing (30/s), not its per-chat pacing (1/s),
 //! sets the rate; the fake enforces Telegram's limits and answers 429 beyond them.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use confab_fakes::telegram::FakeTelegram;
-use tokio::sync::Semaphore;
 
-use super::rig::Rig;
 use crate::api;
-use crate::endpoints::TOKEN_HEADER;
 use crate::report::telegram::OutboundFigures;
-use crate::scenarios::stream::percentiles_ms;
-use crate::sse::micros_since;
+use crate::scenarios::messenger::replies::{self, REPLY, post};
+use crate::scenarios::messenger::rig::Rig;
 
-/// The text every reply starts with; its number follows.
-const REPLY: &str = "bench-reply-";
-/// Replies posted at once (the posts are quick; the sends are what is paced).
-const POSTING_AT_ONCE: usize = 16;
 /// Telegram's documented limit per bot, which confab paces to.
 const BOT_LIMIT_PER_SEC: f64 = 30.0;
 /// Time beyond the paced minimum that the sends may take before the run gives up.
@@ -73,42 +64,22 @@ async fn run(
             *slot = Some(u32::try_from(us).unwrap_or(u32::MAX));
         }
     }
-    let mut times: Vec<u32> = at.iter().flatten().copied().collect();
-    times.sort_unstable();
-    let mut latencies: Vec<i64> = posted
-        .iter()
-        .zip(&at)
-        .filter_map(|((start, _), at)| at.map(|a| i64::from(a) - i64::from(*start)))
-        .collect();
-    let (latency_p50_ms, latency_p99_ms, _) = percentiles_ms(&mut latencies);
-    let sends_per_sec = match (times.first(), times.last()) {
-        (Some(&first), Some(&last)) if last > first => {
-            (times.len() - 1) as f64 * 1e6 / f64::from(last - first)
-        }
-        _ => 0.0,
-    };
-    let first_post = posted.iter().map(|p| p.0).min().unwrap_or(0);
+    let t = replies::timing(&posted, &at);
     let figures = OutboundFigures {
         replies,
         chats: conversations.len().min(replies),
         post_errors: replies - ok_posts,
-        sent: times.len(),
+        sent: t.sent,
         // Every call either sent one of these replies or was refused: all the chats wrote
         // first, so the fake's only refusal here is 429.
-        refused: calls.saturating_sub(times.len()),
-        sends_per_sec,
-        most_in_one_second: most_within(&times, 1_000_000),
+        refused: calls.saturating_sub(t.sent),
+        sends_per_sec: t.sends_per_sec,
+        most_in_one_second: t.most_in_one_second,
         bot_limit_per_sec: BOT_LIMIT_PER_SEC,
-        ratio: sends_per_sec / BOT_LIMIT_PER_SEC,
-        latency_p50_ms,
-        latency_p99_ms,
-        seconds: f64::from(
-            times
-                .last()
-                .copied()
-                .unwrap_or(0)
-                .saturating_sub(first_post),
-        ) / 1e6,
+        ratio: t.sends_per_sec / BOT_LIMIT_PER_SEC,
+        latency_p50_ms: t.latency_p50_ms,
+        latency_p99_ms: t.latency_p99_ms,
+        seconds: t.seconds,
     };
     eprintln!(
         "   {} of {} replies sent at {:.1}/s ({:.2} of the bot limit), at most {} in one \
@@ -123,71 +94,4 @@ async fn run(
         figures.latency_p99_ms
     );
     Ok(figures)
-}
-
-/// Posts the replies, reply `k` into conversation `k % n`; answers each post's start
-/// (µs since the epoch) and whether it was answered 2xx, by number.
-async fn post(
-    rig: &Rig,
-    client: &reqwest::Client,
-    conversations: &[(String, i64)],
-    replies: usize,
-    epoch: Instant,
-) -> anyhow::Result<Vec<(u32, bool)>> {
-    let at_once = Arc::new(Semaphore::new(POSTING_AT_ONCE));
-    let mut tasks = tokio::task::JoinSet::new();
-    for k in 0..replies {
-        let conversation = conversations[k % conversations.len()].1;
-        let url = format!(
-            "{}/p1/companies/{}/conversations/{conversation}/messages",
-            rig.base, rig.company
-        );
-        let request = client
-            .post(url)
-            .header(TOKEN_HEADER, &rig.token)
-            .form(&[("message", format!("{REPLY}{k}"))]);
-        let permit = at_once.clone().acquire_owned().await?;
-        tasks.spawn(async move {
-            let start = micros_since(epoch);
-            let ok = match request.send().await {
-                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            drop(permit);
-            (k, start, ok)
-        });
-    }
-    let mut posted = vec![(0, false); replies];
-    while let Some(joined) = tasks.join_next().await {
-        let (k, start, ok) = joined.context("a reply task panicked")?;
-        if let Some(slot) = posted.get_mut(k) {
-            *slot = (start, ok);
-        }
-    }
-    Ok(posted)
-}
-
-/// The most of the sorted `times` (µs) within any `window` µs.
-fn most_within(times: &[u32], window: u32) -> usize {
-    let mut most = 0;
-    let mut start = 0;
-    for (end, &t) in times.iter().enumerate() {
-        while times[start] + window <= t {
-            start += 1;
-        }
-        most = most.max(end + 1 - start);
-    }
-    most
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_the_busiest_window() {
-        assert_eq!(most_within(&[], 1000), 0);
-        assert_eq!(most_within(&[0, 10, 999, 1000, 1500], 1000), 3);
-        assert_eq!(most_within(&[0, 2000, 4000], 1000), 1);
-    }
 }

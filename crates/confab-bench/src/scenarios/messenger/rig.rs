@@ -1,4 +1,4 @@
-//! One server of the telegram scenario, set up the way an integration would be: a fresh
+//! One server of a messenger scenario, set up the way an integration would be: a fresh
 //! data dir (and database), a user, a company whose webhooks go to a loopback receiver,
 //! one channel, and the company's event stream open to see when messages are stored.
 
@@ -26,6 +26,14 @@ pub enum Messenger<'a> {
         api_url: &'a str,
         /// The bot's token.
         token: &'a str,
+    },
+    /// A WhatsApp Business (Cloud API) channel created with `form`, the Graph API at
+    /// `api_url` (the fake); Meta's webhook events go to `{base}/hooks/whatsapp_business/ID`.
+    WhatsApp {
+        /// The Graph API base URL.
+        api_url: &'a str,
+        /// The channel's creation parameters.
+        form: &'a [(&'a str, &'a str)],
     },
     /// A `--sandbox` server with a simulated WhatsApp channel, as the other scenarios use.
     Sandbox,
@@ -80,8 +88,21 @@ impl Rig {
         let receiver = Receiver::start(probes, epoch).await?;
         // Webhooks go to a loopback receiver, which confab refuses without this.
         let mut extra = vec!["--allow-private-urls".to_owned()];
-        if let Messenger::Telegram { api_url, .. } = messenger {
-            extra.extend(["--telegram-api-url".to_owned(), (*api_url).to_owned()]);
+        match messenger {
+            Messenger::Telegram { api_url, .. } => {
+                extra.extend(["--telegram-api-url".to_owned(), (*api_url).to_owned()]);
+            }
+            Messenger::WhatsApp { api_url, .. } => {
+                // A public URL lets the channel be created; the bench posts Meta's events
+                // to the server's loopback address itself.
+                extra.extend([
+                    "--whatsapp-api-url".to_owned(),
+                    (*api_url).to_owned(),
+                    "--public-url".to_owned(),
+                    "http://127.0.0.1".to_owned(),
+                ]);
+            }
+            Messenger::Sandbox => {}
         }
         extra.extend(ctx.settings.server_args.iter().cloned());
         let launch = Launch {
@@ -105,6 +126,9 @@ impl Rig {
             Messenger::Telegram { token: bot, .. } => {
                 let form = [("provider", "telegram"), ("token", *bot)];
                 api::create_channel(client, &base, &token, company, &form).await?
+            }
+            Messenger::WhatsApp { form, .. } => {
+                api::create_channel(client, &base, &token, company, form).await?
             }
             Messenger::Sandbox => {
                 let form = [("provider", "whatsapp")];

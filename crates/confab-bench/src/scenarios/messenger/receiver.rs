@@ -1,9 +1,11 @@
-//! The company webhook receiver of the telegram scenario: a bare axum route on loopback
-//! that answers 200 at once and notes when each probe's `message` `new` webhook came.
+//! The company webhook receiver of the messenger scenarios: a bare axum route on loopback
+//! that answers 200 at once and notes when each probe's `message` `new` webhook came, and
+//! the `message` `ack` webhooks a messenger's delivery statuses cause.
 //!
 //! The server delivers one company's webhooks one at a time, so the receiver's own time
 //! is on the measured path: it parses the body and takes a short lock, nothing more.
 
+use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,6 +29,20 @@ struct Seen {
     received: AtomicU64,
     /// Probe webhooks received again.
     duplicates: AtomicU64,
+    /// The `message` `ack` webhooks beyond "sent".
+    acks: Mutex<Acks>,
+}
+
+/// The `message` `ack` webhooks of acks beyond "sent" (1, which confab's own send sets):
+/// the ones a messenger's delivered and read statuses cause.
+#[derive(Debug, Clone, Default)]
+pub struct Acks {
+    /// Webhooks received (each is one ack change applied).
+    pub applied: u64,
+    /// When the last came (µs since the epoch).
+    pub last_us: u32,
+    /// The messages whose ack reached "read" (3).
+    pub read: HashSet<i64>,
 }
 
 /// A running receiver; it stops when dropped.
@@ -50,6 +66,7 @@ impl Receiver {
             receipts: Mutex::new(vec![NOT_RECEIVED; probes]),
             received: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            acks: Mutex::new(Acks::default()),
         });
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(hook))
@@ -91,6 +108,15 @@ impl Receiver {
             .clone()
     }
 
+    /// The ack webhooks beyond "sent" so far.
+    pub fn acks(&self) -> Acks {
+        self.seen
+            .acks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -106,10 +132,17 @@ impl Drop for Receiver {
     }
 }
 
-/// Every webhook: 200, and the arrival of an incoming probe message noted.
+/// Every webhook: 200, and the arrival of an incoming probe message or an ack noted.
 async fn hook(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
     let now_us = micros_since(seen.epoch);
-    if let Some(seq) = probe_of(&body) {
+    if let Some((message, ack)) = ack_of(&body) {
+        let mut acks = seen.acks.lock().unwrap_or_else(PoisonError::into_inner);
+        acks.applied += 1;
+        acks.last_us = acks.last_us.max(now_us);
+        if ack >= READ {
+            acks.read.insert(message);
+        }
+    } else if let Some(seq) = probe_of(&body) {
         let mut receipts = seen.receipts.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = receipts.get_mut(seq) {
             if *slot == NOT_RECEIVED {
@@ -121,6 +154,20 @@ async fn hook(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
         }
     }
     StatusCode::OK
+}
+
+/// The "read" ack.
+const READ: i64 = 3;
+
+/// The message id and ack of a `message` `ack` webhook beyond "sent", if it is one.
+fn ack_of(body: &[u8]) -> Option<(i64, i64)> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if json.get("type")?.as_str()? != "message" || json.get("event")?.as_str()? != "ack" {
+        return None;
+    }
+    let ack = json.pointer("/data/ack")?.as_i64()?;
+    let message = json.pointer("/data/external_id")?.as_i64()?;
+    (ack > 1).then_some((message, ack))
 }
 
 /// The probe sequence number of an incoming `message` `new` webhook, if it is one.
@@ -151,5 +198,15 @@ mod tests {
         assert_eq!(probe_of(incoming), Some(7));
         assert_eq!(probe_of(outgoing), None);
         assert_eq!(probe_of(other), None);
+    }
+
+    #[test]
+    fn finds_acks_beyond_sent() {
+        let read = br#"{"type":"message","event":"ack","data":{"external_id":42,"ack":3}}"#;
+        let sent = br#"{"type":"message","event":"ack","data":{"external_id":42,"ack":1}}"#;
+        let new = br#"{"type":"message","event":"new","data":{"external_id":42,"ack":3}}"#;
+        assert_eq!(ack_of(read), Some((42, 3)));
+        assert_eq!(ack_of(sent), None);
+        assert_eq!(ack_of(new), None);
     }
 }

@@ -1,8 +1,10 @@
 //! Inbound probe messages through either path, and what became of them.
 //!
 //! Probe `seq` carries the text `stream-probe-<seq>` (the marker the event stream reader
-//! and the webhook receiver look for) and comes from customer `seq % chats`, so the
-//! messages of one run spread evenly over the chats.
+//! and the webhook receiver look for). Probes go in batches (one WhatsApp webhook event
+//! carries several messages of one customer, as Meta batches them; elsewhere a batch is
+//! one message), batch `b` from customer `b % chats`, so a run spreads evenly over the
+//! chats.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use confab_fakes::telegram::{Content, Customer, FakeTelegram};
+use confab_fakes::whatsapp::events::{self, Business, SIGNATURE_HEADER};
 use tokio::sync::Semaphore;
 
 use crate::endpoints::TOKEN_HEADER;
@@ -28,6 +31,21 @@ pub enum Source<'a> {
         fake: &'a FakeTelegram,
         /// The bot's token.
         bot: &'a str,
+    },
+    /// Meta posting signed webhook events of a WhatsApp Business number to the channel's
+    /// `/hooks/whatsapp_business/ID`, `batch` messages of one customer per event while
+    /// bursting (one each when paced).
+    WhatsApp {
+        /// The bench's client.
+        client: &'a reqwest::Client,
+        /// The channel's webhook URL.
+        url: String,
+        /// The Meta app's secret that signs the bodies.
+        app_secret: &'a str,
+        /// The number the events are about.
+        business: Business,
+        /// Messages per event.
+        batch: usize,
     },
     /// `POST .../sandbox/inbound` on a `--sandbox` server.
     Sandbox {
@@ -50,10 +68,12 @@ pub enum Pace {
     Rate(f64),
 }
 
-/// One probe sent: when it left (µs since the epoch) and whether it was accepted.
+/// One probe sent: when it left and when it was answered (µs since the epoch), and
+/// whether it was accepted. The probes of one batch share these.
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
     start_us: u32,
+    answered_us: u32,
     ok: bool,
 }
 
@@ -74,6 +94,7 @@ pub async fn send(
     let mut sent = vec![
         Sent {
             start_us: 0,
+            answered_us: 0,
             ok: false,
         };
         seqs.len()
@@ -91,53 +112,108 @@ pub async fn send(
         Pace::Burst(n) => Some(Arc::new(Semaphore::new(n.max(1)))),
         Pace::Rate(_) => None,
     };
+    let batch = match (source, pace) {
+        (Source::WhatsApp { batch, .. }, Pace::Burst(_)) => (*batch).max(1),
+        _ => 1,
+    };
     let mut tasks = tokio::task::JoinSet::new();
-    for seq in seqs {
+    let mut next = seqs.start;
+    while next < seqs.end {
+        let batch_seqs = next..(next + batch).min(seqs.end);
+        next = batch_seqs.end;
         if let Some(t) = &mut ticks {
             t.tick().await;
         }
-        let chat = chat_id(seq % chats.max(1));
-        let text = format!("{PROBE}{seq}");
-        match source {
+        let chat = chat_id((batch_seqs.start / batch) % chats.max(1));
+        let request = match source {
             Source::Telegram { fake, bot } => {
                 let customer = Customer::new(chat, format!("Customer {chat}"));
-                let start_us = micros_since(epoch);
-                let ok = fake
-                    .customer_sends(bot, &customer, Content::text(text))
-                    .is_ok();
-                if let Some(slot) = sent.get_mut(seq - first) {
-                    *slot = Sent { start_us, ok };
+                for seq in batch_seqs {
+                    let start_us = micros_since(epoch);
+                    let ok = fake
+                        .customer_sends(bot, &customer, Content::text(format!("{PROBE}{seq}")))
+                        .is_ok();
+                    if let Some(slot) = sent.get_mut(seq - first) {
+                        *slot = Sent {
+                            start_us,
+                            answered_us: start_us,
+                            ok,
+                        };
+                    }
                 }
+                continue;
+            }
+            Source::WhatsApp {
+                client,
+                url,
+                app_secret,
+                business,
+                ..
+            } => {
+                let messages = batch_seqs
+                    .clone()
+                    .map(|seq| {
+                        events::text(&format!("wamid.bench-in-{seq}"), &format!("{PROBE}{seq}"))
+                    })
+                    .collect();
+                let body =
+                    business.messages(&chat.to_string(), &format!("Customer {chat}"), messages);
+                let raw = serde_json::to_vec(&body)?;
+                client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header(SIGNATURE_HEADER, events::signature(app_secret, &raw))
+                    .body(raw)
             }
             Source::Sandbox { client, url, token } => {
-                let permit = match &in_flight {
-                    Some(s) => Some(s.clone().acquire_owned().await?),
-                    None => None,
-                };
-                let request = client.post(url).header(TOKEN_HEADER, *token).form(&[
+                client.post(url).header(TOKEN_HEADER, *token).form(&[
                     ("sender_external_id", chat.to_string()),
                     ("name", format!("Customer {chat}")),
-                    ("message", text),
-                ]);
-                tasks.spawn(async move {
-                    let start_us = micros_since(epoch);
-                    let ok = match request.send().await {
-                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
-                    drop(permit);
-                    (seq, Sent { start_us, ok })
-                });
+                    ("message", format!("{PROBE}{}", batch_seqs.start)),
+                ])
             }
-        }
+        };
+        let permit = match &in_flight {
+            Some(s) => Some(s.clone().acquire_owned().await?),
+            None => None,
+        };
+        tasks.spawn(async move {
+            let start_us = micros_since(epoch);
+            let ok = match request.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            drop(permit);
+            let answered_us = micros_since(epoch);
+            (
+                batch_seqs,
+                Sent {
+                    start_us,
+                    answered_us,
+                    ok,
+                },
+            )
+        });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (seq, s) = joined.context("an inbound send task panicked")?;
-        if let Some(slot) = sent.get_mut(seq - first) {
-            *slot = s;
+        let (batch_seqs, s) = joined.context("an inbound send task panicked")?;
+        for seq in batch_seqs {
+            if let Some(slot) = sent.get_mut(seq - first) {
+                *slot = s;
+            }
         }
     }
     Ok(sent)
+}
+
+/// Accepted requests per second (first send to the last answer) of a path that sends
+/// `batch` probes per request.
+pub fn accepted_per_sec(sent: &[Sent], batch: usize) -> f64 {
+    let first = sent.iter().map(|s| s.start_us).min().unwrap_or(0);
+    let last = sent.iter().map(|s| s.answered_us).max().unwrap_or(0);
+    let secs = f64::from(last.saturating_sub(first)) / 1e6;
+    let requests = accepted(sent) as f64 / batch.max(1) as f64;
+    if secs > 0.0 { requests / secs } else { 0.0 }
 }
 
 /// Accepted sends among `sent`.
