@@ -18,6 +18,7 @@ use crate::delivery::sandbox::SandboxConnector;
 pub mod intake;
 pub mod outcome;
 pub mod telegram;
+pub mod update_outcome;
 pub mod whatsapp;
 
 /// The connectors of this node, built once (pacing state lives in them).

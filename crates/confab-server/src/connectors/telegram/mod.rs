@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::app::{App, FileSource, InboundMessage};
 use crate::connectors::outcome::{self, millis};
+use crate::connectors::update_outcome;
 use crate::secrets::SecretBox;
 
 pub mod api;
@@ -31,8 +32,6 @@ use inbound::{FileRef, Parsed};
 pub const NAME: &str = "telegram";
 /// How long a delivery waits for a pacing slot before handing the job back for later.
 const PACING_PATIENCE: Duration = Duration::from_secs(3);
-/// Attempts at an update's files before the message is kept without them.
-const FILE_ATTEMPTS: i32 = 8;
 
 /// The Telegram connector of this node.
 pub struct Telegram {
@@ -193,7 +192,7 @@ impl Telegram {
             }
         };
         let (files, left) = self.download_all(&token, &incoming.files).await;
-        let pending = pending_text(&left);
+        let pending = update_outcome::pending_text(&left);
         let message = InboundMessage {
             contact: Contact {
                 sender_external_id: incoming.chat_id.to_string(),
@@ -219,46 +218,13 @@ impl Telegram {
 
     /// Fetches the files an earlier round could not.
     async fn fetch_remaining(&self, token: &str, update: &ClaimedUpdate) -> Option<UpdateOutcome> {
-        let refs: Vec<FileRef> = update
-            .pending
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
+        let refs: Vec<FileRef> = update_outcome::pending_refs(update);
         let (files, left) = self.download_all(token, &refs).await;
-        if files.is_empty() && !left.is_empty() {
-            if update.attempts + 1 >= FILE_ATTEMPTS {
-                return Some(UpdateOutcome::Failed {
-                    error: format!(
-                        "{} file(s) could not be downloaded from Telegram",
-                        left.len()
-                    ),
-                });
-            }
-            return Some(self.retry(update, "downloading a file from Telegram failed".to_owned()));
-        }
-        let company = update.channel.0.company_id;
-        match self
-            .app
-            .attach_fetched(
-                company,
-                update.id,
-                update.lease_until,
-                files,
-                pending_text(&left),
-            )
-            .await
-        {
-            Ok(_) => None,
-            Err(e) => Some(self.retry(update, e.to_string())),
-        }
+        update_outcome::attach_remaining(&self.app, update, files, &left, "Telegram").await
     }
 
     fn retry(&self, update: &ClaimedUpdate, error: String) -> UpdateOutcome {
-        let wait = errors::backoff(i64::from(update.attempts));
-        UpdateOutcome::Retry {
-            error,
-            at_ms: self.app.now_ms().saturating_add(millis(wait)),
-        }
+        update_outcome::retry(&self.app, update, error)
     }
 
     /// Downloads what it can: the files, and the refs still to fetch (transient failures;
@@ -318,14 +284,5 @@ impl Telegram {
 fn failed(reason: &str) -> Outcome {
     Outcome::Failed {
         reason: reason.to_owned(),
-    }
-}
-
-/// The refs still to fetch, as the update row keeps them.
-fn pending_text(left: &[FileRef]) -> Option<String> {
-    if left.is_empty() {
-        None
-    } else {
-        serde_json::to_string(left).ok()
     }
 }

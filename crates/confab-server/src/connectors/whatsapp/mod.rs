@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::app::{App, FileSource, InboundMessage};
 use crate::connectors::outcome::{self, millis};
+use crate::connectors::update_outcome;
 use crate::secrets::SecretBox;
 
 pub mod api;
@@ -31,11 +32,6 @@ use inbound::{MediaRef, Parsed};
 pub const NAME: &str = "whatsapp_business";
 /// How long a delivery waits for a pacing slot before handing the job back for later.
 const PACING_PATIENCE: Duration = Duration::from_secs(3);
-/// Attempts at storing an update before it is kept as failed (about two days of the
-/// capped backoff).
-const UPDATE_ATTEMPTS: i32 = 300;
-/// Attempts at an update's files before the message is kept without them.
-const FILE_ATTEMPTS: i32 = 8;
 /// Attempts at a status whose message is not known (yet: the send may still be being
 /// recorded) before it is skipped.
 const STATUS_ATTEMPTS: i32 = 5;
@@ -221,7 +217,7 @@ impl WhatsApp {
                 update_id: update.id,
                 lease_until: update.lease_until,
                 external_id: incoming.wamid,
-                pending: pending_text(&left),
+                pending: update_outcome::pending_text(&left),
             }),
         };
         match self.app.ingest_inbound(channel.clone(), message).await {
@@ -273,51 +269,13 @@ impl WhatsApp {
 
     /// Fetches the files an earlier round could not.
     async fn fetch_remaining(&self, token: &str, update: &ClaimedUpdate) -> Option<UpdateOutcome> {
-        let refs: Vec<MediaRef> = update
-            .pending
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
+        let refs: Vec<MediaRef> = update_outcome::pending_refs(update);
         let (files, left) = self.download_all(token, &refs, update.lease_until).await;
-        if files.is_empty() && !left.is_empty() {
-            if update.attempts + 1 >= FILE_ATTEMPTS {
-                return Some(UpdateOutcome::Failed {
-                    error: format!(
-                        "{} file(s) could not be downloaded from WhatsApp",
-                        left.len()
-                    ),
-                });
-            }
-            return Some(self.retry(update, "downloading a file from WhatsApp failed".to_owned()));
-        }
-        let company = update.channel.0.company_id;
-        match self
-            .app
-            .attach_fetched(
-                company,
-                update.id,
-                update.lease_until,
-                files,
-                pending_text(&left),
-            )
-            .await
-        {
-            Ok(_) => None,
-            Err(e) => Some(self.retry(update, e.to_string())),
-        }
+        update_outcome::attach_remaining(&self.app, update, files, &left, "WhatsApp").await
     }
 
     fn retry(&self, update: &ClaimedUpdate, error: String) -> UpdateOutcome {
-        if update.attempts + 1 >= UPDATE_ATTEMPTS {
-            // Days of backoff: what still fails is kept failed (and counted), not retried
-            // for ever.
-            return UpdateOutcome::Failed { error };
-        }
-        let wait = errors::backoff(i64::from(update.attempts));
-        UpdateOutcome::Retry {
-            error,
-            at_ms: self.app.now_ms().saturating_add(millis(wait)),
-        }
+        update_outcome::retry(&self.app, update, error)
     }
 
     /// Downloads what it can: the files, and the refs still to fetch (transient failures;
@@ -380,15 +338,6 @@ pub fn phone_number_id(settings: &Map<String, Value>) -> Option<String> {
 fn failed(reason: &str) -> Outcome {
     Outcome::Failed {
         reason: reason.to_owned(),
-    }
-}
-
-/// The refs still to fetch, as the update row keeps them.
-fn pending_text(left: &[MediaRef]) -> Option<String> {
-    if left.is_empty() {
-        None
-    } else {
-        serde_json::to_string(left).ok()
     }
 }
 
