@@ -24,7 +24,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::AppState;
 
-mod fingerprint;
+pub mod fingerprint;
 
 /// The request header naming the key.
 pub const KEY_HEADER: &str = "idempotency-key";

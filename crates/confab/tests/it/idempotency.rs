@@ -2,7 +2,8 @@
 //! writes, sends and announces nothing; the same key with another request is a 422; racing
 //! requests with one key (on one node, or two sharing PostgreSQL) write once; keys are per
 //! user, survive a restart and a SIGKILL right after the answer, and are pruned after
-//! `--idempotency-ttl`; a 400 replays as the same 400; a bad key is a 400 naming it.
+//! `--idempotency-ttl`; a 400 replays as the same 400; a bad key is a 400 naming it; a
+//! write whose node died before its answer was stored answers `idempotency_answer_lost`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -475,4 +476,76 @@ async fn multinode_one_key_on_two_nodes_writes_once() {
             1
         );
     }
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_was_lost_answers_so_for_good() {
+    use confab_server::http::idempotency::fingerprint;
+    use confab_store::idempotency::within;
+    use confab_store::{IdempotencyClaim, KeyClaim, NewIdempotencyKey};
+
+    let srv = TestServer::start().await;
+    let (company, _, conversation) = srv.fixture().await;
+    let path = messages_path(company, conversation);
+    let body = "message=lost";
+    let form = "application/x-www-form-urlencoded";
+    // A node claimed the key and committed the request's write, then died before it
+    // stored (or sent) the answer: its lease has run out.
+    let uri: axum::http::Uri = path.parse().expect("uri");
+    let print = fingerprint::of(&axum::http::Method::POST, &uri, Some(form), body.as_bytes()).await;
+    let now_ms = unix_now() * 1000;
+    let claim = IdempotencyClaim {
+        user_id: srv.user_id,
+        key: "lost".to_owned(),
+        holder: "dead-node".to_owned(),
+    };
+    let store = srv.store().await;
+    let claimed = store
+        .claim_idempotency_key(
+            NewIdempotencyKey {
+                claim: claim.clone(),
+                fingerprint: print,
+                lease_until: now_ms - 1,
+            },
+            now_ms - 60_000,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(claimed, KeyClaim::Claimed);
+    within(
+        claim,
+        store.set_note(company, conversation, "written".to_owned()),
+    )
+    .await
+    .expect("the write");
+    let retry = || async {
+        let answer = srv
+            .req(Method::POST, &path)
+            .header("Idempotency-Key", "lost")
+            .header("Content-Type", form)
+            .body(body)
+            .send()
+            .await
+            .expect("an answer");
+        let replayed = answer.headers().get("idempotent-replayed").is_some();
+        let retry_after = answer.headers().get("retry-after").is_some();
+        let status = answer.status().as_u16();
+        (
+            status,
+            replayed,
+            retry_after,
+            answer.bytes().await.expect("body"),
+        )
+    };
+    let (status, replayed, retry_after, first) = retry().await;
+    assert_eq!((status, replayed, retry_after), (409, true, false));
+    let json: Value = serde_json::from_slice(&first).expect("json");
+    assert_eq!(
+        json["errors"][0]["code"], "idempotency_answer_lost",
+        "{json}"
+    );
+    // Not carried out again, and the same answer from now on.
+    assert_eq!(texts(&srv, company, conversation).await, ["Hello"]);
+    let (status, _, _, again) = retry().await;
+    assert_eq!((status, again), (409, first));
 }
