@@ -162,7 +162,8 @@ impl Client {
         }
     }
 
-    /// Sends `request` (retrying idempotent ones as the policy says, unless `once`) and
+    /// Sends `request` (retrying, as the policy says, writes that carry an idempotency key
+    /// and, unless `once`, idempotent calls) and
     /// returns the success answer.
     ///
     /// # Errors
@@ -218,8 +219,9 @@ impl Client {
         self.decode_data(request, false).await
     }
 
-    /// [`Client::data`] for a call that must not be retried whatever its method (a PUT
-    /// that flips a flag).
+    /// [`Client::data`] for a call that must not be sent twice whatever its method (a PUT
+    /// that flips a flag): retried only when it carries an idempotency key, since the
+    /// server then replays the first answer instead of carrying it out again.
     pub(crate) async fn data_once<T: DeserializeOwned>(
         &self,
         request: RequestBuilder,
