@@ -19,9 +19,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use confab_store::idempotency::within;
 use confab_store::{IdempotencyClaim, KeyClaim, NewIdempotencyKey, StoredAnswer};
+use futures_util::{StreamExt, TryStreamExt};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::params::min_rate;
 use crate::AppState;
 
 pub mod fingerprint;
@@ -65,7 +67,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(Request::from_parts(parts, body)).await;
     };
     let multipart = is_multipart(&parts);
-    let bytes = match read_body(body, body_limit(&state, multipart)).await {
+    let bytes = match read_body(&state, body, body_limit(&state, multipart), multipart).await {
         Ok(bytes) => bytes,
         Err(e) => return e.into_response(),
     };
@@ -155,13 +157,40 @@ fn lease_for(state: &AppState, multipart: bool) -> Duration {
     timeout.saturating_add(LEASE_MARGIN)
 }
 
-async fn read_body(body: Body, limit: u64) -> Result<Bytes, ApiError> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::PayloadTooLarge(format!(
-            "the request body is larger than {limit} bytes, or was cut off"
+/// The whole body, at most `limit` bytes; an upload is held to `--upload-min-rate` as the
+/// parameter reader would hold it, so a keyed upload cannot trickle for longer.
+async fn read_body(
+    state: &AppState,
+    body: Body,
+    limit: u64,
+    multipart: bool,
+) -> Result<Bytes, ApiError> {
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"));
+    let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    let mut stream: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send>,
+    > = if multipart {
+        Box::pin(min_rate::MinRate::new(
+            stream,
+            state.config.upload_min_rate,
+            state.config.upload_rate_window,
         ))
-    })
+    } else {
+        Box::pin(stream)
+    };
+    let mut buffer = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| match min_rate::too_slow(&e) {
+            Some(slow) => ApiError::BadRequest(slow.to_string()),
+            None => ApiError::BadRequest(format!("the request body could not be read: {e}")),
+        })?;
+        if (buffer.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            return Err(too_large());
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
 }
 
 /// After the route: stores the answer (a 5xx only when the request wrote), then sends it.

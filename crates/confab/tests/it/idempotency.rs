@@ -549,3 +549,33 @@ async fn a_write_whose_answer_was_lost_answers_so_for_good() {
     let (status, _, _, again) = retry().await;
     assert_eq!((status, again), (409, first));
 }
+
+#[tokio::test]
+async fn a_rebuilt_multipart_upload_replays() {
+    let srv = TestServer::start().await;
+    let (company, _, conversation) = srv.fixture().await;
+    let upload = |bytes: &'static [u8]| {
+        // A new form each time: a new random boundary, as a client's retry would send.
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("invoice.txt");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let request = srv
+            .req(Method::POST, &attachments_path(company, conversation))
+            .header("Idempotency-Key", "upload-1")
+            .multipart(form);
+        async move {
+            let answer = request.send().await.expect("an answer");
+            let replayed = answer.headers().get("idempotent-replayed").is_some();
+            let status = answer.status().as_u16();
+            (status, replayed, answer.bytes().await.expect("body"))
+        }
+    };
+    let (status, replayed, first) = upload(b"the invoice").await;
+    assert_eq!((status, replayed), (200, false), "{first:?}");
+    let (status, replayed, again) = upload(b"the invoice").await;
+    assert_eq!((status, replayed), (200, true));
+    assert_eq!(again, first);
+    assert_eq!(srv.attachment_blobs(company, conversation).await.len(), 1);
+    // Other file bytes are another request.
+    let (status, _, _) = upload(b"another invoice").await;
+    assert_eq!(status, 422);
+}
