@@ -65,6 +65,8 @@ struct Inner {
     root: Url,
     timeout: Option<Duration>,
     retry: RetryPolicy,
+    /// Whether writes carry an `Idempotency-Key` (and so may be retried).
+    idempotency_keys: bool,
 }
 
 impl fmt::Debug for Client {
@@ -94,7 +96,11 @@ impl Client {
     /// # Errors
     /// As [`Client::new`].
     pub fn pact(token: impl Into<String>) -> Result<Client> {
-        Client::new(PACT_URL, token)
+        // The hosted API does not document `Idempotency-Key`: without it a retried POST
+        // could be carried out twice, so writes are not keyed (nor retried) there.
+        Client::builder(PACT_URL, token)
+            .idempotency_keys(false)
+            .build()
     }
 
     /// A builder, to set the timeout, retries or user agent.
@@ -116,6 +122,7 @@ impl Client {
             timeout: Some(DEFAULT_TIMEOUT),
             retry: RetryPolicy::default(),
             user_agent: concat!("confab-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            idempotency_keys: true,
         }
     }
 
@@ -155,7 +162,8 @@ impl Client {
         }
     }
 
-    /// Sends `request` (retrying idempotent ones as the policy says, unless `once`) and
+    /// Sends `request` (retrying, as the policy says, writes that carry an idempotency key
+    /// and, unless `once`, idempotent calls) and
     /// returns the success answer.
     ///
     /// # Errors
@@ -163,7 +171,17 @@ impl Client {
     pub(crate) async fn send(&self, request: RequestBuilder, once: bool) -> Result<Response> {
         let (http, request) = request.build_split();
         let mut pending = request?;
-        let idempotent = !once && retry::is_idempotent(pending.method());
+        // A write to the API gets a fresh key, kept by every retry of it: the server then
+        // carries it out once however often it is sent, so writes may be retried too.
+        let keyed = self.inner.idempotency_keys
+            && retry::is_write(pending.method())
+            && same_origin(pending.url(), &self.inner.root);
+        if keyed && !pending.headers().contains_key(retry::IDEMPOTENCY_KEY) {
+            pending
+                .headers_mut()
+                .insert(retry::IDEMPOTENCY_KEY, retry::fresh_key());
+        }
+        let idempotent = keyed || (!once && retry::is_idempotent(pending.method()));
         let policy = self.inner.retry;
         let mut retries = 0;
         loop {
@@ -175,8 +193,10 @@ impl Client {
             let outcome = http.execute(pending).await;
             let wait = match &outcome {
                 Ok(answer) if answer.status().is_success() => return outcome.map_err(Error::from),
-                Ok(answer) => policy.after_answer(retries, answer.status(), answer.headers()),
-                Err(e) => policy.after_error(retries, e),
+                Ok(answer) => {
+                    policy.after_answer(retries, keyed, answer.status(), answer.headers())
+                }
+                Err(e) => policy.after_error(retries, keyed, e),
             };
             match (spare, wait) {
                 (Some(next), Some(wait)) => {
@@ -199,8 +219,9 @@ impl Client {
         self.decode_data(request, false).await
     }
 
-    /// [`Client::data`] for a call that must not be retried whatever its method (a PUT
-    /// that flips a flag).
+    /// [`Client::data`] for a call that must not be sent twice whatever its method (a PUT
+    /// that flips a flag): retried only when it carries an idempotency key, since the
+    /// server then replays the first answer instead of carrying it out again.
     pub(crate) async fn data_once<T: DeserializeOwned>(
         &self,
         request: RequestBuilder,
@@ -281,6 +302,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     user_agent: String,
+    idempotency_keys: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -289,6 +311,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("idempotency_keys", &self.idempotency_keys)
             .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
     }
@@ -311,9 +334,9 @@ impl ClientBuilder {
         self
     }
 
-    /// How many times an idempotent call (GET, PUT, DELETE) is retried after a 429, 502 or
-    /// 503 answer or a connection error (3 unless set; 0 turns retries off). POST calls are
-    /// never retried.
+    /// How many times a call is retried after a 429, 502 or 503 answer or a connection
+    /// error (3 unless set; 0 turns retries off). Writes are retried with the idempotency
+    /// key of their first attempt (see [`ClientBuilder::idempotency_keys`]).
     #[must_use]
     pub fn max_retries(mut self, max_retries: u32) -> Self {
         self.retry.max_retries = max_retries;
@@ -324,6 +347,16 @@ impl ClientBuilder {
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Whether every write (POST, PUT, DELETE, PATCH) carries a fresh `Idempotency-Key`,
+    /// the same on each of its retries, so that writes may be retried (on unless set; off
+    /// for [`Client::pact`]). Off, only GET, PUT and DELETE are retried, and not after a
+    /// timeout.
+    #[must_use]
+    pub fn idempotency_keys(mut self, on: bool) -> Self {
+        self.idempotency_keys = on;
         self
     }
 
@@ -382,6 +415,7 @@ impl ClientBuilder {
                 root,
                 timeout: self.timeout,
                 retry: self.retry,
+                idempotency_keys: self.idempotency_keys,
             }),
         })
     }

@@ -118,8 +118,8 @@ impl Conversations {
     }
 
     /// Sets whether Bitrix24 open lines are blocked for the conversation (`None` flips it,
-    /// and is then never retried, since a second flip would undo the first); returns the
-    /// conversation as it is now.
+    /// and is then retried only under its idempotency key, which replays the first flip
+    /// instead of undoing it); returns the conversation as it is now.
     ///
     /// # Errors
     /// A 404 for an unknown conversation.

@@ -1,14 +1,39 @@
 //! When a failed call is tried again, and after how long.
 //!
-//! Only idempotent calls (GET, PUT, DELETE) are retried: a POST that timed out may have
-//! been carried out, and sending it again could post a message twice. They are retried on
-//! 429, 502 and 503 answers and on connection errors, with exponential backoff (with
-//! jitter), or after the `Retry-After` seconds the server asks for.
+//! Every write to the API (POST, PUT, DELETE, PATCH) carries a fresh `Idempotency-Key`,
+//! the same on each of its retries: the server carries a keyed request out once and
+//! answers its retries from the first execution, so writes are retried as safely as reads.
+//! Calls are retried on 429, 502 and 503 answers and on connection errors, with
+//! exponential backoff (with jitter), or after the `Retry-After` seconds the server asks
+//! for; keyed calls also after a timeout (the first attempt may have been carried out:
+//! the key makes the retry answer it) and on a 409 with `Retry-After` (the first attempt
+//! is still running).
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
+
+/// The request header that makes a write idempotent.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A new random key: 32 hex characters (128 bits), never reused for another call.
+pub fn fresh_key() -> HeaderValue {
+    let key: String = rand::random::<[u8; 16]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Hex digits are always a valid header value.
+    HeaderValue::from_str(&key).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+/// Whether calls with this method change something (and so carry an idempotency key).
+pub fn is_write(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    )
+}
 
 /// The longest `Retry-After` honoured; a server asking for more gets its error returned at
 /// once, so that no call sleeps for minutes unasked.
@@ -47,14 +72,19 @@ impl RetryPolicy {
     }
 
     /// The wait before retry number `retry` after an answer with `status` and `headers`,
-    /// or `None` when that answer is final.
+    /// or `None` when that answer is final; `keyed` when the call has an idempotency key.
     pub(crate) fn after_answer(
         &self,
         retry: u32,
+        keyed: bool,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Option<Duration> {
-        if !retryable_status(status) {
+        // A 409 with Retry-After: the first attempt of this key is still running; its
+        // answer will be replayed.
+        let in_flight =
+            keyed && status == StatusCode::CONFLICT && headers.contains_key(RETRY_AFTER);
+        if !retryable_status(status) && !in_flight {
             return None;
         }
         match retry_after(headers) {
@@ -66,8 +96,16 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` after a transport error, or `None` when the
     /// error is not worth another attempt.
-    pub(crate) fn after_error(&self, retry: u32, error: &reqwest::Error) -> Option<Duration> {
-        retryable_error(error).then(|| jitter(self.backoff(retry)))
+    pub(crate) fn after_error(
+        &self,
+        retry: u32,
+        keyed: bool,
+        error: &reqwest::Error,
+    ) -> Option<Duration> {
+        // A keyed call that timed out may have been carried out: its retry gets that
+        // answer rather than doing it again.
+        (retryable_error(error) || (keyed && error.is_timeout()))
+            .then(|| jitter(self.backoff(retry)))
     }
 }
 
@@ -127,16 +165,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "2".parse().expect("header"));
         assert_eq!(
-            policy.after_answer(0, StatusCode::TOO_MANY_REQUESTS, &headers),
+            policy.after_answer(0, false, StatusCode::TOO_MANY_REQUESTS, &headers),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            policy.after_answer(0, StatusCode::BAD_REQUEST, &headers),
+            policy.after_answer(0, false, StatusCode::BAD_REQUEST, &headers),
             None
         );
         headers.insert(RETRY_AFTER, "3600".parse().expect("header"));
         assert_eq!(
-            policy.after_answer(0, StatusCode::SERVICE_UNAVAILABLE, &headers),
+            policy.after_answer(0, false, StatusCode::SERVICE_UNAVAILABLE, &headers),
             None
         );
         headers.insert(
@@ -144,7 +182,7 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
         );
         let wait = policy
-            .after_answer(1, StatusCode::BAD_GATEWAY, &headers)
+            .after_answer(1, false, StatusCode::BAD_GATEWAY, &headers)
             .expect("backoff applies");
         assert!(wait >= Duration::from_millis(200) && wait <= Duration::from_millis(400));
     }

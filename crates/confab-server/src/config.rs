@@ -121,6 +121,11 @@ pub struct Config {
     #[arg(long, env = "CONFAB_EVENT_RETENTION", default_value = "30d", value_parser = humantime::parse_duration)]
     pub event_retention: Duration,
 
+    /// How long an `Idempotency-Key` is remembered (its request's answer replayed); older
+    /// keys are pruned with the event log and may be used again.
+    #[arg(long, env = "CONFAB_IDEMPOTENCY_TTL", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub idempotency_ttl: Duration,
+
     /// How often the event log is pruned of events older than `--event-retention`.
     #[arg(long, env = "CONFAB_EVENT_PRUNE_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub event_prune_interval: Duration,
@@ -216,6 +221,7 @@ impl Config {
             max_streams: 1000,
             event_retention: Duration::from_secs(30 * 24 * 3600),
             event_prune_interval: Duration::from_secs(60),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
             secret_key: None,
             public_url: None,
             telegram_api_url: default_telegram_api_url(),

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod codec;
+pub mod idempotency;
 mod intake_rows;
 mod postgres;
 mod signin;
@@ -19,6 +20,7 @@ pub use confab_domain::model::*;
 pub use confab_domain::rules;
 pub use confab_domain::templates;
 pub use confab_domain::templates::{NewTemplate, TemplateSend, TemplateSync, WabaTemplate};
+pub use idempotency::{IdempotencyClaim, KeyClaim, NewIdempotencyKey, StoredAnswer};
 pub use postgres::PgStore;
 pub use signin::{SignIn, SignInStep};
 
@@ -790,6 +792,32 @@ pub trait Store: Send + Sync + 'static {
     /// webhook delivery records, and remembers for each company how far its log is gone
     /// (so an older cursor is known to be expired). Answers how many were deleted.
     async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64>;
+
+    // ---- Idempotency keys (see [`idempotency`]) ----
+
+    /// Claims `key` for a request about to run, or says why not: used with another
+    /// fingerprint, answered already, running under an unexpired lease, or written.
+    /// An unwritten claim whose lease ended before `now_ms` is taken over.
+    async fn claim_idempotency_key(
+        &self,
+        key: NewIdempotencyKey,
+        now_ms: i64,
+    ) -> StoreResult<KeyClaim>;
+
+    /// Stores the answer of `claim`'s request, replayed from now on. Answers false (and
+    /// stores nothing) when the key is no longer held by `claim` or has an answer already.
+    async fn answer_idempotency_key(
+        &self,
+        claim: IdempotencyClaim,
+        answer: StoredAnswer,
+    ) -> StoreResult<bool>;
+
+    /// Gives up `claim` when its request wrote nothing, so a retry runs it again. Answers
+    /// false when the request did write (the key then stays, to be answered).
+    async fn release_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<bool>;
+
+    /// Deletes up to `limit` keys created before `before_ms`; answers how many.
+    async fn prune_idempotency_keys(&self, before_ms: i64, limit: u32) -> StoreResult<u64>;
 
     // ---- WhatsApp Business templates ----
 

@@ -1,5 +1,6 @@
-//! Retries: idempotent calls are retried on 503 (honouring Retry-After) and on broken
-//! connections; POST never is.
+//! Retries: calls are retried on 503 (honouring Retry-After) and on broken connections;
+//! writes carry an `Idempotency-Key`, the same on every retry of one call and another for
+//! each call, so POSTs are retried too (and, unlike reads, after a timeout).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,20 +41,55 @@ async fn a_get_is_retried_after_503_and_succeeds() {
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
+fn key_of(seen: &crate::harness::Seen) -> Option<String> {
+    seen.headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 #[tokio::test]
-async fn a_post_is_not_retried() {
+async fn a_post_is_retried_with_the_same_idempotency_key() {
     let peer = Peer::start().await;
-    peer.script([unavailable(), unavailable(), Answer::json(EMPTY_COMPANIES)]);
+    let created = r#"{"status":"ok","data":{"id":7,"name":"Acme"}}"#;
+    peer.script([unavailable(), unavailable(), Answer::json(created)]);
+    let client = Client::builder(&peer.base, "t")
+        .retry_policy(fast_retries(3))
+        .build()
+        .expect("client");
+    let _ = client.companies().create(&NewCompany::new("Acme")).await;
+    let seen = peer.seen();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|s| s.method == "POST"));
+    let key = key_of(&seen[0]).expect("a write carries a key");
+    assert_eq!(key.len(), 32);
+    assert!(
+        seen.iter()
+            .all(|s| key_of(s).as_deref() == Some(key.as_str()))
+    );
+    // The next call is another request: another key. A read carries none.
+    let _ = client.companies().create(&NewCompany::new("Acme")).await;
+    let _ = client.companies().list(&ListParams::new()).await;
+    let seen = peer.seen();
+    let next = key_of(&seen[3]).expect("a key");
+    assert_ne!(next, key);
+    assert_eq!(key_of(seen.last().expect("the list")), None);
+}
+
+#[tokio::test]
+async fn a_post_is_retried_while_its_first_attempt_is_in_flight() {
+    let peer = Peer::start().await;
+    let in_flight = Answer::with(409, "in flight").header("retry-after", "0");
+    let conflict = Answer::with(409, "conflict");
+    peer.script([in_flight, conflict]);
     let err = peer
         .client()
         .companies()
         .create(&NewCompany::new("Acme"))
         .await
-        .expect_err("503, not retried");
-    assert_eq!(err.status(), Some(503));
-    assert_eq!(err.to_string(), "HTTP 503: busy");
-    assert_eq!(peer.seen().len(), 1);
-    assert_eq!(peer.seen()[0].method, "POST");
+        .expect_err("a 409 without Retry-After is final");
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(peer.seen().len(), 2);
 }
 
 #[tokio::test]
@@ -162,19 +198,14 @@ async fn a_get_is_retried_after_a_dropped_connection() {
 }
 
 #[tokio::test]
-async fn a_post_is_not_retried_after_a_dropped_connection() {
+async fn a_post_is_retried_after_a_dropped_connection() {
     let (url, accepted) = flaky_server(1).await;
     let client = Client::builder(&url, "t")
         .retry_policy(fast_retries(3))
         .build()
         .expect("client");
-    let err = client
-        .companies()
-        .create(&NewCompany::new("Acme"))
-        .await
-        .expect_err("dropped");
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
-    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    let _ = client.companies().create(&NewCompany::new("Acme")).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
@@ -228,4 +259,51 @@ async fn a_timeout_is_reported_and_not_retried() {
         other => panic!("{other:?}"),
     }
     assert_eq!(peer.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_that_timed_out_is_retried_with_its_key() {
+    let peer = Peer::start().await;
+    peer.fallback(Answer::json(EMPTY_COMPANIES).after(Duration::from_secs(5)));
+    let client = Client::builder(&peer.base, "t")
+        .timeout(Duration::from_millis(200))
+        .retry_policy(fast_retries(2))
+        .build()
+        .expect("client");
+    let err = client
+        .companies()
+        .create(&NewCompany::new("Acme"))
+        .await
+        .expect_err("too slow every time");
+    match &err {
+        Error::Transport(e) => assert!(e.is_timeout(), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    let seen = peer.seen();
+    assert_eq!(seen.len(), 3);
+    let key = key_of(&seen[0]).expect("a key");
+    assert!(
+        seen.iter()
+            .all(|s| key_of(s).as_deref() == Some(key.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn without_keys_a_post_is_neither_keyed_nor_retried() {
+    let peer = Peer::start().await;
+    peer.script([unavailable(), Answer::json(EMPTY_COMPANIES)]);
+    let client = Client::builder(&peer.base, "t")
+        .idempotency_keys(false)
+        .retry_policy(fast_retries(3))
+        .build()
+        .expect("client");
+    let err = client
+        .companies()
+        .create(&NewCompany::new("Acme"))
+        .await
+        .expect_err("503, not retried");
+    assert_eq!(err.status(), Some(503));
+    let seen = peer.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(key_of(&seen[0]), None);
 }

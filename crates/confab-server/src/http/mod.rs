@@ -20,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod hooks;
+pub mod idempotency;
 pub mod inputs;
 pub mod instagram_pages;
 pub mod jobs;
@@ -63,6 +64,12 @@ pub fn router(state: AppState) -> Router {
         .merge(instagram_pages::router())
         .merge(service_messages::router())
         .merge(waba_templates::router())
+        // Inside `negotiate`: a 406 is answered before a key is claimed, and a replay is
+        // negotiated as its first answer was.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::guard,
+        ))
         .layer(axum::middleware::from_fn(accept::negotiate))
         .layer(axum::middleware::from_fn_with_state(
             state.limiter.clone(),

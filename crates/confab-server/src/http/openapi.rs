@@ -12,10 +12,10 @@ use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, ResponseBuilder, Type};
+use utoipa::openapi::{Components, ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
 use super::{
@@ -216,6 +216,20 @@ const ERRORS: &[(&str, &str, &str)] = &[
         "The body (`--max-body-size`) or the attachment (`--max-attachment-size`) is too large",
     ),
     (
+        "409",
+        "IdempotencyInFlight",
+        "With `Idempotency-Key`: the key's first request is still being processed (answered \
+         with `Retry-After`; retry then to get its answer, code `idempotency_key_in_flight`), \
+         or it was carried out but its answer was lost in a crash (no `Retry-After`, code \
+         `idempotency_answer_lost`: do not send it again). A route may document its own 409",
+    ),
+    (
+        "422",
+        "IdempotencyKeyReused",
+        "The `Idempotency-Key` was used before for a different request (method, path or \
+         parameters); code `idempotency_key_reused`",
+    ),
+    (
         "429",
         "TooManyRequests",
         "The token made more requests than `--rate-limit` allows; `Retry-After` says when to retry",
@@ -258,7 +272,7 @@ impl Modify for Shared {
                     .schema(Some(Ref::from_schema_name("ErrorBody")))
                     .build(),
             );
-            if matches!(*status, "429" | "503") {
+            if matches!(*status, "409" | "429" | "503") {
                 response = response.header(
                     "Retry-After",
                     HeaderBuilder::new()
@@ -305,8 +319,60 @@ impl Modify for Shared {
                     add_error(operation, "403");
                 }
             }
+            if path.starts_with("/p1/") {
+                let writes = [
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.delete,
+                    &mut item.patch,
+                ];
+                for operation in writes.into_iter().flatten() {
+                    document_idempotency(operation);
+                }
+            }
         }
     }
+}
+
+/// Documents `Idempotency-Key` on a write: the header, the replay header of its answers,
+/// and the 409 and 422 it may cause.
+fn document_idempotency(operation: &mut Operation) {
+    let key = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "1 to 255 printable ASCII characters, unique per request (a UUID), kept for \
+             `--idempotency-ttl` per user. A retry with the same key and request gets the \
+             first answer (with `Idempotent-Replayed: true`) and is not carried out again.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(super::idempotency::MAX_KEY_LEN)),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(key));
+    let replayed = HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(
+            "`true` when this is the stored answer of an earlier request with the same \
+             `Idempotency-Key`",
+        ))
+        .build();
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response
+                .headers
+                .insert("Idempotent-Replayed".to_owned(), RefOr::T(replayed.clone()));
+        }
+    }
+    add_error(operation, "409");
+    add_error(operation, "422");
 }
 
 /// Adds the shared error answer for `status` to `operation`, unless it documents its own.

@@ -662,7 +662,7 @@ impl Params {
     }
 }
 
-mod min_rate;
+pub(crate) mod min_rate;
 
 #[cfg(test)]
 pub(crate) mod props;

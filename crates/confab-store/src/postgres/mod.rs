@@ -31,6 +31,7 @@ mod delivery;
 mod due_receipts;
 mod events;
 mod health;
+mod idempotency_keys;
 mod intake;
 mod members;
 mod messages;
@@ -117,8 +118,21 @@ impl PgStore {
     }
 
     /// A transaction; it commits only when told to and rolls back when dropped, so a
-    /// request that goes away mid-write leaves nothing half done.
+    /// request that goes away mid-write leaves nothing half done. This is the one entry
+    /// point of a request's writes: when the request holds an idempotency key, the key is
+    /// marked written first thing in the transaction, so the write and its record commit
+    /// (or roll back) together, and the key's row lock orders it against a takeover.
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(claim) = crate::idempotency::current() {
+            idempotency_keys::mark_written(&mut tx, &claim).await?;
+        }
+        Ok(tx)
+    }
+
+    /// A transaction that is not the request's own write (the idempotency key's
+    /// bookkeeping), which must not mark the key written.
+    async fn begin_unmarked(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
 }
@@ -850,6 +864,42 @@ impl Store for PgStore {
     async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let out = events::prune(&mut tx, before_ms, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: crate::NewIdempotencyKey,
+        now_ms: i64,
+    ) -> StoreResult<crate::KeyClaim> {
+        let mut tx = self.begin_unmarked().await?;
+        let out = idempotency_keys::claim(&mut tx, &key, now_ms).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn answer_idempotency_key(
+        &self,
+        claim: crate::IdempotencyClaim,
+        answer: crate::StoredAnswer,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_unmarked().await?;
+        let out = idempotency_keys::answer(&mut tx, &claim, &answer).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn release_idempotency_key(&self, claim: crate::IdempotencyClaim) -> StoreResult<bool> {
+        let mut tx = self.begin_unmarked().await?;
+        let out = idempotency_keys::release(&mut tx, &claim).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn prune_idempotency_keys(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
+        let mut tx = self.begin_unmarked().await?;
+        let out = idempotency_keys::prune(&mut tx, before_ms, limit).await?;
         tx.commit().await?;
         Ok(out)
     }

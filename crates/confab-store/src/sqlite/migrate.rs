@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_messages_by_external_id.sql"),
     include_str!("../../migrations/sqlite/0010_waba_templates.sql"),
     include_str!("../../migrations/sqlite/0011_channel_signins.sql"),
+    include_str!("../../migrations/sqlite/0012_idempotency_keys.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

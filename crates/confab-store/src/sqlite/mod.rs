@@ -29,6 +29,7 @@ mod due_receipts;
 mod events;
 mod group_commit;
 mod health;
+mod idempotency_keys;
 mod intake;
 mod members;
 mod messages;
@@ -136,8 +137,32 @@ impl SqliteStore {
     }
 
     /// Runs `f` in the writer's next group transaction (`BEGIN IMMEDIATE`); answers once
-    /// the group is committed to disk.
+    /// the group is committed to disk. This is the one entry point of a request's writes:
+    /// when the request holds an idempotency key, the key is marked written in the same
+    /// savepoint as `f`, so the write and its record commit (or roll back) together.
     async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        // Read here, on the request's task: the closure runs on the writer thread, where
+        // the task-local key is not visible.
+        match crate::idempotency::current() {
+            None => self.writer.write(f).await,
+            Some(claim) => {
+                self.writer
+                    .write(move |tx| {
+                        idempotency_keys::mark_written(tx, &claim)?;
+                        f(tx)
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// A write that is not the request's own (the idempotency key's bookkeeping), which
+    /// must not mark the key written.
+    async fn write_unmarked<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
@@ -802,6 +827,34 @@ impl Store for SqliteStore {
 
     async fn prune_events(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
         self.write(move |tx| events::prune(tx, before_ms, limit))
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: crate::NewIdempotencyKey,
+        now_ms: i64,
+    ) -> StoreResult<crate::KeyClaim> {
+        self.write_unmarked(move |tx| idempotency_keys::claim(tx, &key, now_ms))
+            .await
+    }
+
+    async fn answer_idempotency_key(
+        &self,
+        claim: crate::IdempotencyClaim,
+        answer: crate::StoredAnswer,
+    ) -> StoreResult<bool> {
+        self.write_unmarked(move |tx| idempotency_keys::answer(tx, &claim, &answer))
+            .await
+    }
+
+    async fn release_idempotency_key(&self, claim: crate::IdempotencyClaim) -> StoreResult<bool> {
+        self.write_unmarked(move |tx| idempotency_keys::release(tx, &claim))
+            .await
+    }
+
+    async fn prune_idempotency_keys(&self, before_ms: i64, limit: u32) -> StoreResult<u64> {
+        self.write_unmarked(move |tx| idempotency_keys::prune(tx, before_ms, limit))
             .await
     }
 

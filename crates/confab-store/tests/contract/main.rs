@@ -44,6 +44,7 @@ mod conversations;
 mod delivery;
 mod due_receipts;
 mod events;
+mod idempotency;
 mod intake;
 mod members;
 mod messages;

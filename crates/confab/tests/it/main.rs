@@ -22,6 +22,7 @@ mod database_outage;
 mod encodings;
 mod events;
 mod events_client;
+mod idempotency;
 mod instagram_pages;
 mod members_cli;
 mod messages;
