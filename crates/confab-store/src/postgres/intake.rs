@@ -79,6 +79,9 @@ struct Claim {
     pending: Option<String>,
 }
 
+/// The transaction lock claims of inbound updates take turns under.
+const CLAIM_LOCK: i64 = 0x636f_6e66_6162_0002;
+
 /// Claims up to `limit` due updates until `lease_until`, with the channel each came on.
 ///
 /// Exactly one node wins each update, as with delivery jobs: candidates are locked
@@ -90,6 +93,15 @@ pub(super) async fn claim(
     lease_until: i64,
     limit: u32,
 ) -> StoreResult<Vec<ClaimedUpdate>> {
+    // A channel with an update under a live lease is passed over: its updates become
+    // messages in the order they came only if one node works a channel at a time. Claims
+    // take turns (a transaction lock) so each sees the leases the one before committed;
+    // they are short, and a busy claimer is not worth racing. An update whose message is
+    // stored (its files follow later) neither waits nor holds others back.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CLAIM_LOCK)
+        .execute(&mut *conn)
+        .await?;
     // Ordered as `inbound_updates_pending` is; MATERIALIZED so the locking subquery runs
     // once (see the job claim).
     let mut ids: Vec<i64> = sqlx::query_scalar(
@@ -97,6 +109,9 @@ pub(super) async fn claim(
              SELECT id FROM inbound_updates
              WHERE state = 'pending' AND due_at <= $2
                AND (lease_until IS NULL OR lease_until <= $2)
+               AND (message_id IS NOT NULL OR channel_id NOT IN (
+                   SELECT channel_id FROM inbound_updates
+                   WHERE state = 'pending' AND lease_until > $2 AND message_id IS NULL))
              ORDER BY due_at, id LIMIT $3
              FOR UPDATE SKIP LOCKED)
          UPDATE inbound_updates SET lease_until = $1

@@ -68,12 +68,19 @@ pub(super) fn claim(
     limit: u32,
 ) -> StoreResult<Vec<ClaimedUpdate>> {
     // Ordered as the `inbound_updates_pending` index is, so the scan stops after `limit`.
+    // A channel with an update under a live lease is passed over: its updates become
+    // messages in the order they came only if one claimer works a channel at a time. An
+    // update whose message is stored (its files follow later) neither waits nor holds
+    // others back.
     let mut stmt = conn.prepare_cached(
         "UPDATE inbound_updates SET lease_until = ?1
          WHERE id IN (
              SELECT id FROM inbound_updates
              WHERE state = 'pending' AND due_at <= ?2
                AND (lease_until IS NULL OR lease_until <= ?2)
+               AND (message_id IS NOT NULL OR channel_id NOT IN (
+                   SELECT channel_id FROM inbound_updates
+                   WHERE state = 'pending' AND lease_until > ?2 AND message_id IS NULL))
              ORDER BY due_at, id LIMIT ?3)
          RETURNING id",
     )?;

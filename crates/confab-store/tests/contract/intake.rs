@@ -24,6 +24,7 @@ contract!(
     poll_leases_are_taken_over_only_after_they_expire,
     claimed_updates_are_skipped_retried_or_failed_once,
     concurrent_claims_never_share_an_update,
+    a_channel_under_a_live_lease_is_passed_over,
     a_message_from_an_update_finishes_it_in_one_transaction,
     a_message_from_a_lost_update_is_refused_and_writes_nothing,
     files_fetched_later_are_bound_to_the_message,
@@ -326,21 +327,76 @@ async fn claimed_updates_are_skipped_retried_or_failed_once(s: &Backend) {
 
 async fn concurrent_claims_never_share_an_update(s: &Backend) {
     let t = tenant(s, 1, false).await;
-    let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+    let u = tenant(s, 2, false).await;
+    let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    assert_eq!(accept(s, t.channel.id, &keys, T0).await.stored, 40);
+    assert_eq!(accept(s, t.channel.id, &keys, T0).await.stored, 20);
+    assert_eq!(accept(s, u.channel.id, &keys, T0).await.stored, 20);
     let claims = (0..8).map(|_| s.claim_updates(T0 + 1, T0 + 1000, 7));
     let mut seen = BTreeSet::new();
+    let mut holders = BTreeSet::new();
+    let mut pending = Vec::new();
     for claimed in futures_util::future::join_all(claims).await {
-        for u in claimed.expect("claim") {
+        let claimed = claimed.expect("claim");
+        for u in &claimed {
             assert!(seen.insert(u.id), "update {} handed out twice", u.id);
         }
+        // A channel is worked by one claimer at a time (that keeps its order).
+        let channels: BTreeSet<i64> = claimed.iter().map(|u| u.channel.0.id).collect();
+        for channel in channels {
+            assert!(
+                holders.insert(channel),
+                "channel {channel} claimed twice at once"
+            );
+        }
+        pending.extend(claimed);
     }
-    // Whatever the racing claims passed over is still there, once.
-    for u in claim(s, T0 + 2, T0 + 1000, 100).await {
-        assert!(seen.insert(u.id), "update {} handed out twice", u.id);
+    // Whatever the racing claims passed over comes once the claimed are finished.
+    while !pending.is_empty() {
+        for u in pending.drain(..) {
+            assert!(
+                s.finish_update(u.id, u.lease_until, skipped("done"), T0 + 2)
+                    .await
+                    .expect("finish")
+            );
+        }
+        for u in claim(s, T0 + 2, T0 + 1000, 100).await {
+            assert!(seen.insert(u.id), "update {} handed out twice", u.id);
+            pending.push(u);
+        }
     }
     assert_eq!(seen.len(), 40);
+}
+
+async fn a_channel_under_a_live_lease_is_passed_over(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let u = tenant(s, 2, false).await;
+    accept(s, t.channel.id, &["a0", "a1", "a2", "a3"], T0).await;
+    accept(s, u.channel.id, &["b0", "b1"], T0).await;
+    let first = claim(s, T0 + 1, T0 + 100, 2).await;
+    assert_eq!(payloads(&first), [keyed("a0"), keyed("a1")]);
+    // a2 and a3 wait: were they claimed now, they could become messages before a0, a1.
+    let second = claim(s, T0 + 2, T0 + 100, 10).await;
+    assert_eq!(payloads(&second), [keyed("b0"), keyed("b1")]);
+    assert!(claim(s, T0 + 3, T0 + 100, 10).await.is_empty());
+    // One of the channel's updates still leased is enough to hold the rest back.
+    assert!(
+        s.finish_update(first[0].id, first[0].lease_until, skipped("done"), T0 + 4)
+            .await
+            .expect("finish")
+    );
+    assert!(claim(s, T0 + 5, T0 + 100, 10).await.is_empty());
+    assert!(
+        s.finish_update(first[1].id, first[1].lease_until, skipped("done"), T0 + 6)
+            .await
+            .expect("finish")
+    );
+    let third = claim(s, T0 + 7, T0 + 200, 10).await;
+    assert_eq!(payloads(&third), [keyed("a2"), keyed("a3")]);
+    // A lease that ran out (its node died) holds nothing back: the updates are taken over.
+    let b1 = second.iter().map(|u| u.id).collect::<BTreeSet<_>>();
+    let taken = claim(s, T0 + 101, T0 + 300, 10).await;
+    assert_eq!(taken.iter().map(|u| u.id).collect::<BTreeSet<_>>(), b1);
 }
 
 async fn a_message_from_an_update_finishes_it_in_one_transaction(s: &Backend) {
