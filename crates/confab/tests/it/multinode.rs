@@ -81,16 +81,44 @@ impl Cluster {
         body
     }
 
-    /// Waits (bounded) until no job is pending and the outbox is drained.
-    async fn settle(&self) {
+    /// Waits (bounded) until no job is pending, every reply in `conversations` has its
+    /// device receipt (a receipt comes after its job ends and announces an event of its
+    /// own) and the outbox is drained, twice in a row a poll apart.
+    async fn settle(&self, company: i64, conversations: &[i64]) {
+        let mut settled_once = false;
         for _ in 0..1500 {
-            let stats = self.store.queue_stats(0).await.expect("queue stats");
-            if stats.jobs_pending == 0 && stats.webhook_events_pending == 0 {
-                return;
+            if self.is_settled(company, conversations).await {
+                if settled_once {
+                    return;
+                }
+                settled_once = true;
+            } else {
+                settled_once = false;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("the nodes did not finish the queued work");
+    }
+
+    async fn is_settled(&self, company: i64, conversations: &[i64]) -> bool {
+        let stats = self.store.queue_stats(0).await.expect("queue stats");
+        if stats.jobs_pending != 0 || stats.webhook_events_pending != 0 {
+            return false;
+        }
+        for conversation in conversations {
+            let messages = crate::harness::store_messages(&*self.store, company, *conversation)
+                .await
+                .expect("messages");
+            if !messages
+                .iter()
+                .all(|m| m.income || m.ack >= confab_store::Ack::Delivered)
+            {
+                return false;
+            }
+        }
+        // The receipts' events may have been written after the stats were read.
+        let stats = self.store.queue_stats(0).await.expect("queue stats");
+        stats.jobs_pending == 0 && stats.webhook_events_pending == 0
     }
 }
 
@@ -198,7 +226,7 @@ async fn three_nodes_share_the_work_without_losing_or_repeating_any() {
         INBOUND,
         "message ids"
     );
-    cluster.settle().await;
+    cluster.settle(company, &conversations).await;
 
     // Every job ran, and was claimed by exactly one node exactly once.
     for (i, job) in jobs.iter().enumerate() {
