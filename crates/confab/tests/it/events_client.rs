@@ -231,28 +231,39 @@ async fn after_a_restart_the_stream_resumes_with_no_gap_and_no_duplicate() {
     );
 }
 
+/// A running `confab` command's output: its stdout by lines, its stderr kept in a file
+/// so that a command that stalls can say why.
+struct CliOut {
+    lines: Lines<BufReader<ChildStdout>>,
+    stderr: tempfile::NamedTempFile,
+}
+
 /// `confab ARGS` against `srv`, running on (stdout piped, killed when dropped).
-fn spawn_confab(srv: &TestServer, args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
+fn spawn_confab(srv: &TestServer, args: &[&str]) -> (Child, CliOut) {
+    let stderr = tempfile::NamedTempFile::new().expect("stderr file");
     let mut child = Command::new(BIN)
         .args(args)
         .env("CONFAB_URL", &srv.base)
         .env("CONFAB_TOKEN", &srv.token)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(stderr.reopen().expect("stderr file")))
         .kill_on_drop(true)
         .spawn()
         .expect("spawn confab");
     let stdout = child.stdout.take().expect("stdout");
-    (child, BufReader::new(stdout).lines())
+    let lines = BufReader::new(stdout).lines();
+    (child, CliOut { lines, stderr })
 }
 
-async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    tokio::time::timeout(WAIT, lines.next_line())
-        .await
-        .expect("a line in time")
-        .expect("read stdout")
-        .expect("the command still runs")
+async fn next_line(out: &mut CliOut) -> String {
+    match tokio::time::timeout(WAIT, out.lines.next_line()).await {
+        Ok(line) => line.expect("read stdout").expect("the command still runs"),
+        Err(_) => panic!(
+            "no line in {WAIT:?}; the command's stderr:\n{}",
+            std::fs::read_to_string(out.stderr.path()).unwrap_or_default()
+        ),
+    }
 }
 
 /// The current head of `company`'s events (a stream opened and dropped).
