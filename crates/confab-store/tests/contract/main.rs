@@ -40,6 +40,7 @@ mod fixtures;
 mod attachments;
 mod channels;
 mod companies;
+mod conversation_search;
 mod conversations;
 mod delivery;
 mod due_receipts;
