@@ -36,6 +36,7 @@ macro_rules! contract {
 
 mod backend;
 mod fixtures;
+mod migrations;
 
 mod attachments;
 mod channels;
