@@ -301,6 +301,36 @@ async fn search_matches_contacts_and_text_in_any_script(s: &Backend) {
     assert_eq!(found(s, id, search("\"quoted\" NEAR")).await, [bot.id]);
     assert_eq!(found(s, id, search("quoted:* & !or")).await, [bot.id]);
     assert!(found(s, id, search("nothing")).await.is_empty());
+    // Letters and digits neither engine makes a word of are no error either.
+    for odd in ["½", "² ⓐ", "ǅ ß ﬁ", "٣٤ 〇"] {
+        assert!(found(s, id, search(odd)).await.is_empty(), "{odd}");
+    }
+    // Any text at all is a query, never an error: a few hundred strings of ASCII
+    // punctuation, Latin, Cyrillic, combining marks, CJK, symbols and astral characters.
+    let alphabet: Vec<char> = "\"'*:&|!()-+^~<>{}[]\\/.,;@#% \tNEARnearANDORNOTаБвЁё"
+        .chars()
+        .chain([
+            '\u{301}', '\u{200b}', 'ǅ', 'ß', '½', '日', 'ア', '𝟘', '😀', 'ı', 'İ',
+        ])
+        .collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..300 {
+        let mut q = String::new();
+        for _ in 0..(seed % 12 + 1) {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let at = usize::try_from(seed >> 33).unwrap_or(0) % alphabet.len();
+            q.push(alphabet[at]);
+        }
+        if let Some(terms) = SearchTerms::parse(&q) {
+            let filter = ConversationFilter {
+                search: Some(terms),
+                ..ConversationFilter::default()
+            };
+            s.find_conversations(id, query(filter))
+                .await
+                .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        }
+    }
     // A renamed contact is found by the new name only.
     s.receive_message(
         t.channel.clone(),
