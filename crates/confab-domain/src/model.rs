@@ -161,6 +161,15 @@ pub struct Conversation {
     pub created_at_ms: i64,
 }
 
+impl Conversation {
+    /// The time of its last activity: the last message, or the creation before any. The
+    /// sort key of [`crate::conversation_query::ConversationOrder::LastMessage`]; the
+    /// stores keep a column equal to it.
+    pub fn activity_at_ms(&self) -> i64 {
+        self.last_message_at_ms.unwrap_or(self.created_at_ms)
+    }
+}
+
 /// Who a conversation is with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {

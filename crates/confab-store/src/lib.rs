@@ -15,6 +15,7 @@ mod postgres;
 mod signin;
 mod sqlite;
 
+pub use confab_domain::conversation_query::*;
 pub use confab_domain::intake::*;
 pub use confab_domain::model::*;
 pub use confab_domain::rules;
@@ -389,6 +390,25 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         page: PageRequest,
     ) -> StoreResult<Vec<Conversation>>;
+
+    /// One page of the company's conversations that pass `query`'s filters (all of them:
+    /// AND), in its order. Search matches words as prefixes in the contact's name and id
+    /// and in the messages' text, case-insensitively in any script; a phone search also
+    /// matches its digits anywhere in the contact's id.
+    async fn find_conversations(
+        &self,
+        company_id: i64,
+        query: ConversationQuery,
+    ) -> StoreResult<Vec<Conversation>>;
+
+    /// How many of the company's conversations (on `channel_id` when given) each inbox
+    /// tab holds; `mine` counts those assigned to `user_id`.
+    async fn count_conversations(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        channel_id: Option<i64>,
+    ) -> StoreResult<ConversationCounts>;
 
     /// One conversation of the company.
     async fn get_conversation(

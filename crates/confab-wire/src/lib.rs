@@ -239,6 +239,21 @@ pub struct ConversationList {
     pub next_page: Option<String>,
 }
 
+/// `data` of `GET /p1/companies/CID/conversations/meta`: how many conversations each
+/// inbox tab holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationsMeta {
+    /// Assigned to the caller.
+    pub mine: i64,
+    /// Assigned to nobody.
+    pub unassigned: i64,
+    /// All of them.
+    pub all: i64,
+    /// Those whose last message is incoming (the customer waits for a reply).
+    pub awaiting_reply: i64,
+}
+
 /// `data` wrapping one conversation: `{"conversation": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

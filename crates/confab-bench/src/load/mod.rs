@@ -306,6 +306,11 @@ struct ConversationRows<'a> {
     created_at: i64,
     last_message_at: Option<i64>,
     last_income_message_at: Option<i64>,
+    /// The last activity (the last message, or the creation): the server keeps this
+    /// beside the message times for its `order=last_message` list.
+    activity_at: i64,
+    /// Whether the last message is incoming, as the server keeps it.
+    awaiting_reply: bool,
     first_message_id: i64,
     times: &'a [i64],
     bodies: &'a [(u32, u32)],
@@ -416,6 +421,8 @@ impl Rows<'_> {
             created_at,
             last_message_at,
             last_income_message_at,
+            activity_at: last_message_at.unwrap_or(created_at),
+            awaiting_reply: count > 0 && last_income_message_at == last_message_at,
             first_message_id,
             times: &self.times,
             bodies: &self.bodies,
@@ -749,6 +756,11 @@ mod tests {
                 c.last_income_message_at,
                 list.iter().rev().find(|m| m.income).map(|m| m.created_at)
             );
+            assert_eq!(
+                c.activity_at,
+                list.last().map_or(c.created_at, |m| m.created_at)
+            );
+            assert_eq!(c.awaiting_reply, list.last().is_some_and(|m| m.income));
             messages += list.len() as u64;
         }
         assert_eq!(conversations as u64, spec.conversations);

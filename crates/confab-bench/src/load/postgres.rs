@@ -136,7 +136,8 @@ async fn copy_conversations(
         conn,
         "conversations",
         "COPY conversations (company_id, id, channel_id, channel_type, sender_external_id, \
-         name, meta, last_message_at, last_income_message_at, created_at) \
+         name, meta, last_message_at, last_income_message_at, created_at, activity_at, \
+         awaiting_reply) \
          FROM STDIN WITH (FREEZE)",
         |buf| {
             let Some(c) = rows.next_conversation() else {
@@ -151,7 +152,13 @@ async fn copy_conversations(
             write_optional(buf, c.last_message_at)?;
             buf.push(b'\t');
             write_optional(buf, c.last_income_message_at)?;
-            writeln!(buf, "\t{}", c.created_at)?;
+            writeln!(
+                buf,
+                "\t{}\t{}\t{}",
+                c.created_at,
+                c.activity_at,
+                if c.awaiting_reply { 't' } else { 'f' }
+            )?;
             Ok(Some(1))
         },
         progress,

@@ -4,18 +4,22 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, put};
-use confab_store::Conversation;
+use confab_store::{Conversation, ConversationOrder};
 use confab_wire::limits::{MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
 use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
 use super::auth::{CompanyScope, ScopedConversation};
+use super::conversation_filters::ListShape;
 use super::error::{ApiError, ApiResult};
 use super::inputs::{phone_param, provider_param};
 use super::paging::Page;
 use super::params::Params;
 use super::reply;
-use super::schemas::{CompanyPath, ConversationPath, OkEnvelope, PageQuery, UpdatedStatus};
+use super::schemas::{
+    CompanyPath, ConversationListQuery, ConversationPath, ConversationsMetaQuery, OkEnvelope,
+    PageQuery, UpdatedStatus,
+};
 use super::scope::scoped_conversation;
 use crate::AppState;
 use crate::domain::contact::normalize_username;
@@ -26,6 +30,7 @@ pub fn router() -> Router<AppState> {
     let base = "/p1/companies/{company_id}/conversations";
     Router::new()
         .route(base, get(list).post(create))
+        .route(&format!("{base}/meta"), get(meta))
         .route(&format!("{base}/{{conversation_id}}"), get(show))
         .route(&format!("{base}/{{conversation_id}}/note"), put(note))
         .route(&format!("{base}/{{conversation_id}}/assign"), put(assign))
@@ -41,13 +46,14 @@ fn conversation_reply(c: &Conversation) -> Response {
     })
 }
 
-/// The company's conversations, a page at a time.
+/// The company's conversations, a page at a time: all of them by id (the Pact list), or
+/// filtered, searched and by last activity.
 #[utoipa::path(
     get,
     path = "/p1/companies/{company_id}/conversations",
     tag = "conversations",
     operation_id = "list_conversations",
-    params(CompanyPath, PageQuery),
+    params(CompanyPath, PageQuery, ConversationListQuery),
     responses((status = 200, description = "One page of conversations", body = OkEnvelope<wire::ConversationList>)),
 )]
 async fn list(
@@ -55,16 +61,55 @@ async fn list(
     scope: CompanyScope,
     params: Params,
 ) -> ApiResult<Response> {
-    let page = Page::from_params(&params, format!("conversations:{}", scope.id()))?;
-    let rows = state
-        .app
-        .store
-        .list_conversations(scope.id(), page.request())
-        .await?;
-    let (rows, next_page) = page.finish(rows, |c| c.id);
+    let shape = ListShape::from_params(&params)?;
+    let newest_first = shape.order == ConversationOrder::LastMessage;
+    let page = Page::from_params_or(&params, shape.token_scope(scope.id()), newest_first)?;
+    let store = &state.app.store;
+    let (rows, next_page) = if shape.is_plain() {
+        // The Pact list keeps its own query: the most frequent list, tuned on its own.
+        let rows = store.list_conversations(scope.id(), page.request()).await?;
+        page.finish(rows, |c| c.id)
+    } else {
+        let order = shape.order;
+        let query = page.conversation_query(shape.filter, order);
+        let rows = store.find_conversations(scope.id(), query).await?;
+        page.finish_keyed(rows, |c| match order {
+            ConversationOrder::Id => vec![c.id],
+            ConversationOrder::LastMessage => vec![c.activity_at_ms(), c.id],
+        })
+    };
     Ok(reply::ok(wire::ConversationList {
         conversations: rows.into_iter().map(render::conversation).collect(),
         next_page,
+    }))
+}
+
+/// How many conversations each inbox tab holds: assigned to the caller, to nobody, all,
+/// and awaiting a reply; on one channel with `channel_id`.
+#[utoipa::path(
+    get,
+    path = "/p1/companies/{company_id}/conversations/meta",
+    tag = "conversations",
+    operation_id = "conversations_meta",
+    params(CompanyPath, ConversationsMetaQuery),
+    responses((status = 200, description = "The counts", body = OkEnvelope<wire::ConversationsMeta>)),
+)]
+async fn meta(
+    State(state): State<AppState>,
+    scope: CompanyScope,
+    params: Params,
+) -> ApiResult<Response> {
+    let channel_id = params.optional_i64("channel_id")?;
+    let counts = state
+        .app
+        .store
+        .count_conversations(scope.id(), scope.user.id, channel_id)
+        .await?;
+    Ok(reply::ok(wire::ConversationsMeta {
+        mine: counts.mine,
+        unassigned: counts.unassigned,
+        all: counts.all,
+        awaiting_reply: counts.awaiting_reply,
     }))
 }
 

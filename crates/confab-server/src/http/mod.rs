@@ -15,6 +15,7 @@ pub mod auth;
 pub mod channel_signin;
 pub mod channels;
 pub mod companies;
+pub mod conversation_filters;
 pub mod conversations;
 pub mod error;
 pub mod events;

@@ -115,6 +115,7 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         channels::update,
         channels::delete,
         conversations::list,
+        conversations::meta,
         conversations::create,
         conversations::show,
         conversations::note,

@@ -1,6 +1,8 @@
 //! The Pact pagination parameters (`from`, `per`, `sort_direction`) and `next_page`.
 
-use confab_store::{MessagePageRequest, PageRequest};
+use confab_store::{
+    ConversationFilter, ConversationOrder, ConversationQuery, MessagePageRequest, PageRequest,
+};
 use confab_wire::limits::MAX_PAGE_TOKEN_CHARS;
 
 use super::error::{ApiError, ApiResult};
@@ -23,6 +25,12 @@ impl Page {
     /// Reads `from` (alias `from_`), `per` and `sort_direction` (alias `sort`) for the list
     /// named `scope`.
     pub fn from_params(params: &Params, scope: String) -> ApiResult<Page> {
+        Self::from_params_or(params, scope, false)
+    }
+
+    /// [`Page::from_params`] for a list that runs newest first (`descending`) when
+    /// `sort_direction` is absent.
+    pub fn from_params_or(params: &Params, scope: String, descending: bool) -> ApiResult<Page> {
         let (from_name, from) = first_present(params, &["from", "from_"])?;
         if let Some(token) = &from
             && token.chars().count() > MAX_PAGE_TOKEN_CHARS
@@ -42,7 +50,8 @@ impl Page {
             })?;
         let (sort_name, sort) = first_present(params, &["sort_direction", "sort"])?;
         let descending = match sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("") | Some("asc") => false,
+            None | Some("") => descending,
+            Some("asc") => false,
             Some("desc") => true,
             Some(_) => {
                 return Err(ApiError::invalid(sort_name, "must be asc or desc"));
@@ -76,6 +85,31 @@ impl Page {
     pub fn message_request(&self) -> MessagePageRequest {
         MessagePageRequest {
             after: self.after(2).and_then(|k| Some((*k.first()?, *k.get(1)?))),
+            descending: self.descending,
+            limit: self.per + 1,
+        }
+    }
+
+    /// What to ask the store for in a filtered conversation list: the key is the id in
+    /// the id order, (last activity, id) in the activity order.
+    pub fn conversation_query(
+        &self,
+        filter: ConversationFilter,
+        order: ConversationOrder,
+    ) -> ConversationQuery {
+        let after = match order {
+            ConversationOrder::Id => self
+                .after(1)
+                .and_then(|k| k.first().copied())
+                .map(|id| (id, id)),
+            ConversationOrder::LastMessage => {
+                self.after(2).and_then(|k| Some((*k.first()?, *k.get(1)?)))
+            }
+        };
+        ConversationQuery {
+            filter,
+            order,
+            after,
             descending: self.descending,
             limit: self.per + 1,
         }

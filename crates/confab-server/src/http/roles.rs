@@ -25,6 +25,7 @@ const AGENT_ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/p1/companies/{company_id}/conversations"),
     ("POST", "/p1/companies/{company_id}/conversations"),
+    ("GET", "/p1/companies/{company_id}/conversations/meta"),
     (
         "GET",
         "/p1/companies/{company_id}/conversations/{conversation_id}",

@@ -121,6 +121,47 @@ pub struct PageQuery {
     pub sort_direction: Option<SortDirection>,
 }
 
+/// The order of the conversation list.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationListOrder {
+    /// By id (the default); `sort_direction` defaults to `asc`.
+    Id,
+    /// By the last message (or the creation, before any), then id; `sort_direction`
+    /// defaults to `desc`: newest activity first.
+    LastMessage,
+}
+
+/// The filters and order of the conversation list; all given filters must hold.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationListQuery {
+    /// Only conversations assigned to this user id, or to nobody with `none`.
+    #[param(max_length = 32, example = "none")]
+    pub assignee_id: Option<String>,
+    /// Only conversations on this channel (a channel of another company matches none).
+    pub channel_id: Option<i64>,
+    /// `true`: only conversations whose last message is incoming (the customer waits).
+    pub awaiting_reply: Option<bool>,
+    /// Words matched as prefixes in the contact's name, phone or username and in the
+    /// messages' text, case-insensitively (any script); a phone number also matches its
+    /// digits anywhere. Must contain a letter or a digit.
+    #[param(max_length = 255)]
+    pub q: Option<String>,
+    /// `id` (default) or `last_message`. A `next_page` token is valid only for the
+    /// order and filters it was made with; with others it gives the first page.
+    #[param(inline)]
+    pub order: Option<ConversationListOrder>,
+}
+
+/// The filter of the conversation counts.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationsMetaQuery {
+    /// Count only conversations on this channel.
+    pub channel_id: Option<i64>,
+}
+
 /// `{company_id}`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -8,12 +8,12 @@ use super::paging;
 use crate::rules::Found;
 use crate::{Channel, Contact, Conversation, PageRequest, StoreError, StoreResult};
 
-const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
+pub(super) const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
      meta, note, assignee_id, bitrix_block_openlines, last_message_at, last_income_message_at, \
      created_at";
 
 /// A conversation from a row of [`COLUMNS`].
-fn from_row(r: &PgRow) -> StoreResult<Conversation> {
+pub(super) fn from_row(r: &PgRow) -> StoreResult<Conversation> {
     let meta: String = r.try_get(7)?;
     Ok(Conversation {
         company_id: r.try_get(0)?,
@@ -119,8 +119,9 @@ pub(super) async fn find_or_create(
     // without failing (and so aborting) this transaction.
     let sql = format!(
         "INSERT INTO conversations
-           (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+           (company_id, id, channel_id, channel_type, sender_external_id, name, created_at,
+            activity_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (channel_id, sender_external_id) DO NOTHING
          RETURNING {COLUMNS}"
     );

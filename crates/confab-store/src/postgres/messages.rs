@@ -48,8 +48,9 @@ pub(super) struct NewMessage<'a> {
     pub external_public_id: Option<&'a str>,
 }
 
-/// Stores a message in the conversation and moves its last-message times. Runs inside the
-/// caller's transaction.
+/// Stores a message in the conversation (its search vector is a generated column) and
+/// moves its last-message times and whether it awaits a reply. Runs inside the caller's
+/// transaction.
 pub(super) async fn insert(
     conn: &mut PgConnection,
     conversation: &Conversation,
@@ -81,14 +82,16 @@ pub(super) async fn insert(
     .await?;
     let income_time = message.income.then_some(now_ms);
     sqlx::query(
-        "UPDATE conversations SET last_message_at = $1,
-             last_income_message_at = COALESCE($2, last_income_message_at)
+        "UPDATE conversations SET last_message_at = $1, activity_at = $1,
+             last_income_message_at = COALESCE($2, last_income_message_at),
+             awaiting_reply = $5
          WHERE company_id = $3 AND id = $4",
     )
     .bind(now_ms)
     .bind(income_time)
     .bind(conversation.company_id)
     .bind(conversation.id)
+    .bind(message.income)
     .execute(&mut *conn)
     .await?;
     Ok(id)

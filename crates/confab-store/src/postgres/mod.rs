@@ -26,6 +26,7 @@ mod attachments;
 mod channels;
 mod columns;
 mod companies;
+mod conversation_query;
 mod conversations;
 mod delivery;
 mod due_receipts;
@@ -323,6 +324,25 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<Conversation>> {
         let mut c = self.conn().await?;
         conversations::list(&mut c, company_id, page).await
+    }
+
+    async fn find_conversations(
+        &self,
+        company_id: i64,
+        query: crate::ConversationQuery,
+    ) -> StoreResult<Vec<Conversation>> {
+        let mut c = self.conn().await?;
+        conversation_query::list(&mut c, company_id, &query).await
+    }
+
+    async fn count_conversations(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        channel_id: Option<i64>,
+    ) -> StoreResult<crate::ConversationCounts> {
+        let mut c = self.conn().await?;
+        conversation_query::counts(&mut c, company_id, user_id, channel_id).await
     }
 
     async fn get_conversation(

@@ -9,11 +9,11 @@ use super::paging;
 use crate::rules::Found;
 use crate::{Channel, Contact, Conversation, PageRequest, StoreResult};
 
-const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
+pub(super) const COLUMNS: &str = "company_id, id, channel_id, channel_type, sender_external_id, name, avatar, \
      meta, note, assignee_id, bitrix_block_openlines, last_message_at, last_income_message_at, \
      created_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     // Nearly every conversation's meta is `{}`: read it in place and skip the parser then.
     let meta = match r.get_ref(7)?.as_str()? {
         "{}" => serde_json::Map::new(),
@@ -119,8 +119,9 @@ pub(super) fn find_or_create(
         .unwrap_or(&contact.sender_external_id);
     conn.execute(
         "INSERT INTO conversations
-           (company_id, id, channel_id, channel_type, sender_external_id, name, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+           (company_id, id, channel_id, channel_type, sender_external_id, name, created_at,
+            activity_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
         params![
             channel.company_id,
             id,

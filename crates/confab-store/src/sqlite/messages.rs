@@ -40,7 +40,8 @@ pub(super) struct NewMessage<'a> {
     pub external_public_id: Option<&'a str>,
 }
 
-/// Stores a message in the conversation and moves its last-message times. Runs inside the
+/// Stores a message in the conversation and moves its last-message times and whether it
+/// awaits a reply (the message is indexed for search by a trigger). Runs inside the
 /// caller's write transaction.
 pub(super) fn insert(
     conn: &Connection,
@@ -70,14 +71,16 @@ pub(super) fn insert(
     )?;
     let income_time = message.income.then_some(now_ms);
     conn.execute(
-        "UPDATE conversations SET last_message_at = ?1,
-             last_income_message_at = COALESCE(?2, last_income_message_at)
+        "UPDATE conversations SET last_message_at = ?1, activity_at = ?1,
+             last_income_message_at = COALESCE(?2, last_income_message_at),
+             awaiting_reply = ?5
          WHERE company_id = ?3 AND id = ?4",
         params![
             now_ms,
             income_time,
             conversation.company_id,
-            conversation.id
+            conversation.id,
+            message.income
         ],
     )?;
     Ok(id)

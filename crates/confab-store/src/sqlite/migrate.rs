@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_waba_templates.sql"),
     include_str!("../../migrations/sqlite/0011_channel_signins.sql"),
     include_str!("../../migrations/sqlite/0012_idempotency_keys.sql"),
+    include_str!("../../migrations/sqlite/0013_conversation_search.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -46,5 +47,74 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
             i64::try_from(applied + 1).unwrap_or(i64::MAX),
         )?;
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+
+    use super::*;
+
+    /// A database made before the search migration: its conversations get their activity
+    /// time, whether they await a reply, and their contact and messages in the search
+    /// tables.
+    #[test]
+    fn the_search_migration_backfills_existing_rows() -> StoreResult<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::database(e.to_string()))?;
+        let mut conn = Connection::open(dir.path().join("old.db"))?;
+        let before = MIGRATIONS.len() - 1;
+        for sql in MIGRATIONS.iter().take(before) {
+            conn.execute_batch(sql)?;
+        }
+        conn.pragma_update(None, "user_version", before as i64)?;
+        conn.execute_batch(
+            "INSERT INTO companies (id, name, created_at) VALUES (1, 'Acme', 0);
+             INSERT INTO channels (id, company_id, provider, connector, created_at)
+                 VALUES (1, 1, 'whatsapp', 'sandbox', 0);",
+        )?;
+        // (id, name, last message income, its time): waits, answered, no message yet.
+        for (id, name, last) in [
+            (1, "Иван", Some((true, 300))),
+            (2, "Jane", Some((false, 200))),
+            (3, "Bob", None),
+        ] {
+            conn.execute(
+                "INSERT INTO conversations (company_id, id, channel_id, channel_type,
+                   sender_external_id, name, last_message_at, created_at)
+                 VALUES (1, ?1, 1, 'whatsapp', ?2, ?3, ?4, 100)",
+                params![id, format!("7925000000{id}"), name, last.map(|(_, at)| at)],
+            )?;
+            if let Some((income, at)) = last {
+                conn.execute(
+                    "INSERT INTO messages (conversation_id, id, company_id, channel_id, income,
+                       body, ack, created_at)
+                     VALUES (?1, ?2, 1, 1, ?3, 'earlier', 0, ?4 - 50),
+                            (?1, ?2 + 1, 1, 1, ?3, 'Привет мир', 0, ?4)",
+                    params![id, id * 10, income, at],
+                )?;
+            }
+        }
+        run(&mut conn)?;
+        let rows: Vec<(i64, i64, bool)> = conn
+            .prepare("SELECT id, activity_at, awaiting_reply FROM conversations ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        assert_eq!(rows, [(1, 300, true), (2, 200, false), (3, 100, false)]);
+        let texts: Vec<i64> = conn
+            .prepare(
+                "SELECT DISTINCT conversation_id FROM message_search
+                 WHERE message_search MATCH '\"привет\"*' ORDER BY 1",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        assert_eq!(texts, [1, 2]);
+        let contact: i64 = conn.query_row(
+            "SELECT rowid FROM contact_search WHERE contact_search MATCH '\"иван\"*'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(contact, 1);
+        Ok(())
     }
 }

@@ -23,6 +23,7 @@ mod attachments;
 mod channels;
 mod columns;
 mod companies;
+mod conversation_query;
 mod conversations;
 mod delivery;
 mod due_receipts;
@@ -357,6 +358,31 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> StoreResult<Vec<Conversation>> {
         self.read(move |c| conversations::list(c, company_id, page))
+            .await
+    }
+
+    async fn find_conversations(
+        &self,
+        company_id: i64,
+        query: crate::ConversationQuery,
+    ) -> StoreResult<Vec<Conversation>> {
+        if query.filter.search.is_some() {
+            // A search may read many index rows: off the async worker.
+            self.read_blocking(move |c| conversation_query::list(c, company_id, &query))
+                .await
+        } else {
+            self.read(move |c| conversation_query::list(c, company_id, &query))
+                .await
+        }
+    }
+
+    async fn count_conversations(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        channel_id: Option<i64>,
+    ) -> StoreResult<crate::ConversationCounts> {
+        self.read(move |c| conversation_query::counts(c, company_id, user_id, channel_id))
             .await
     }
 

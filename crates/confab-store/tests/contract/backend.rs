@@ -50,6 +50,20 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// A PostgreSQL store on a new database, or `None` when no cluster is configured. The
 /// database is left on the (throwaway) cluster, as the integration suite leaves its own.
 pub async fn postgres() -> Option<Backend> {
+    let url = empty_postgres_database().await?;
+    let store = PgStore::connect(&url, 4)
+        .await
+        .expect("connect the PostgreSQL store to its test database");
+    Some(Backend {
+        store: Arc::new(store),
+        _dir: None,
+        database_url: Some(url),
+    })
+}
+
+/// The URL of a new, empty database (no schema yet), or `None` when no cluster is
+/// configured.
+pub async fn empty_postgres_database() -> Option<String> {
     let admin_url = postgres_admin_url()?;
     let name = format!(
         "confab_contract_{}_{}",
@@ -65,15 +79,7 @@ pub async fn postgres() -> Option<Backend> {
         .await
         .expect("create a test database");
     admin.close().await.ok();
-    let url = with_database(&admin_url, &name);
-    let store = PgStore::connect(&url, 4)
-        .await
-        .expect("connect the PostgreSQL store to its test database");
-    Some(Backend {
-        store: Arc::new(store),
-        _dir: None,
-        database_url: Some(url),
-    })
+    Some(with_database(&admin_url, &name))
 }
 
 /// `url` with its database (the path) replaced by `name`; the query string is kept.

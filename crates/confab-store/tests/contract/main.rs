@@ -36,10 +36,12 @@ macro_rules! contract {
 
 mod backend;
 mod fixtures;
+mod migrations;
 
 mod attachments;
 mod channels;
 mod companies;
+mod conversation_search;
 mod conversations;
 mod delivery;
 mod due_receipts;

@@ -79,6 +79,7 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/p1/companies/{company_id}/waba_templates/sync"),
     ("GET", "/p1/companies/{company_id}/conversations"),
     ("POST", "/p1/companies/{company_id}/conversations"),
+    ("GET", "/p1/companies/{company_id}/conversations/meta"),
     (
         "GET",
         "/p1/companies/{company_id}/conversations/{conversation_id}",

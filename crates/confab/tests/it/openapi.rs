@@ -591,6 +591,45 @@ async fn real_answers_conform_to_the_document() {
         get("/p1/companies/1/conversations"),
     )
     .await;
+    let (_, b) = documented_call(
+        &doc,
+        "GET",
+        conversations,
+        get("/p1/companies/1/conversations").query(&[
+            ("assignee_id", "none"),
+            ("channel_id", "1"),
+            ("awaiting_reply", "false"),
+            ("q", "7925"),
+            ("order", "last_message"),
+        ]),
+    )
+    .await;
+    assert_eq!(b["data"]["conversations"][0]["external_id"], 1, "{b}");
+    let (s, _) = documented_call(
+        &doc,
+        "GET",
+        conversations,
+        get("/p1/companies/1/conversations?order=sideways"),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let meta = "/p1/companies/{company_id}/conversations/meta";
+    let (_, b) = documented_call(
+        &doc,
+        "GET",
+        meta,
+        get("/p1/companies/1/conversations/meta?channel_id=1"),
+    )
+    .await;
+    assert_eq!(b["data"]["all"], 1, "{b}");
+    let (s, _) = documented_call(
+        &doc,
+        "GET",
+        meta,
+        get("/p1/companies/1/conversations/meta?channel_id=x"),
+    )
+    .await;
+    assert_eq!(s, 400);
     let conversation = "/p1/companies/{company_id}/conversations/{conversation_id}";
     documented_call(
         &doc,

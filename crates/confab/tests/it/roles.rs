@@ -98,6 +98,11 @@ const ROLES: &[(&str, &str, Role)] = &[
         Role::Agent,
     ),
     (
+        "GET",
+        "/p1/companies/{company_id}/conversations/meta",
+        Role::Agent,
+    ),
+    (
         "POST",
         "/p1/companies/{company_id}/conversations",
         Role::Agent,

@@ -6,6 +6,7 @@ mod create_providers;
 mod create_whatsapp;
 mod details;
 mod every_endpoint;
+mod filters;
 mod list;
 mod updates;
 
