@@ -18,6 +18,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_waba_templates.sql"),
     include_str!("../../migrations/sqlite/0011_channel_signins.sql"),
     include_str!("../../migrations/sqlite/0012_idempotency_keys.sql"),
+    // 0013 is taken by another branch; at the merge it goes before this one.
+    include_str!("../../migrations/sqlite/0014_sessions.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

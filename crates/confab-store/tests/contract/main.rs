@@ -51,6 +51,7 @@ mod messages;
 mod receipts;
 mod sandbox;
 mod sequencer;
+mod sessions;
 mod signins;
 mod stats;
 mod templates;
