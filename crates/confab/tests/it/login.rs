@@ -492,12 +492,9 @@ async fn the_session_id_is_stored_only_as_its_hash() {
         .expect("open the store");
     let found = store.session(hash, i64::MAX - 1).await.expect("read");
     assert_eq!(found, None, "expired at the end of time");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis();
+    let now = confab_server::clock::Clock::now_ms(&confab_server::clock::SystemClock);
     let found = store
-        .session(hash, i64::try_from(now).expect("ms"))
+        .session(hash, now)
         .await
         .expect("read")
         .expect("found by the id's hash");
@@ -536,4 +533,35 @@ async fn the_session_id_is_stored_only_as_its_hash() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_an_https_public_url() {
+    let (_dir, _token, served) = alice_served(&["--public-url", "https://inbox.example"]).await;
+    let mut browser = Browser::new(&served.base);
+    let form = browser.get("/login").await;
+    assert!(
+        form.set_cookies().iter().all(|c| c.contains("; Secure")),
+        "{:?}",
+        form.set_cookies()
+    );
+    let login = browser
+        .post_from(
+            "https://inbox.example",
+            "/login",
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("name", "alice"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(login.status, 303, "{}", login.body);
+    let cookies = login.set_cookies();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("confab_session=") && c.contains("; Secure")),
+        "{cookies:?}"
+    );
 }
