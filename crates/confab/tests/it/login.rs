@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
 use std::time::Duration;
+
+use confab_server::clock::ManualClock;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
@@ -13,6 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
+use crate::harness::TestServer;
 use crate::harness::process::{self, BIN, Serve};
 
 /// A browser without script: cookies by name, no redirects followed.
@@ -564,4 +568,39 @@ async fn cookies_are_secure_behind_an_https_public_url() {
             .any(|c| c.starts_with("confab_session=") && c.contains("; Secure")),
         "{cookies:?}"
     );
+}
+
+#[tokio::test]
+async fn expiry_follows_the_servers_clock_and_the_pruner_deletes_expired_sessions() {
+    let clock = ManualClock::new();
+    let srv = TestServer::start_with_clock(
+        |c| c.event_prune_interval = Duration::from_millis(50),
+        Arc::new(clock.clone()),
+    )
+    .await;
+    confab_server::users::set_password(
+        &srv.data_dir(),
+        srv.config().database_url.as_deref(),
+        1,
+        "correct horse",
+    )
+    .await
+    .expect("set the password");
+    let mut browser = Browser::new(&srv.base);
+    browser.log_in_ok("tester", "correct horse").await;
+    let hash: [u8; 32] = Sha256::digest(browser.cookies["confab_session"].as_bytes()).into();
+    assert!(browser.is_home_of("tester").await);
+
+    // Past the default 12 h, by the server's clock: refused at once, deleted soon after.
+    clock.advance(Duration::from_secs(12 * 3600 + 1));
+    assert!(!browser.is_home_of("tester").await);
+    let store = srv.store().await;
+    for _ in 0..200 {
+        // Looked up as of time 0, so only deletion (not expiry) hides it.
+        if store.session(hash, 0).await.expect("read").is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the expired session was never pruned");
 }
