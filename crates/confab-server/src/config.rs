@@ -126,6 +126,11 @@ pub struct Config {
     #[arg(long, env = "CONFAB_IDEMPOTENCY_TTL", default_value = "24h", value_parser = humantime::parse_duration)]
     pub idempotency_ttl: Duration,
 
+    /// How long a browser login lasts: the session cookie and its row expire this long
+    /// after logging in (expired sessions are pruned with the event log).
+    #[arg(long, env = "CONFAB_SESSION_TTL", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub session_ttl: Duration,
+
     /// How often the event log is pruned of events older than `--event-retention`.
     #[arg(long, env = "CONFAB_EVENT_PRUNE_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub event_prune_interval: Duration,
@@ -222,6 +227,7 @@ impl Config {
             event_retention: Duration::from_secs(30 * 24 * 3600),
             event_prune_interval: Duration::from_secs(60),
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            session_ttl: Duration::from_secs(12 * 3600),
             secret_key: None,
             public_url: None,
             telegram_api_url: default_telegram_api_url(),

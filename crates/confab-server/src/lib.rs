@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod serve;
 pub mod stream;
 pub mod template_sync;
+pub mod ui;
 pub mod users;
 pub mod wakeup;
 pub mod webhooks;
@@ -58,6 +59,8 @@ pub struct Shared {
     pub heartbeats: ops::SharedHeartbeats,
     /// The per-token limits: the rate and the requests in flight.
     pub limiter: http::rate_limit::Limiter,
+    /// The login attempts per name and per client address.
+    pub login_limiter: ui::login_limit::LoginLimiter,
     /// The open event streams: their cap, and the signal that ends them at shutdown.
     pub streams: stream::Streams,
     /// The messenger connectors.
@@ -197,6 +200,7 @@ impl AppState {
                 config.rate_burst,
                 config.max_requests_per_token,
             ),
+            login_limiter: ui::login_limit::LoginLimiter::new(),
             streams: stream::Streams::new(config.max_streams),
             config: Arc::new(config),
         })))

@@ -2,7 +2,8 @@
 //! `--event-retention`, a batch at a time, so the log (and the webhook delivery log kept
 //! with it) does not grow without bound. A cursor older than what is left is then known
 //! to be expired: streams send `reset`, long polls answer 410. The same loop forgets
-//! idempotency keys older than `--idempotency-ttl`.
+//! idempotency keys older than `--idempotency-ttl` and deletes expired browser sessions
+//! (already refused when presented; deleting them only keeps the table small).
 
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +35,8 @@ pub async fn run_pruner(state: WorkerState, cancel: CancellationToken) {
             }
         };
         let keys_full = prune_idempotency_keys(&state).await;
-        let full = events_full || keys_full;
+        let sessions_full = prune_sessions(&state).await;
+        let full = events_full || keys_full || sessions_full;
         // A full batch means more may be due: go on at once (a backlog after a long
         // downtime is cleared in one round), unless the server is stopping.
         if full && !cancel.is_cancelled() {
@@ -61,6 +63,27 @@ async fn prune_idempotency_keys(state: &WorkerState) -> bool {
         }
         Err(e) => {
             tracing::error!(error = %e, "pruning idempotency keys failed");
+            false
+        }
+    }
+}
+
+/// Deletes a batch of expired browser sessions; true when the batch was full.
+async fn prune_sessions(state: &WorkerState) -> bool {
+    match state
+        .app
+        .store
+        .prune_sessions(state.app.now_ms(), BATCH)
+        .await
+    {
+        Ok(deleted) => {
+            if deleted > 0 {
+                tracing::debug!(deleted, "pruned expired sessions");
+            }
+            deleted >= u64::from(BATCH)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "pruning expired sessions failed");
             false
         }
     }

@@ -13,6 +13,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -74,7 +75,7 @@ pub async fn serve<S>(
             accepted = listener.accept() => accepted,
         };
         let stream = match accepted {
-            Ok((stream, _)) => stream,
+            Ok(accepted) => accepted,
             Err(e) => {
                 // EMFILE and ENFILE leave the connection in the backlog; pausing lets
                 // closing connections free descriptors instead of spinning.
@@ -84,6 +85,7 @@ pub async fn serve<S>(
                 continue;
             }
         };
+        let (stream, peer) = stream;
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             metrics::counter!("confab_connections_refused_total").increment(1);
             refused_since_log += 1;
@@ -106,7 +108,7 @@ pub async fn serve<S>(
         let stop = stop_rx.clone();
         tokio::spawn(async move {
             metrics::gauge!("confab_connections_open").increment(1.0);
-            serve_connection(&builder, stream, app, limits, stop).await;
+            serve_connection(&builder, stream, peer, app, limits, stop).await;
             metrics::gauge!("confab_connections_open").decrement(1.0);
             drop(slot);
         });
@@ -128,6 +130,7 @@ enum Cut {
 async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
+    peer: SocketAddr,
     app: S,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
@@ -143,6 +146,7 @@ async fn serve_connection<S>(
     let service = ConnService {
         app,
         activity: activity.clone(),
+        peer,
     };
     let conn = builder.serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
@@ -346,6 +350,9 @@ impl AsyncWrite for Watched {
 struct ConnService<S> {
     app: S,
     activity: Arc<Activity>,
+    /// The client's address, given to every request as `ConnectInfo` (the login rate
+    /// limit keys on it). Behind a reverse proxy it is the proxy's.
+    peer: SocketAddr,
 }
 
 impl<S> hyper::service::Service<hyper::Request<Incoming>> for ConnService<S>
@@ -360,8 +367,11 @@ where
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
         let in_flight = self.activity.begin(req.version() == hyper::Version::HTTP_2);
         let app = self.app.clone();
+        let mut req = req.map(Body::new);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         Box::pin(async move {
-            let response = app.oneshot(req.map(Body::new)).await?;
+            let response = app.oneshot(req).await?;
             Ok(response.map(|inner| TrackedBody {
                 inner,
                 _in_flight: in_flight,

@@ -12,6 +12,7 @@ mod codec;
 pub mod idempotency;
 mod intake_rows;
 mod postgres;
+pub mod sessions;
 mod signin;
 mod sqlite;
 
@@ -23,6 +24,7 @@ pub use confab_domain::templates;
 pub use confab_domain::templates::{NewTemplate, TemplateSend, TemplateSync, WabaTemplate};
 pub use idempotency::{IdempotencyClaim, KeyClaim, NewIdempotencyKey, StoredAnswer};
 pub use postgres::PgStore;
+pub use sessions::{LoginUser, NewSession, Session};
 pub use signin::{SignIn, SignInStep};
 
 /// Creates `dir` (and its missing parents) readable by this user only (0700): a data dir
@@ -244,10 +246,36 @@ pub trait Store: Send + Sync + 'static {
     /// The user whose API token hashes to `token_hash`, if any.
     async fn user_by_token_hash(&self, token_hash: TokenHash) -> StoreResult<Option<User>>;
 
-    /// Replaces user `user_id`'s token (the old one stops working at once); `None` when
-    /// there is no such user.
+    /// Replaces user `user_id`'s token (the old one stops working at once) and ends the
+    /// user's browser sessions in the same transaction; `None` when there is no such user.
     async fn replace_token(&self, user_id: i64, token_hash: TokenHash)
     -> StoreResult<Option<User>>;
+
+    // ---- passwords and browser sessions (see [`sessions`]) ----
+
+    /// Gives user `user_id` the password hashing to `password_hash` (an argon2id PHC
+    /// string) and ends the user's browser sessions, in one transaction; `None` when there
+    /// is no such user. [`StoreError::Conflict`] (`name`) when another user of the same
+    /// name can log in already: logins name their user.
+    async fn set_password(&self, user_id: i64, password_hash: String) -> StoreResult<Option<User>>;
+
+    /// The user named `name` who has a password, with its hash.
+    async fn login_user(&self, name: String) -> StoreResult<Option<LoginUser>>;
+
+    /// Stores a new browser session.
+    async fn create_session(&self, session: NewSession) -> StoreResult<()>;
+
+    /// The session whose id hashes to `id_hash`, unless it expired at or before `now_ms`.
+    async fn session(&self, id_hash: TokenHash, now_ms: i64) -> StoreResult<Option<Session>>;
+
+    /// Ends the session whose id hashes to `id_hash` (logout); false when there was none.
+    async fn delete_session(&self, id_hash: TokenHash) -> StoreResult<bool>;
+
+    /// Ends every session of user `user_id`; answers how many there were.
+    async fn revoke_sessions(&self, user_id: i64) -> StoreResult<u64>;
+
+    /// Deletes up to `limit` sessions that expired at or before `now_ms`; answers how many.
+    async fn prune_sessions(&self, now_ms: i64, limit: u32) -> StoreResult<u64>;
 
     // ---- companies ----
 

@@ -89,6 +89,19 @@ enum UserCommand {
         #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+    /// Give a user a password for logging in to the browser inbox (by the user's name),
+    /// read as one line from stdin; ends the user's browser sessions.
+    Password {
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        /// The data dir of the server the user is for.
+        #[arg(long, env = "CONFAB_DATA_DIR", default_value = "./confab-data")]
+        data_dir: PathBuf,
+        /// The server's PostgreSQL database, when it runs on one.
+        #[arg(long, env = "CONFAB_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// List the users: id, name and the companies they are a member of (--json for
     /// scripts).
     List {
@@ -191,6 +204,28 @@ async fn local(command: Command, json: bool) -> anyhow::Result<()> {
         }
         Command::User {
             command:
+                UserCommand::Password {
+                    user,
+                    data_dir,
+                    database_url,
+                },
+        } => {
+            let password = read_password()?;
+            let user = confab_server::users::set_password(
+                &data_dir,
+                database_url.as_deref(),
+                user,
+                &password,
+            )
+            .await?;
+            eprintln!(
+                "confab: user {} ({}) can now log in with this password",
+                user.id, user.name
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
                 UserCommand::List {
                     data_dir,
                     database_url,
@@ -227,6 +262,26 @@ async fn local(command: Command, json: bool) -> anyhow::Result<()> {
         | Command::Events(_)
         | Command::Listen(_) => anyhow::bail!("a client command reached the local dispatcher"),
     }
+}
+
+/// The password on stdin: its first line, without the line ending. At most a little more
+/// than the longest password is read, so a file piped in by mistake is refused rather
+/// than read whole.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::Read;
+    let limit = confab_server::domain::password::MAX_LEN + 2;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(u64::try_from(limit + 1).unwrap_or(u64::MAX))
+        .read_to_end(&mut bytes)
+        .context("cannot read the password from stdin")?;
+    let text = String::from_utf8(bytes).context("the password is not UTF-8")?;
+    let line = text.split('\n').next().unwrap_or_default();
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    confab_server::domain::password::check(line)
+        .map_err(|e| anyhow::anyhow!("{e} (give it as one line on stdin)"))?;
+    Ok(line.to_owned())
 }
 
 async fn serve(config: confab_server::Config) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ pub mod channel_settings;
 pub mod contact;
 pub mod outgoing;
 pub mod page;
+pub mod password;
 pub mod signin;
 pub mod template_params;
 pub mod time;

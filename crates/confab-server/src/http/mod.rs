@@ -85,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         // Outside `api`: messengers carry no API token, and their bursts are not a client's.
         .merge(hooks::router())
         .merge(whatsapp_hooks::router())
+        // Outside `api`: the operator's pages are authenticated by their session cookie,
+        // never by an API token, and answer HTML.
+        .merge(crate::ui::router())
         .merge(api);
     if state.config.admin_listen.is_none() {
         app = app.merge(health::operations());

@@ -39,6 +39,7 @@ mod messages;
 mod outbox;
 mod paging;
 mod poll_lease;
+mod sessions;
 mod signins;
 mod templates;
 mod users;
@@ -164,6 +165,60 @@ impl Store for PgStore {
     ) -> StoreResult<Option<User>> {
         let mut tx = self.begin().await?;
         let out = users::replace_token(&mut tx, user_id, &token_hash).await?;
+        // A rotated token is how an operator is locked out: their browser sessions end
+        // with it.
+        if out.is_some() {
+            sessions::revoke(&mut tx, user_id).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: String) -> StoreResult<Option<User>> {
+        let mut tx = self.begin().await?;
+        let out = sessions::set_password(&mut tx, user_id, &password_hash).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn login_user(&self, name: String) -> StoreResult<Option<crate::LoginUser>> {
+        let mut c = self.conn().await?;
+        sessions::login_user(&mut c, &name).await
+    }
+
+    async fn create_session(&self, session: crate::NewSession) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sessions::create(&mut tx, &session).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        id_hash: TokenHash,
+        now_ms: i64,
+    ) -> StoreResult<Option<crate::Session>> {
+        let mut c = self.conn().await?;
+        sessions::find(&mut c, &id_hash, now_ms).await
+    }
+
+    async fn delete_session(&self, id_hash: TokenHash) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let out = sessions::delete(&mut tx, &id_hash).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn revoke_sessions(&self, user_id: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let out = sessions::revoke(&mut tx, user_id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn prune_sessions(&self, now_ms: i64, limit: u32) -> StoreResult<u64> {
+        let mut tx = self.begin_unmarked().await?;
+        let out = sessions::prune(&mut tx, now_ms, limit).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_channel_signins.sql"),
     include_str!("../../migrations/sqlite/0012_idempotency_keys.sql"),
     include_str!("../../migrations/sqlite/0013_conversation_search.sql"),
+    include_str!("../../migrations/sqlite/0014_sessions.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -39,6 +39,7 @@ mod outbox;
 mod paging;
 mod poll_lease;
 mod pool;
+mod sessions;
 mod signins;
 mod templates;
 mod users;
@@ -194,7 +195,50 @@ impl Store for SqliteStore {
         user_id: i64,
         token_hash: TokenHash,
     ) -> StoreResult<Option<User>> {
-        self.write(move |tx| users::replace_token(tx, user_id, &token_hash))
+        self.write(move |tx| {
+            let user = users::replace_token(tx, user_id, &token_hash)?;
+            // A rotated token is how an operator is locked out: their browser sessions
+            // end with it.
+            if user.is_some() {
+                sessions::revoke(tx, user_id)?;
+            }
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: String) -> StoreResult<Option<User>> {
+        self.write(move |tx| sessions::set_password(tx, user_id, &password_hash))
+            .await
+    }
+
+    async fn login_user(&self, name: String) -> StoreResult<Option<crate::LoginUser>> {
+        self.read(move |c| sessions::login_user(c, &name)).await
+    }
+
+    async fn create_session(&self, session: crate::NewSession) -> StoreResult<()> {
+        self.write(move |tx| sessions::create(tx, &session)).await
+    }
+
+    async fn session(
+        &self,
+        id_hash: TokenHash,
+        now_ms: i64,
+    ) -> StoreResult<Option<crate::Session>> {
+        self.read(move |c| sessions::find(c, &id_hash, now_ms))
+            .await
+    }
+
+    async fn delete_session(&self, id_hash: TokenHash) -> StoreResult<bool> {
+        self.write(move |tx| sessions::delete(tx, &id_hash)).await
+    }
+
+    async fn revoke_sessions(&self, user_id: i64) -> StoreResult<u64> {
+        self.write(move |tx| sessions::revoke(tx, user_id)).await
+    }
+
+    async fn prune_sessions(&self, now_ms: i64, limit: u32) -> StoreResult<u64> {
+        self.write_unmarked(move |tx| sessions::prune(tx, now_ms, limit))
             .await
     }
 

@@ -53,6 +53,7 @@ mod messages;
 mod receipts;
 mod sandbox;
 mod sequencer;
+mod sessions;
 mod signins;
 mod stats;
 mod templates;

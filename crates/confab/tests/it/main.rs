@@ -24,6 +24,7 @@ mod events;
 mod events_client;
 mod idempotency;
 mod instagram_pages;
+mod login;
 mod members_cli;
 mod messages;
 mod multinode;

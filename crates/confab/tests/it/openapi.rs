@@ -343,6 +343,10 @@ async fn the_document_lists_exactly_the_routes_served() {
         if by_path.keys().any(|template| matches(template, &url)) {
             continue;
         }
+        // The operator's pages (`/`, `/login`) are HTML routes, not the API's.
+        if confab_server::ui::ROUTES.contains(&url.as_str()) {
+            continue;
+        }
         for method in [Method::GET, Method::POST] {
             let (status, body) = call(srv.req(method.clone(), &url)).await;
             assert!(
@@ -353,7 +357,6 @@ async fn the_document_lists_exactly_the_routes_served() {
     }
     // ...and a handful of others.
     for (method, path) in [
-        (Method::GET, "/"),
         (Method::GET, "/p1"),
         (Method::GET, "/p1/nothing"),
         (Method::GET, "/p2/companies"),
