@@ -14,39 +14,49 @@ pub(super) async fn claim(
     now_ms: i64,
 ) -> StoreResult<KeyClaim> {
     let c = &new.claim;
-    // A concurrent insert of the same key makes this wait for that transaction, then do
-    // nothing: the row read below is then the other claim's.
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys
-             (user_id, key, fingerprint, state, holder, lease_until, created_at)
-         VALUES ($1, $2, $3, 'in_flight', $4, $5, $6)
-         ON CONFLICT (user_id, key) DO NOTHING",
-    )
-    .bind(c.user_id)
-    .bind(&c.key)
-    .bind(&new.fingerprint)
-    .bind(&c.holder)
-    .bind(new.lease_until)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
-        return Ok(KeyClaim::Claimed);
-    }
-    let row = sqlx::query(
-        "SELECT fingerprint, state, holder, lease_until, status, content_type, body
-         FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE",
-    )
-    .bind(c.user_id)
-    .bind(&c.key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    // Pruned between the two statements: the caller may simply try again.
-    let Some(row) = row else {
-        return Ok(KeyClaim::InFlight {
-            lease_until: now_ms,
-        });
+    // A key pruned between the insert and the read is free: the insert is tried again
+    // (twice is enough: a pruned key is not pruned again before it expires).
+    let mut tries = 0;
+    let row = loop {
+        tries += 1;
+        // A concurrent insert of the same key makes this wait for that transaction, then
+        // do nothing: the row read below is then the other claim's.
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys
+                 (user_id, key, fingerprint, state, holder, lease_until, created_at)
+             VALUES ($1, $2, $3, 'in_flight', $4, $5, $6)
+             ON CONFLICT (user_id, key) DO NOTHING",
+        )
+        .bind(c.user_id)
+        .bind(&c.key)
+        .bind(&new.fingerprint)
+        .bind(&c.holder)
+        .bind(new.lease_until)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(KeyClaim::Claimed);
+        }
+        let row = sqlx::query(
+            "SELECT fingerprint, state, holder, lease_until, status, content_type, body
+             FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE",
+        )
+        .bind(c.user_id)
+        .bind(&c.key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(row) => break row,
+            None if tries < 3 => continue,
+            // Still gone and never inserted: the caller may simply try again.
+            None => {
+                return Ok(KeyClaim::InFlight {
+                    lease_until: now_ms,
+                });
+            }
+        }
     };
     let fingerprint: String = row.try_get(0)?;
     let state: String = row.try_get(1)?;
