@@ -418,6 +418,13 @@ pub enum Event {
         /// The conversation.
         conversation: Conversation,
     },
+    /// A conversation was assigned to an operator, or unassigned. Pact has no such webhook:
+    /// the event is in the log (the event stream shows it, so every open inbox moves the
+    /// conversation between its tabs) but never sent to a `webhook_url`.
+    ConversationAssign {
+        /// The conversation, with its new assignee.
+        conversation: Conversation,
+    },
     /// A message arrived, or an outgoing one was sent.
     MessageNew {
         /// Its conversation.
@@ -463,12 +470,19 @@ impl Event {
         match self {
             Event::ConversationNew { .. } => "conversation.new",
             Event::ConversationUpdate { .. } => "conversation.update",
+            Event::ConversationAssign { .. } => "conversation.assign",
             Event::MessageNew { .. } => "message.new",
             Event::MessageAck { .. } => "message.ack",
             Event::JobExecuted { .. } => "job.executed",
             Event::QrCode { .. } => "qr_code.new",
             Event::System { .. } => "system",
         }
+    }
+
+    /// Whether the event is sent to the company's `webhook_url` (every Pact webhook is);
+    /// the others are only read from the log.
+    pub fn is_webhook(&self) -> bool {
+        !matches!(self, Event::ConversationAssign { .. })
     }
 }
 

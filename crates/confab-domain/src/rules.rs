@@ -173,9 +173,16 @@ pub fn refuse_losing_last_admin(
 }
 
 /// The events of a conversation left without an assignee because its assignee was removed
-/// from the company: one update, so every open inbox shows it unassigned.
+/// from the company: the same as any unassignment ([`on_assigned`]).
 pub fn on_unassigned(conversation: &Conversation) -> Vec<Event> {
-    vec![Event::ConversationUpdate {
+    on_assigned(conversation)
+}
+
+/// The events of a conversation whose assignee was set or cleared (`conversation` as it is
+/// now): one `conversation.assign`, so every open inbox moves it between its tabs. Pact
+/// announces no such change by webhook, so it only goes to the log.
+pub fn on_assigned(conversation: &Conversation) -> Vec<Event> {
+    vec![Event::ConversationAssign {
         conversation: conversation.clone(),
     }]
 }

@@ -479,12 +479,14 @@ pub trait Store: Send + Sync + 'static {
         note: String,
     ) -> StoreResult<bool>;
 
-    /// Sets or clears the assignee; false when there is no such conversation.
+    /// Sets or clears the assignee and records `conversation.assign` (a log-only event), in
+    /// one transaction; false when there is no such conversation.
     async fn set_assignee(
         &self,
         company_id: i64,
         conversation_id: i64,
         assignee_id: Option<i64>,
+        now_ms: i64,
     ) -> StoreResult<bool>;
 
     /// Sets the Bitrix open-lines flag to `enabled`, or flips it when `None`.

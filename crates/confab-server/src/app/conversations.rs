@@ -76,7 +76,7 @@ impl App {
         }
         if !self
             .store
-            .set_assignee(company_id, conversation_id, assignee_id)
+            .set_assignee(company_id, conversation_id, assignee_id, self.now_ms())
             .await?
         {
             return Err(AppError::NotFound("conversation"));

@@ -171,7 +171,8 @@ pub struct EventsQuery {
     #[param(minimum = 0, maximum = 25)]
     pub timeout: Option<i64>,
     /// Only these event types, comma-separated: `message.new`, `conversation.new`,
-    /// `conversation.update`, `message.ack`, `job.executed`, `qr_code.new`, `system`.
+    /// `conversation.update`, `conversation.assign` (an assignee set or cleared: in the log
+    /// only, never a webhook), `message.ack`, `job.executed`, `qr_code.new`, `system`.
     #[param(example = "message.new,conversation.new")]
     pub types: Option<String>,
     /// Only events about this conversation.

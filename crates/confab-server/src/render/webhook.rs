@@ -57,6 +57,11 @@ pub fn body(company_id: i64, event: &Event, now_ms: i64) -> Value {
         Event::ConversationUpdate { conversation } => json!({
             "type": "conversation", "event": "update", "data": conversation_data(conversation),
         }),
+        Event::ConversationAssign { conversation } => {
+            let mut data = conversation_data(conversation);
+            data["assignee_id"] = json!(conversation.assignee_id);
+            json!({"type": "conversation", "event": "assign", "data": data})
+        }
         Event::MessageNew {
             conversation,
             message,

@@ -8,12 +8,14 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// Every label an event of the log can have: the webhooks' `type.event` pairs, and
-/// `system`. A filter naming anything else is a mistake worth a 400, not an empty stream.
-pub const LABELS: [&str; 7] = [
+/// Every label an event of the log can have: the webhooks' `type.event` pairs, `system`,
+/// and `conversation.assign` (log only, no webhook). A filter naming anything else is a
+/// mistake worth a 400, not an empty stream.
+pub const LABELS: [&str; 8] = [
     "message.new",
     "conversation.new",
     "conversation.update",
+    "conversation.assign",
     "message.ack",
     "job.executed",
     "qr_code.new",

@@ -200,6 +200,7 @@ pub(super) async fn set_assignee(
     company_id: i64,
     id: i64,
     assignee: Option<i64>,
+    now_ms: i64,
 ) -> StoreResult<bool> {
     let done =
         sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE company_id = $2 AND id = $3")
@@ -208,6 +209,10 @@ pub(super) async fn set_assignee(
             .bind(id)
             .execute(&mut *conn)
             .await?;
+    if let Some(conversation) = get(conn, company_id, id).await? {
+        let events = crate::rules::on_assigned(&conversation);
+        super::events::record(conn, company_id, Some(id), &events, now_ms).await?;
+    }
     Ok(done.rows_affected() > 0)
 }
 

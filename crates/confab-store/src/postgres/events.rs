@@ -103,7 +103,7 @@ pub(super) async fn record(
             company_id,
             conversation_id,
             event,
-            deliver,
+            deliver && event.is_webhook(),
             None,
             now_ms,
         )

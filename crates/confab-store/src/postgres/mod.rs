@@ -531,10 +531,12 @@ impl Store for PgStore {
         company_id: i64,
         conversation_id: i64,
         assignee_id: Option<i64>,
+        now_ms: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let out =
-            conversations::set_assignee(&mut tx, company_id, conversation_id, assignee_id).await?;
+            conversations::set_assignee(&mut tx, company_id, conversation_id, assignee_id, now_ms)
+                .await?;
         tx.commit().await?;
         Ok(out)
     }

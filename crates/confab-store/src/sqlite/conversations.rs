@@ -155,11 +155,16 @@ pub(super) fn set_assignee(
     company_id: i64,
     id: i64,
     assignee: Option<i64>,
+    now_ms: i64,
 ) -> StoreResult<bool> {
     let changed = conn.execute(
         "UPDATE conversations SET assignee_id = ?1 WHERE company_id = ?2 AND id = ?3",
         params![assignee, company_id, id],
     )?;
+    if let Some(conversation) = get(conn, company_id, id)? {
+        let events = crate::rules::on_assigned(&conversation);
+        super::events::record(conn, company_id, Some(id), &events, now_ms)?;
+    }
     Ok(changed > 0)
 }
 

@@ -85,7 +85,7 @@ pub(super) fn record(
     let deliver = crate::rules::delivers_webhooks(has_url);
     for event in events {
         let id = insert(conn, company_id, conversation_id, event, None, now_ms)?;
-        if deliver {
+        if deliver && event.is_webhook() {
             super::outbox::queue(conn, id, company_id, now_ms)?;
         }
     }

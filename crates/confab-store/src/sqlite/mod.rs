@@ -555,9 +555,10 @@ impl Store for SqliteStore {
         company_id: i64,
         conversation_id: i64,
         assignee_id: Option<i64>,
+        now_ms: i64,
     ) -> StoreResult<bool> {
         self.write(move |tx| {
-            conversations::set_assignee(tx, company_id, conversation_id, assignee_id)
+            conversations::set_assignee(tx, company_id, conversation_id, assignee_id, now_ms)
         })
         .await
     }

@@ -70,12 +70,12 @@ async fn filters_combine(s: &Backend) {
         .conversation;
     outbound(s, &t, b.id, "answer", T0 + 3).await;
     assert!(
-        s.set_assignee(t.company.id, a.id, Some(t.user.id))
+        s.set_assignee(t.company.id, a.id, Some(t.user.id), T0)
             .await
             .expect("assign")
     );
     assert!(
-        s.set_assignee(t.company.id, c.id, Some(t.user.id))
+        s.set_assignee(t.company.id, c.id, Some(t.user.id), T0)
             .await
             .expect("assign")
     );
@@ -390,13 +390,13 @@ async fn counts_per_tab(s: &Backend) {
         .expect("receive")
         .conversation;
     outbound(s, &t, b.id, "answer", T0 + 1).await;
-    s.set_assignee(t.company.id, a.id, Some(t.user.id))
+    s.set_assignee(t.company.id, a.id, Some(t.user.id), T0)
         .await
         .expect("assign");
-    s.set_assignee(t.company.id, d.id, Some(t.user.id))
+    s.set_assignee(t.company.id, d.id, Some(t.user.id), T0)
         .await
         .expect("assign");
-    s.set_assignee(t.company.id, b.id, Some(t.user.id + 1000))
+    s.set_assignee(t.company.id, b.id, Some(t.user.id + 1000), T0)
         .await
         .expect("assign");
     let counts = s

@@ -377,7 +377,7 @@ async fn note_assignee_and_bitrix_flag(s: &Backend) {
             .expect("note")
     );
     assert!(
-        s.set_assignee(company_id, c.id, Some(t.user.id))
+        s.set_assignee(company_id, c.id, Some(t.user.id), T0)
             .await
             .expect("assign")
     );
@@ -388,7 +388,7 @@ async fn note_assignee_and_bitrix_flag(s: &Backend) {
     };
     assert_eq!(conversation(s, company_id, c.id).await, want);
     assert!(
-        s.set_assignee(company_id, c.id, None)
+        s.set_assignee(company_id, c.id, None, T0)
             .await
             .expect("unassign")
     );
@@ -430,7 +430,7 @@ async fn note_assignee_and_bitrix_flag(s: &Backend) {
             .expect("note")
     );
     assert!(
-        !s.set_assignee(company_id, 999, Some(1))
+        !s.set_assignee(company_id, 999, Some(1), T0)
             .await
             .expect("assign")
     );

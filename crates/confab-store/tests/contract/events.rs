@@ -10,6 +10,7 @@ use crate::fixtures::{T0, events_of, inbound, settle, tenant};
 
 contract!(
     every_event_is_logged_with_or_without_a_webhook_url,
+    an_assignment_is_logged_but_is_no_webhook,
     reads_page_by_cursor_in_id_order,
     filters_skip_what_they_do_not_match,
     no_cursor_reads_nothing_and_gives_the_head,
@@ -64,6 +65,56 @@ async fn every_event_is_logged_with_or_without_a_webhook_url(s: &Backend) {
         .map(|e| e.id)
         .collect();
     assert_eq!(delivered, ids(&h.events), "webhook ids are the log's ids");
+}
+
+async fn an_assignment_is_logged_but_is_no_webhook(s: &Backend) {
+    let t = tenant(s, 1, true).await;
+    let cid = t.company.id;
+    let c = inbound(s, &t, "600", "one", T0 + 1).await.conversation.id;
+    assert!(
+        s.set_assignee(cid, c, Some(t.user.id), T0 + 2)
+            .await
+            .expect("assign")
+    );
+    assert!(
+        s.set_assignee(cid, c, None, T0 + 3)
+            .await
+            .expect("unassign")
+    );
+    assert!(
+        !s.set_assignee(cid, c + 100, None, T0 + 4)
+            .await
+            .expect("no such conversation")
+    );
+    let log = read(s, cid, query(0, 100)).await;
+    assert_eq!(
+        labels(&log.events),
+        [
+            "conversation.new",
+            "message.new",
+            "conversation.assign",
+            "conversation.assign"
+        ]
+    );
+    let assignees: Vec<Option<i64>> = log.events[2..]
+        .iter()
+        .map(|e| match &e.event {
+            confab_store::Event::ConversationAssign { conversation } => conversation.assignee_id,
+            other => panic!("not an assignment: {other:?}"),
+        })
+        .collect();
+    assert_eq!(assignees, [Some(t.user.id), None]);
+    assert_eq!(
+        (log.events[2].created_at_ms, log.events[2].conversation_id),
+        (T0 + 2, Some(c))
+    );
+    // The company has a webhook URL, yet only the Pact events are queued for it.
+    let hooks: Vec<String> = events_of(s, cid)
+        .await
+        .into_iter()
+        .map(|e| e.label)
+        .collect();
+    assert_eq!(hooks, ["conversation.new", "message.new"]);
 }
 
 async fn reads_page_by_cursor_in_id_order(s: &Backend) {

@@ -138,10 +138,14 @@ async fn a_removed_members_conversations_are_unassigned_and_announced(s: &Backen
     let c2 = inbound(s, &t, "700", "two", T0 + 2).await.conversation.id;
     let c3 = inbound(s, &t, "800", "three", T0 + 3).await.conversation.id;
     for c in [c1, c2] {
-        assert!(s.set_assignee(cid, c, Some(bob.id)).await.expect("assign"));
+        assert!(
+            s.set_assignee(cid, c, Some(bob.id), T0)
+                .await
+                .expect("assign")
+        );
     }
     assert!(
-        s.set_assignee(cid, c3, Some(t.user.id))
+        s.set_assignee(cid, c3, Some(t.user.id), T0)
             .await
             .expect("assign")
     );
@@ -181,8 +185,8 @@ async fn a_removed_members_conversations_are_unassigned_and_announced(s: &Backen
     assert_eq!(
         announced,
         [
-            ("conversation.update", Some(c1), T0 + 10),
-            ("conversation.update", Some(c2), T0 + 10)
+            ("conversation.assign", Some(c1), T0 + 10),
+            ("conversation.assign", Some(c2), T0 + 10)
         ]
     );
     match s.remove_member(cid, bob.id, T0 + 11).await {

@@ -213,7 +213,7 @@ async fn another_companys_ids_find_nothing_and_change_nothing(s: &Backend) {
             .expect("note")
     );
     assert!(
-        !s.set_assignee(me, b.conversation, Some(a.t.user.id))
+        !s.set_assignee(me, b.conversation, Some(a.t.user.id), T0)
             .await
             .expect("assign")
     );

@@ -195,12 +195,14 @@ async fn each_change_records_its_events_in_order(s: &Backend) {
         },
     ));
 
-    // Sending, the operators' fields and channel settings announce nothing.
+    // Sending, the operators' fields and channel settings announce nothing by webhook (an
+    // assignment is in the event log, for open inboxes: see the events contract tests).
     let job_e = outbound(s, &t, c1, "Reply", T0 + 5).await;
     s.set_note(cid, c1, "note".to_owned()).await.expect("note");
-    s.set_assignee(cid, c1, Some(t.user.id))
+    s.set_assignee(cid, c1, Some(t.user.id), T0 + 5)
         .await
         .expect("assign");
+
     s.set_bitrix_block_openlines(cid, c1, None)
         .await
         .expect("bitrix");
