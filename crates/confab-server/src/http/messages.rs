@@ -154,6 +154,15 @@ async fn download(
         .await?
         .filter(|a| a.conversation_id == conversation.id)
         .ok_or_else(|| ApiError::NotFound("attachment".to_owned()))?;
+    attachment_response(&state, &attachment).await
+}
+
+/// An attachment's bytes as a download (the API's and the inbox's).
+pub async fn attachment_response(
+    state: &AppState,
+    attachment: &confab_store::Attachment,
+) -> ApiResult<Response> {
+    let id = attachment.id;
     let stream = state
         .app
         .blobs

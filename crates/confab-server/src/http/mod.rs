@@ -135,10 +135,9 @@ async fn around(
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let stream = req
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|path| path.as_str() == events::PATH);
+    let stream = req.extensions().get::<MatchedPath>().is_some_and(|path| {
+        path.as_str() == events::PATH || path.as_str() == crate::ui::inbox::live::PATH
+    });
     let response = crate::ops::record(req, |req| async move {
         if stream {
             next.run(req).await

@@ -656,6 +656,15 @@ impl Params {
         Some(self.files.swap_remove(index).1)
     }
 
+    /// Takes every uploaded file of the multipart parts named `name`, in the order sent.
+    pub fn take_files(&mut self, name: &str) -> Vec<UploadedFile> {
+        let (taken, kept) = std::mem::take(&mut self.files)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(n, _)| n == name);
+        self.files = kept;
+        taken.into_iter().map(|(_, file)| file).collect()
+    }
+
     /// Whether a multipart part `name` carried a file.
     pub fn has_file(&self, name: &str) -> bool {
         self.files.iter().any(|(n, _)| n == name)

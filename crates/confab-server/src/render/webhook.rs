@@ -59,7 +59,9 @@ pub fn body(company_id: i64, event: &Event, now_ms: i64) -> Value {
         }),
         Event::ConversationAssign { conversation } => {
             let mut data = conversation_data(conversation);
-            data["assignee_id"] = json!(conversation.assignee_id);
+            if let Some(fields) = data.as_object_mut() {
+                fields.insert("assignee_id".to_owned(), json!(conversation.assignee_id));
+            }
             json!({"type": "conversation", "event": "assign", "data": data})
         }
         Event::MessageNew {

@@ -27,6 +27,14 @@ pub fn see_other(location: &'static str) -> Response {
         .into_response()
 }
 
+/// A 303 to a path of this server built at run time.
+pub fn see_other_to(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => see_other("/"),
+    }
+}
+
 /// A 403 for a request without its CSRF token, or from another site. It says no more than
 /// that, so a forger learns nothing.
 pub fn forbidden() -> Response {
