@@ -171,7 +171,7 @@ pub struct Browser {
     // Dropped in this order: the driver (and Chromium with it), then the profile, then
     // the turn, so the next browser starts only once this one is gone.
     driver: Driver,
-    _profile: TempDir,
+    profile: TempDir,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -207,9 +207,15 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".to_owned(), json!("chrome"));
+        // Downloads land in the temp profile, not in the home directory, without asking.
+        let downloads = profile.path().join("downloads");
+        let prefs = json!({
+            "download.default_directory": downloads,
+            "download.prompt_for_download": false,
+        });
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            json!({ "binary": chromium, "args": args }),
+            json!({ "binary": chromium, "args": args, "prefs": prefs }),
         );
         let client = ClientBuilder::rustls()
             .expect("a WebDriver client")
@@ -221,9 +227,14 @@ impl Browser {
             client,
             base: base.trim_end_matches('/').to_owned(),
             driver,
-            _profile: profile,
+            profile,
             _turn: turn,
         })
+    }
+
+    /// The folder the browser saves downloads in (inside its temp profile).
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.profile.path().join("downloads")
     }
 
     /// The absolute URL of `path` on the test server.

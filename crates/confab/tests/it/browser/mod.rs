@@ -6,6 +6,7 @@
 //! (`scripts/test` installs them as root). Without them a test prints why and passes,
 //! unless `CONFAB_REQUIRE_BROWSER=1` (CI) makes it fail instead.
 
+mod downloads;
 mod driver;
 mod login;
 
