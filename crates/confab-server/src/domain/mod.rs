@@ -3,6 +3,7 @@
 pub mod channel_events;
 pub mod channel_settings;
 pub mod contact;
+pub mod download;
 pub mod outgoing;
 pub mod page;
 pub mod password;

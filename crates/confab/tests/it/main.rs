@@ -12,6 +12,7 @@ mod accept;
 mod attachments;
 mod bad_bodies;
 mod binary;
+mod browser;
 mod channels;
 mod cli;
 mod clock;

@@ -1,5 +1,6 @@
 //! Files meant to fool a browser or a person: an uploaded page is never served as one,
-//! names cannot fake their extension, and a compressed `file_url` is stored decoded.
+//! only safe images are shown in place, names cannot fake their extension or break out of
+//! `Content-Disposition`, and a compressed `file_url` is stored decoded.
 
 use reqwest::Method;
 use serde_json::json;
@@ -7,6 +8,15 @@ use serde_json::json;
 use super::file_server::{DECODED, FileServer};
 use super::{assert_stored, assert_uploaded};
 use crate::harness::*;
+
+/// A 1x1 transparent PNG.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
 
 /// Uploads `bytes` as `file_name` with `mime`; returns the attachment id.
 async fn upload_typed(
@@ -60,19 +70,58 @@ async fn downloads_are_never_run_by_the_browser() {
     let srv = TestServer::start().await;
     let (company, _, conversation) = srv.fixture().await;
     let at = (company, conversation);
-    for (name, claimed, served) in [
-        ("page.html", "text/html", "application/octet-stream"),
-        ("logo.svg", "image/svg+xml", "application/octet-stream"),
-        ("app.js", "text/javascript", "application/octet-stream"),
-        ("photo.png", "image/png", "image/png"),
-        ("report.pdf", "application/pdf", "application/pdf"),
-        ("voice.ogg", "audio/ogg", "audio/ogg"),
+    // (name, type claimed at upload, Content-Type served, disposition)
+    for (name, claimed, served, disposition) in [
+        (
+            "page.html",
+            "text/html",
+            "application/octet-stream",
+            "attachment",
+        ),
+        (
+            "page.xhtml",
+            "application/xhtml+xml",
+            "application/octet-stream",
+            "attachment",
+        ),
+        (
+            "logo.svg",
+            "image/svg+xml",
+            "application/octet-stream",
+            "attachment",
+        ),
+        (
+            "app.js",
+            "text/javascript",
+            "application/octet-stream",
+            "attachment",
+        ),
+        ("photo.png", "image/png", "image/png", "inline"),
+        ("photo.jpg", "image/jpeg", "image/jpeg", "inline"),
+        ("anim.gif", "image/gif", "image/gif", "inline"),
+        ("pic.webp", "image/webp", "image/webp", "inline"),
+        (
+            "report.pdf",
+            "application/pdf",
+            "application/pdf",
+            "attachment",
+        ),
+        ("notes.txt", "text/plain", "text/plain", "attachment"),
+        ("voice.ogg", "audio/ogg", "audio/ogg", "attachment"),
     ] {
         let id = upload_typed(&srv, at, name, claimed, b"<script>alert(1)</script>").await;
         let headers = download_headers(&srv, at, id).await;
         assert_eq!(headers["content-type"], served, "{name}");
+        assert_eq!(
+            headers["content-disposition"],
+            format!("{disposition}; filename=\"{name}\"").as_str(),
+            "{name}"
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff", "{name}");
-        assert_eq!(headers["content-security-policy"], "sandbox", "{name}");
+        assert_eq!(
+            headers["content-security-policy"], "sandbox; default-src 'none'",
+            "{name}"
+        );
     }
     // The API still reports what the uploader said.
     let messages = srv.all_messages(company, conversation).await;
@@ -82,6 +131,78 @@ async fn downloads_are_never_run_by_the_browser() {
         .find(|a| a["file_name"] == "page.html")
         .expect("listed");
     assert_eq!(html["mime_type"], "text/html");
+}
+
+#[tokio::test]
+async fn an_uploaded_page_or_svg_is_saved_and_a_png_shown_in_place() {
+    let srv = TestServer::start().await;
+    let (company, _, conversation) = srv.fixture().await;
+    let at = (company, conversation);
+    // Types guessed from the names (the part has none), as a plain `curl -F` upload gives.
+    for (name, bytes, disposition) in [
+        (
+            "invite.html",
+            &b"<!doctype html><script>fetch('/p1/companies')</script>"[..],
+            "attachment",
+        ),
+        (
+            "badge.svg",
+            &b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"[..],
+            "attachment",
+        ),
+        ("pixel.png", PNG_1X1, "inline"),
+    ] {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let (status, body) = call(
+            srv.req(Method::POST, &attachments_path(company, conversation))
+                .multipart(form),
+        )
+        .await;
+        let id = assert_uploaded(status, &body, conversation);
+        let headers = download_headers(&srv, at, id).await;
+        let got = headers["content-disposition"].to_str().expect("ASCII");
+        assert_eq!(got, format!("{disposition}; filename=\"{name}\""), "{name}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{name}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .expect("ASCII")
+                .starts_with("sandbox"),
+            "{name}"
+        );
+        if disposition == "inline" {
+            assert_eq!(headers["content-type"], "image/png");
+        } else {
+            assert_eq!(
+                headers["content-type"], "application/octet-stream",
+                "{name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_beyond_ascii_are_sent_both_ways_and_safely_quoted() {
+    let srv = TestServer::start().await;
+    let (company, _, conversation) = srv.fixture().await;
+    let at = (company, conversation);
+    for (name, mime, header) in [
+        (
+            "отчёт.pdf",
+            "application/pdf",
+            "attachment; filename=\"_____.pdf\"; filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82.pdf",
+        ),
+        (
+            "say \"hi\"; x=1.png",
+            "image/png",
+            "inline; filename=\"say _hi_; x=1.png\"; filename*=UTF-8''say%20%22hi%22%3B%20x%3D1.png",
+        ),
+    ] {
+        let id = upload_typed(&srv, at, name, mime, b"bytes").await;
+        let headers = download_headers(&srv, at, id).await;
+        assert_eq!(headers["content-disposition"], header, "{name}");
+    }
 }
 
 #[tokio::test]
