@@ -284,6 +284,8 @@
     if (e.target.id === 'file') {
       var chosen = Array.prototype.slice.call(e.target.files);
       addFiles(chosen);
+    } else if (e.target.id === 'channel') {
+      refreshCounts();
     } else if (e.target.id === 'company-switch') {
       location.href = '/c/' + encodeURIComponent(e.target.value);
     }

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(inbox::home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(assets::ROUTE, get(assets::serve))
         .merge(inbox::router())
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -8,6 +8,7 @@
 
 mod downloads;
 mod driver;
+mod inbox;
 mod login;
 
 pub use driver::*;
