@@ -24,6 +24,7 @@ mod encodings;
 mod events;
 mod events_client;
 mod idempotency;
+mod inbox_pages;
 mod instagram_pages;
 mod login;
 mod members_cli;

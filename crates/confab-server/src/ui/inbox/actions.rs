@@ -13,6 +13,7 @@ use super::views;
 use crate::AppState;
 use crate::app::files::FileSource;
 use crate::app::{AppError, OutgoingDraft};
+use crate::domain::outgoing::max_attachments;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::ui::operator::{Operator, not_found};
@@ -49,7 +50,8 @@ fn app_refusal(error: &AppError) -> Response {
 }
 
 /// `POST .../messages` (multipart: `message`, any number of `file` parts): uploads the
-/// files, sends the reply, and answers its bubble (pending until the ticks come in).
+/// files, sends the reply (as several messages when the messenger takes fewer files a
+/// message), and answers their bubbles (pending until the ticks come in).
 pub async fn send(
     State(state): State<AppState>,
     op: Operator,
@@ -101,33 +103,52 @@ pub async fn send(
             Err(e) => return app_refusal(&e),
         }
     }
-    let draft = OutgoingDraft {
-        body,
-        attachment_ids,
-        interactive: None,
-        send_to_crm: true,
-    };
-    let job = match state
-        .app
-        .send_message(op.company_id(), &conversation, draft)
-        .await
-    {
-        Ok(job) => job,
-        Err(e) => return app_refusal(&e),
-    };
-    match state
-        .app
-        .store
-        .get_message(op.company_id(), conversation.id, job.message_id)
-        .await
-    {
-        Ok(Some(message)) => {
-            let bubble = bubble_of(&state, &op, message).await;
-            answers::html(StatusCode::OK, views::bubble(&op, &bubble))
-        }
-        Ok(None) => not_found("message"),
-        Err(e) => answers::store_failed(&e),
+    // Most messengers take one file a message: more files go as further messages, the
+    // text with the first, as a messenger's own app sends them.
+    let per_message = max_attachments(conversation.channel_type).max(1);
+    let mut drafts: Vec<OutgoingDraft> = attachment_ids
+        .chunks(per_message)
+        .map(|ids| OutgoingDraft {
+            body: String::new(),
+            attachment_ids: ids.to_vec(),
+            interactive: None,
+            send_to_crm: true,
+        })
+        .collect();
+    match drafts.first_mut() {
+        Some(first) => first.body = body,
+        None => drafts.push(OutgoingDraft {
+            body,
+            attachment_ids: Vec::new(),
+            interactive: None,
+            send_to_crm: true,
+        }),
     }
+    let mut bubbles = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let job = match state
+            .app
+            .send_message(op.company_id(), &conversation, draft)
+            .await
+        {
+            Ok(job) => job,
+            Err(e) => return app_refusal(&e),
+        };
+        match state
+            .app
+            .store
+            .get_message(op.company_id(), conversation.id, job.message_id)
+            .await
+        {
+            Ok(Some(message)) => bubbles.push(bubble_of(&state, &op, message).await),
+            Ok(None) => return not_found("message"),
+            Err(e) => return answers::store_failed(&e),
+        }
+    }
+    answers::html(
+        StatusCode::OK,
+        maud::html! { @for b in &bubbles { (views::bubble(&op, b)) } },
+    )
 }
 
 /// `POST .../assignee` (`assignee_id`: a member's id, or empty for nobody): answers the
