@@ -46,7 +46,8 @@ pub struct Event {
     /// opaque). Its webhook went out with `webhook-id: evt_<id>`.
     pub id: String,
     /// What happened: `message.new`, `message.ack`, `conversation.new`,
-    /// `conversation.update`, `job.executed`, `qr_code.new` or `system`.
+    /// `conversation.update`, `conversation.assign` (log only, never a webhook),
+    /// `job.executed`, `qr_code.new` or `system`.
     pub event: String,
     /// The webhook body, exactly as the webhook carries it
     /// (`{"type":"message","event":"new","data":{...}}`).

@@ -24,7 +24,7 @@ pub struct Selection {
     #[arg(long)]
     pub company: i64,
     /// Only these events, comma-separated: message.new, message.ack, conversation.new,
-    /// conversation.update, job.executed, qr_code.new, system.
+    /// conversation.update, conversation.assign, job.executed, qr_code.new, system.
     #[arg(long, value_delimiter = ',', value_name = "TYPES")]
     pub types: Vec<String>,
     /// Only the events of this conversation.
@@ -276,6 +276,13 @@ fn summary(event: &Event) -> String {
             quoted(string("/data/name")),
             at("/data/channel_type").as_str().unwrap_or("?")
         ),
+        "conversation.assign" => match at("/data/assignee_id").as_i64() {
+            Some(user) => format!(
+                "conversation {} assigned to user {user}",
+                num("/data/external_id")
+            ),
+            None => format!("conversation {} unassigned", num("/data/external_id")),
+        },
         "job.executed" => {
             let mut text = format!(
                 "job {} {}",
@@ -328,5 +335,22 @@ mod tests {
         assert_eq!(shorten("привет", 10), "привет");
         assert_eq!(shorten("привет", 4), "при…");
         assert_eq!(quoted("a\n  b"), "\"a b\"");
+    }
+
+    #[test]
+    fn says_who_a_conversation_went_to() {
+        let event = |assignee: Value| -> Event {
+            serde_json::from_value(serde_json::json!({
+                "id": "7", "event": "conversation.assign",
+                "data": {"type": "conversation", "event": "assign",
+                    "data": {"external_id": 3, "assignee_id": assignee}},
+            }))
+            .expect("an event")
+        };
+        assert_eq!(
+            summary(&event(serde_json::json!(5))),
+            "conversation 3 assigned to user 5"
+        );
+        assert_eq!(summary(&event(Value::Null)), "conversation 3 unassigned");
     }
 }
