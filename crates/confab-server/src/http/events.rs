@@ -299,16 +299,9 @@ async fn list(
     );
     if wants_sse(&headers) {
         let tails = state.streams.tails();
-        let user_id = scope.user.id;
-        return super::sse::respond(
-            state.app.clone(),
-            reader,
-            cursor.after,
-            slot,
-            tails,
-            user_id,
-        )
-        .await;
+        let access = super::sse::StreamAccess::Member(scope.user.id);
+        return super::sse::respond(state.app.clone(), reader, cursor.after, slot, tails, access)
+            .await;
     }
     let limit = u32::try_from(limit).unwrap_or(DEFAULT_LIMIT);
     let list = long_poll(

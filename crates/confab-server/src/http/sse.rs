@@ -39,6 +39,20 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How often a stream checks that its caller is still a member of the company.
 const MEMBERSHIP_CHECK: Duration = Duration::from_secs(10);
 
+/// Who reads a stream, as checked again while it is open.
+#[derive(Debug, Clone, Copy)]
+pub enum StreamAccess {
+    /// An API token's user: while a member of the company.
+    Member(i64),
+    /// An operator's browser: while the session lives and the user is a member.
+    Session {
+        /// The session's user.
+        user_id: i64,
+        /// The stored hash of the session id.
+        session: confab_store::TokenHash,
+    },
+}
+
 /// One open stream: where it is in the log, and what is ready to send.
 struct Feed {
     app: Arc<App>,
@@ -52,9 +66,10 @@ struct Feed {
     /// Whether the stream has everything up to the tail: then it takes the tail's chunks;
     /// otherwise it reads the store itself (a resume, a reset, a chunk it missed).
     caught_up: bool,
-    /// The caller, whose membership is checked again every [`MEMBERSHIP_CHECK`]: a member
-    /// removed from the company loses their open streams too.
-    user_id: i64,
+    /// Who the stream is for, checked again every [`MEMBERSHIP_CHECK`]: a member removed
+    /// from the company loses their open streams too, and an operator their stream when
+    /// their session ends.
+    access: StreamAccess,
     /// When membership is checked next.
     next_check: Instant,
     /// Held while the stream is open.
@@ -120,13 +135,26 @@ impl Feed {
         true
     }
 
-    /// Whether the caller is still a member (a failing store ends the stream too: the
-    /// client reconnects and is checked again).
+    /// Whether the caller may still read the stream (a failing store ends the stream too:
+    /// the client reconnects and is checked again).
     async fn still_a_member(&mut self) -> bool {
         self.next_check = Instant::now() + MEMBERSHIP_CHECK;
         let company_id = self.reader.company_id();
-        match self.app.store.is_member(company_id, self.user_id).await {
-            Ok(member) => member,
+        let store = &self.app.store;
+        let allowed = match self.access {
+            StreamAccess::Member(user_id) => store.is_member(company_id, user_id).await,
+            StreamAccess::Session { user_id, session } => {
+                match store.session(session, self.app.now_ms()).await {
+                    Ok(Some(live)) if live.user.id == user_id => {
+                        store.is_member(company_id, user_id).await
+                    }
+                    Ok(_) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match allowed {
+            Ok(allowed) => allowed,
             Err(e) => {
                 tracing::warn!(error = %e, "checking a stream's membership failed; ending it");
                 false
@@ -183,7 +211,7 @@ pub async fn respond(
     after: Option<i64>,
     slot: StreamSlot,
     tails: &Tails,
-    user_id: i64,
+    access: StreamAccess,
 ) -> ApiResult<Response> {
     // Subscribed before the first read: whatever the tail publishes from now on reaches
     // this stream, and whatever it published before is in the read.
@@ -196,7 +224,7 @@ pub async fn respond(
         cursor: first.next_after,
         queue: VecDeque::from([Event::default().retry(RETRY)]),
         caught_up: false,
-        user_id,
+        access,
         next_check: Instant::now() + MEMBERSHIP_CHECK,
         _slot: slot,
     };

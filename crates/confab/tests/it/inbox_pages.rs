@@ -498,3 +498,26 @@ async fn the_inbox_stream_follows_the_company_with_the_cookie() {
         Some(conversation)
     );
 }
+
+#[tokio::test]
+async fn the_inbox_stream_ends_with_the_session() {
+    let srv = TestServer::start().await;
+    let (company, _, _) = srv.fixture().await;
+    let op = log_in(&srv).await;
+    let mut stream = SseStream::open(op.req(Method::GET, &format!("/c/{company}/events")))
+        .await
+        .expect("the stream opens with the cookie");
+    let out = op
+        .req(Method::POST, "/logout")
+        .header("origin", &op.base)
+        .form(&[("csrf_token", op.csrf.as_str())])
+        .send()
+        .await
+        .expect("POST /logout");
+    assert_eq!(out.status(), 303);
+    // Checked every 10 s, as a member's removal is.
+    assert!(
+        stream.ends_within(Duration::from_secs(25)).await,
+        "the logged-out tab's stream ended"
+    );
+}

@@ -2,7 +2,8 @@
 //! by the session cookie (an EventSource cannot send headers), in the same Server-Sent
 //! Events form as `/p1/companies/{company_id}/events` (see `http/sse.rs`): the browser
 //! resumes after its `Last-Event-ID` when it reconnects, and the script resyncs on a
-//! `reset`.
+//! `reset`. The stream ends within seconds of the session's end (logout, expiry, a new
+//! password) or the operator's removal from the company.
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::http::events::LAST_EVENT_ID;
+use crate::http::sse::StreamAccess;
 use crate::stream::reader::{Filter, Reader};
 use crate::ui::operator::Operator;
 
@@ -72,7 +74,10 @@ pub async fn stream(
         after,
         slot,
         state.streams.tails(),
-        op.user_id(),
+        StreamAccess::Session {
+            user_id: op.user_id(),
+            session: op.session.id_hash,
+        },
     )
     .await
     {
