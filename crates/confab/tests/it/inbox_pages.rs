@@ -156,6 +156,13 @@ async fn pages_need_a_session_and_a_membership() {
     let r = op.req(Method::GET, "/").send().await.expect("GET /");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], format!("/c/{company}").as_str());
+    // The company switcher without script: `/?company=ID`.
+    let r = op
+        .req(Method::GET, &format!("/?company={company}"))
+        .send()
+        .await
+        .expect("GET /?company");
+    assert_eq!(r.headers()["location"], format!("/c/{company}").as_str());
     let (status, page) = op.text(&format!("/c/{company}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("79250000001"), "{page}");

@@ -123,7 +123,7 @@ pub async fn load(
         .flatten()
         .map(|m| format!("{}.{}", m.created_at_ms, m.id));
     messages.reverse();
-    let directory = Directory::load(state, op).await?;
+    let directory = Directory::members(state, op).await?;
     Ok(Some(PaneView {
         conversation,
         bubbles: bubbles(state, op.company_id(), messages).await,
@@ -222,7 +222,7 @@ pub async fn side_panel(
         Ok(None) => return not_found("conversation"),
         Err(e) => return answers::store_failed(&e),
     };
-    let directory = match Directory::load(state, op).await {
+    let directory = match Directory::members(state, op).await {
         Ok(d) => d,
         Err(response) => return response,
     };

@@ -258,7 +258,7 @@ pub async fn list(
         Ok(page) => page,
         Err(response) => return response,
     };
-    let directory = match Directory::load(&state, &op).await {
+    let directory = match Directory::members(&state, &op).await {
         Ok(d) => d,
         Err(response) => return response,
     };
@@ -316,7 +316,7 @@ pub async fn row(
         Ok(rows) => rows,
         Err(response) => return response,
     };
-    let directory = match Directory::load(&state, &op).await {
+    let directory = match Directory::members(&state, &op).await {
         Ok(d) => d,
         Err(response) => return response,
     };

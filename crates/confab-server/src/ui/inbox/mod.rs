@@ -86,6 +86,22 @@ pub struct Directory {
 const DIRECTORY_LIMIT: u32 = 500;
 
 impl Directory {
+    /// Reads the company's members only: all a row or a side panel shows.
+    pub async fn members(state: &AppState, op: &Operator) -> Result<Directory, Response> {
+        let page = PageRequest {
+            after: None,
+            descending: false,
+            limit: DIRECTORY_LIMIT,
+        };
+        match state.app.store.list_members(op.company_id(), page).await {
+            Ok(members) => Ok(Directory {
+                members,
+                ..Directory::default()
+            }),
+            Err(e) => Err(answers::store_failed(&e)),
+        }
+    }
+
     /// Reads the company's channels and members (and the operator's companies).
     pub async fn load(state: &AppState, op: &Operator) -> Result<Directory, Response> {
         let page = PageRequest {
