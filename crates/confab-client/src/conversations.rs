@@ -2,12 +2,94 @@
 //! open-lines block.
 
 use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
-use confab_wire::{Conversation, ConversationData, ConversationList, ConversationRef};
+use confab_wire::{
+    Conversation, ConversationData, ConversationList, ConversationRef, ConversationsMeta,
+};
 use reqwest::Method;
+use serde::Serialize;
 
 use crate::Client;
 use crate::error::Result;
-use crate::pagination::{ItemStream, ListParams, Page};
+use crate::pagination::{ItemStream, ListData, ListParams, Page};
+
+/// Which conversations a filtered list shows, and in what order (the inbox's filters):
+/// all that are set must hold.
+///
+/// ```
+/// use confab_client::ConversationFilters;
+/// let waiting = ConversationFilters::new().unassigned().awaiting_reply().by_last_message();
+/// let found = ConversationFilters::new().search("parcel 7925");
+/// # let _ = (waiting, found);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConversationFilters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignee_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    awaiting_reply: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<&'static str>,
+}
+
+impl ConversationFilters {
+    /// No filter: every conversation, by id.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only those assigned to user `user_id`.
+    #[must_use]
+    pub fn assignee(mut self, user_id: i64) -> Self {
+        self.assignee_id = Some(user_id.to_string());
+        self
+    }
+
+    /// Only those assigned to nobody.
+    #[must_use]
+    pub fn unassigned(mut self) -> Self {
+        self.assignee_id = Some("none".to_owned());
+        self
+    }
+
+    /// Only those on channel `channel_id`.
+    #[must_use]
+    pub fn channel(mut self, channel_id: i64) -> Self {
+        self.channel_id = Some(channel_id);
+        self
+    }
+
+    /// Only those whose customer wrote last (waiting for an answer).
+    #[must_use]
+    pub fn awaiting_reply(mut self) -> Self {
+        self.awaiting_reply = Some(true);
+        self
+    }
+
+    /// Only those whose contact (name, phone, username) or messages match the words of
+    /// `q` (each word as a prefix).
+    #[must_use]
+    pub fn search(mut self, q: impl Into<String>) -> Self {
+        self.q = Some(q.into());
+        self
+    }
+
+    /// By the time of the last activity (newest first with a descending [`ListParams`]).
+    #[must_use]
+    pub fn by_last_message(mut self) -> Self {
+        self.order = Some("last_message");
+        self
+    }
+}
+
+#[derive(Serialize)]
+struct ChannelQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_id: Option<i64>,
+}
 
 /// A company's conversations: made by [`Client::conversations`].
 #[derive(Debug, Clone)]
@@ -60,6 +142,38 @@ impl Conversations {
     /// Every conversation of the company.
     pub fn stream(&self, params: ListParams) -> ItemStream<Conversation> {
         self.client.items::<ConversationList>(self.path(), params)
+    }
+
+    /// One page of the conversations `filters` admit, in their order. Pass the page's
+    /// `next_page` back (with the same filters) for the next.
+    ///
+    /// # Errors
+    /// A 400 naming the filter that is malformed; see [`crate::Error`].
+    pub async fn find(
+        &self,
+        filters: &ConversationFilters,
+        params: &ListParams,
+    ) -> Result<Page<Conversation>> {
+        let request = self
+            .client
+            .request(Method::GET, &self.path())?
+            .query(params)
+            .query(filters);
+        let data: ConversationList = self.client.data(request).await?;
+        Ok(data.into_page())
+    }
+
+    /// How many conversations each inbox tab holds (mine, unassigned, all, awaiting a
+    /// reply), on one channel when `channel_id` is given.
+    ///
+    /// # Errors
+    /// See [`crate::Error`].
+    pub async fn meta(&self, channel_id: Option<i64>) -> Result<ConversationsMeta> {
+        let request = self
+            .client
+            .request(Method::GET, &format!("{}/meta", self.path()))?
+            .query(&ChannelQuery { channel_id });
+        self.client.data(request).await
     }
 
     /// Starts a conversation (or continues the one with that contact) by sending its first

@@ -102,7 +102,7 @@ pub use attachments::Attachments;
 pub use channels::{ChannelSettings, Channels};
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PACT_URL, TOKEN_HEADER};
 pub use companies::Companies;
-pub use conversations::Conversations;
+pub use conversations::{ConversationFilters, Conversations};
 pub use error::{Error, Result};
 pub use events::{Event, EventBatch, EventOptions, EventStream, StreamEvent};
 pub use jobs::Jobs;

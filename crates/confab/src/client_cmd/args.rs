@@ -41,6 +41,37 @@ pub struct Paging {
     pub desc: bool,
 }
 
+/// The filters of `conversations list`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConversationFilterArgs {
+    /// Only those assigned to this user id, or `none` for the unassigned.
+    #[arg(long, value_name = "ID|none")]
+    pub assignee: Option<String>,
+    /// Only those on this channel.
+    #[arg(long)]
+    pub channel: Option<i64>,
+    /// Only those whose customer wrote last.
+    #[arg(long)]
+    pub awaiting_reply: bool,
+    /// Only those whose contact or messages match these words (each a prefix).
+    #[arg(long, value_name = "WORDS")]
+    pub search: Option<String>,
+    /// By the last activity instead of by id (with --desc: newest first).
+    #[arg(long)]
+    pub by_last_message: bool,
+}
+
+impl ConversationFilterArgs {
+    /// Whether no filter is given (the plain Pact list).
+    pub fn is_empty(&self) -> bool {
+        self.assignee.is_none()
+            && self.channel.is_none()
+            && !self.awaiting_reply
+            && self.search.is_none()
+            && !self.by_last_message
+    }
+}
+
 /// `confab companies ...`
 #[derive(Debug, Subcommand)]
 pub enum Companies {
@@ -91,13 +122,24 @@ pub enum Channels {
 /// `confab conversations ...`
 #[derive(Debug, Subcommand)]
 pub enum Conversations {
-    /// List a company's conversations.
+    /// List a company's conversations (filtered and searched with the flags below).
     List {
         /// Company id.
         #[arg(long)]
         company: i64,
         #[command(flatten)]
         paging: Paging,
+        #[command(flatten)]
+        filters: ConversationFilterArgs,
+    },
+    /// How many conversations each inbox tab holds: mine, unassigned, all, awaiting reply.
+    Meta {
+        /// Company id.
+        #[arg(long)]
+        company: i64,
+        /// Count only this channel's conversations.
+        #[arg(long)]
+        channel: Option<i64>,
     },
     /// Show one conversation.
     Show {

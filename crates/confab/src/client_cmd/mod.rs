@@ -51,6 +51,36 @@ fn client(conn: &Connection) -> anyhow::Result<Client> {
     Ok(Client::new(&conn.url, token)?)
 }
 
+/// The client's form of `conversations list`'s filter flags.
+fn conversation_filters(
+    args: &args::ConversationFilterArgs,
+) -> anyhow::Result<confab_client::ConversationFilters> {
+    let mut filters = confab_client::ConversationFilters::new();
+    match args.assignee.as_deref().map(str::trim) {
+        None => {}
+        Some(none) if none.eq_ignore_ascii_case("none") => filters = filters.unassigned(),
+        Some(id) => {
+            let id = id
+                .parse::<i64>()
+                .map_err(|_| anyhow::anyhow!("--assignee must be a user id or none"))?;
+            filters = filters.assignee(id);
+        }
+    }
+    if let Some(channel) = args.channel {
+        filters = filters.channel(channel);
+    }
+    if args.awaiting_reply {
+        filters = filters.awaiting_reply();
+    }
+    if let Some(q) = &args.search {
+        filters = filters.search(q.clone());
+    }
+    if args.by_last_message {
+        filters = filters.by_last_message();
+    }
+    Ok(filters)
+}
+
 fn list_params(paging: &Paging) -> ListParams {
     let mut params = ListParams::new();
     if let Some(per) = paging.per {
@@ -254,13 +284,48 @@ async fn conversations(
         Ok(())
     };
     match command {
-        Conversations::List { company, paging } => {
+        Conversations::Meta { company, channel } => {
+            let meta = client.conversations(company).meta(channel).await?;
+            if conn.json {
+                return output::json(&meta);
+            }
+            println!(
+                "mine {}\nunassigned {}\nall {}\nawaiting reply {}",
+                meta.mine, meta.unassigned, meta.all, meta.awaiting_reply
+            );
+            Ok(())
+        }
+        Conversations::List {
+            company,
+            paging,
+            filters,
+        } => {
             let conversations = &client.conversations(company);
+            let plain = filters.is_empty();
+            let filters = &conversation_filters(&filters)?;
             list(
                 conn,
                 &paging,
-                |p| async move { conversations.list(&p).await },
-                |p| conversations.stream(p).collect_all(),
+                |p| async move {
+                    if plain {
+                        conversations.list(&p).await
+                    } else {
+                        conversations.find(filters, &p).await
+                    }
+                },
+                |p| async move {
+                    if plain {
+                        return conversations.stream(p).collect_all().await;
+                    }
+                    let mut all = Vec::new();
+                    let mut next = Some(p);
+                    while let Some(params) = next.take() {
+                        let page = conversations.find(filters, &params).await?;
+                        next = page.next_params(&params).filter(|n| n.from != params.from);
+                        all.extend(page.items);
+                    }
+                    Ok(all)
+                },
                 &["id", "name", "contact", "channel", "last message"],
                 |c: &confab_client::wire::Conversation| {
                     vec![

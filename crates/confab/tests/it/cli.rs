@@ -298,3 +298,54 @@ async fn shell_completions() {
         "{script}"
     );
 }
+
+#[tokio::test]
+async fn conversations_are_filtered_searched_and_counted_from_the_command_line() {
+    let srv = TestServer::start().await;
+    let (company, channel, started) = srv.fixture().await;
+    let (waiting, _) = srv
+        .inbound(company, channel, "79250000002", "Where is my parcel?")
+        .await;
+    let company_s = company.to_string();
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|c| c["external_id"].as_i64())
+            .collect()
+    };
+    let list = |extra: &[&'static str]| -> Vec<String> {
+        ["conversations", "list", "--company", &company_s]
+            .iter()
+            .chain(extra)
+            .map(|s| (*s).to_owned())
+            .collect()
+    };
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let found = confab_json(&srv, &args(&list(&["--search", "parcel"]))).await;
+    assert_eq!(ids(&found), [waiting]);
+    let found = confab_json(
+        &srv,
+        &args(&list(&["--awaiting-reply", "--assignee", "none"])),
+    )
+    .await;
+    assert_eq!(ids(&found), [waiting]);
+    let found = confab_json(
+        &srv,
+        &args(&list(&["--by-last-message", "--desc", "--all"])),
+    )
+    .await;
+    assert_eq!(ids(&found), [waiting, started]);
+    let out = confab(&srv, &args(&list(&["--assignee", "someone"]))).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--assignee"));
+
+    let meta = confab_json(&srv, &["conversations", "meta", "--company", &company_s]).await;
+    assert_eq!(
+        meta,
+        json!({"mine": 0, "unassigned": 2, "all": 2, "awaiting_reply": 1})
+    );
+}
