@@ -55,7 +55,7 @@ pub async fn probe(
 }
 
 /// GETs `path` and returns the JSON answer's `data`, failing on any non-200.
-async fn get_data(
+pub async fn get_data(
     client: &reqwest::Client,
     base: &str,
     token: &str,
@@ -98,9 +98,22 @@ pub async fn deep_page_token(
     company: i64,
     pages_in: u64,
 ) -> anyhow::Result<Option<String>> {
+    deep_page_token_of(client, base, token, company, "", pages_in).await
+}
+
+/// [`deep_page_token`] of the list shaped by `query` (further parameters such as
+/// `&order=last_message`, each starting with `&`, encoded), whose tokens are its own.
+pub async fn deep_page_token_of(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    company: i64,
+    query: &str,
+    pages_in: u64,
+) -> anyhow::Result<Option<String>> {
     let mut from: Option<String> = None;
     for _ in 0..pages_in {
-        let mut path = format!("/p1/companies/{company}/conversations?per=50");
+        let mut path = format!("/p1/companies/{company}/conversations?per=50{query}");
         if let Some(f) = &from {
             path.push_str(&format!("&from={}", encode(f)));
         }

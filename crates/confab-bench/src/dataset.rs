@@ -47,6 +47,25 @@ impl Scale {
     }
 }
 
+impl Scale {
+    /// The row counts of the search scenario's data set: one company holding them all
+    /// (an inbox is one company's), ten messages per conversation.
+    pub fn search_spec(self) -> Spec {
+        let conversations = match self {
+            Scale::Tiny => 2_000,
+            Scale::Small => 100_000,
+            Scale::Medium => 300_000,
+            Scale::Full => 1_000_000,
+        };
+        Spec {
+            companies: 1,
+            conversations,
+            messages: conversations * 10,
+            long_conversation_messages: 100,
+        }
+    }
+}
+
 /// Which store a data set is loaded into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -66,6 +85,8 @@ pub struct Dataset {
     /// An API token of a user who is a member of every company.
     #[serde(skip)]
     pub token: String,
+    /// That user's id.
+    pub user_id: i64,
     /// The measured company: its conversations are listed and read.
     pub company_id: i64,
     /// Its whatsapp channel.

@@ -14,6 +14,7 @@ mod procfs;
 mod report;
 mod scenarios;
 mod server;
+mod session;
 mod sse;
 mod wrk;
 
@@ -74,7 +75,9 @@ pub struct Cli {
     pub server_log: String,
 
     /// Measure only these endpoints (keys as in the JSON: details, list_first, list_deep,
-    /// messages, send, create_conversation, upload, inbound); all when absent.
+    /// messages, send, create_conversation, upload, inbound; and the search scenario's
+    /// last_first, last_deep, q_common, q_rare, q_name, q_phone, q_last, unassigned,
+    /// awaiting, meta, page); all when absent.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 
@@ -119,6 +122,9 @@ pub enum Scenario {
     /// API: inbound events to stored messages and webhooks beside the sandbox inbound
     /// path, paced replies, and their delivery statuses to acks.
     Whatsapp,
+    /// Inbox search (`q`), activity order, filters, tab counts and an operator's page
+    /// on one company's searchable data set, beside the plain conversations list.
+    Search,
     /// Internal: serve the ceiling route (the runner starts it as a child process).
     #[value(hide = true)]
     Ceiling,

@@ -21,7 +21,30 @@ use crate::dataset::{Dataset, Spec, Target};
 mod postgres;
 mod sqlite;
 
-/// Loads `spec` into a fresh store for a server on `data_dir` (created; must be empty).
+/// What the bulk rows hold besides their layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// English chat text, every conversation unassigned, the contact writing first: the
+    /// endpoint and scaling scenarios' rows, the same as when they were first measured.
+    Plain,
+    /// Rows to search and filter: Latin and Cyrillic text with a long tail of rare words
+    /// and phone numbers, [`RARE_WORD`] in about [`RARE_HITS`] messages, Latin and
+    /// Cyrillic contact names, two thirds of the conversations assigned to the bench user
+    /// and about 30 % awaiting a reply.
+    Search,
+}
+
+/// The name of the user the loader creates (a member of every company).
+pub const USER_NAME: &str = "bench";
+
+/// A word of [`Content::Search`] text that appears in about [`RARE_HITS`] messages at
+/// any scale (Cyrillic, so the search's case folding beyond ASCII is exercised).
+pub const RARE_WORD: &str = "тамарилло";
+/// How many messages hold [`RARE_WORD`] (fewer when there are fewer messages).
+pub const RARE_HITS: u64 = 50;
+
+/// Loads `spec`, its rows holding `content`, into a fresh store for a server on `data_dir`
+/// (created; must be empty).
 ///
 /// For [`Target::Postgres`] the database's `public` schema is dropped and recreated
 /// first, so every load starts clean.
@@ -29,7 +52,12 @@ mod sqlite;
 /// # Errors
 /// When the store cannot be created or written, or `spec` cannot be laid out (fewer than
 /// two conversations in the first company, fewer messages than the long conversation's).
-pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Result<Dataset> {
+pub async fn load(
+    target: &Target,
+    spec: Spec,
+    data_dir: &Path,
+    content: Content,
+) -> anyhow::Result<Dataset> {
     let started = Instant::now();
     check_spec(spec)?;
     prepare_data_dir(data_dir)?;
@@ -46,7 +74,7 @@ pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Resul
     let store = confab_store::open(url, data_dir, 4)
         .await
         .context("creating the store")?;
-    let (user, token) = confab_server::users::create_user(data_dir, url, "bench")
+    let (user, token) = confab_server::users::create_user(data_dir, url, USER_NAME)
         .await
         .context("creating the bench user")?;
     let now_ms = now_ms()?;
@@ -91,7 +119,10 @@ pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Resul
     // The bulk writers need the database to themselves (SQLite changes its journal mode).
     drop(store);
 
-    let plan = Plan::new(spec, tenants, now_ms);
+    let mut plan = Plan::new(spec, tenants, now_ms);
+    if content == Content::Search {
+        plan = plan.for_search(user.id);
+    }
     let measured = plan.tenants[0];
     let long_conversation_id = plan.conversation_id(Plan::LONG);
     let conversation_id = plan.conversation_id(Plan::ORDINARY);
@@ -115,6 +146,7 @@ pub async fn load(target: &Target, spec: Spec, data_dir: &Path) -> anyhow::Resul
         data_dir: data_dir.to_owned(),
         database_url,
         token,
+        user_id: user.id,
         company_id: measured.company_id,
         channel_id: measured.channel_id,
         conversation_id,
@@ -214,6 +246,16 @@ struct Plan {
     tenants: Vec<Tenant>,
     now_ms: i64,
     text: Text,
+    /// With [`Content::Search`]: the user some conversations are assigned to.
+    search: Option<SearchContent>,
+}
+
+/// What [`Content::Search`] adds to a plan.
+struct SearchContent {
+    /// The assignee of two thirds of the conversations.
+    assignee: i64,
+    /// A message whose id is a multiple of this holds [`RARE_WORD`].
+    rare_every: i64,
 }
 
 impl Plan {
@@ -228,6 +270,20 @@ impl Plan {
             tenants,
             now_ms,
             text: Text::new(),
+            search: None,
+        }
+    }
+
+    /// This plan with [`Content::Search`] rows: mixed-script text, names, assignees.
+    fn for_search(self, assignee: i64) -> Self {
+        let rare_every = (self.spec.messages / RARE_HITS).max(1).cast_signed();
+        Self {
+            text: Text::mixed(),
+            search: Some(SearchContent {
+                assignee,
+                rare_every,
+            }),
+            ..self
         }
     }
 
@@ -252,6 +308,10 @@ impl Plan {
         Rows {
             plan: self,
             rng: Rng(0x00c0_ffee_5eed),
+            // A second generator for the search content's extras, so the plain rows draw
+            // exactly the numbers they always drew.
+            extra: Rng(0x5ea2_c400),
+            scratch: String::new(),
             company: 0,
             in_company: 0,
             company_size: self.company_size(0),
@@ -281,6 +341,9 @@ impl Plan {
 struct Rows<'p> {
     plan: &'p Plan,
     rng: Rng,
+    extra: Rng,
+    /// The search content's message bodies of the current conversation, composed.
+    scratch: String,
     /// Index of the current company in `plan.tenants`.
     company: usize,
     /// How many of its conversations are done.
@@ -311,6 +374,10 @@ struct ConversationRows<'a> {
     activity_at: i64,
     /// Whether the last message is incoming, as the server keeps it.
     awaiting_reply: bool,
+    /// The operator the conversation is assigned to.
+    assignee_id: Option<i64>,
+    /// 0 when the contact wrote first, 1 when the operator did.
+    income_parity: usize,
     first_message_id: i64,
     times: &'a [i64],
     bodies: &'a [(u32, u32)],
@@ -329,11 +396,12 @@ struct MessageRow<'a> {
 impl<'a> ConversationRows<'a> {
     /// The conversation's messages, oldest first.
     fn messages(&self) -> impl Iterator<Item = MessageRow<'a>> + use<'a> {
-        let (first_id, text) = (self.first_message_id, self.text);
+        let (first_id, text, parity) = (self.first_message_id, self.text, self.income_parity);
         self.times.iter().zip(self.bodies).enumerate().map(
             move |(j, (&created_at, &(start, len)))| {
-                // The contact writes first, then the operator answers, and so on.
-                let income = j % 2 == 0;
+                // One side writes first (the contact, unless the parity says the
+                // operator), then the other answers, and so on.
+                let income = (j + parity) % 2 == 0;
                 MessageRow {
                     id: first_id + j as i64,
                     income,
@@ -385,16 +453,40 @@ impl Rows<'_> {
         let step = (end - created_at) / (count.cast_signed() + 1);
         self.times.clear();
         self.bodies.clear();
+        self.scratch.clear();
         for j in 0..count.cast_signed() {
             self.times
                 .push(created_at + (j + 1) * step + rng.below(step / 2));
-            self.bodies.push(plan.text.pick(rng));
+            let picked = plan.text.pick(rng);
+            match &plan.search {
+                None => self.bodies.push(picked),
+                Some(search) => {
+                    let rare = (self.next_message_id + j) % search.rare_every == 0;
+                    let body =
+                        compose(&mut self.scratch, &mut self.extra, &plan.text, picked, rare);
+                    self.bodies.push(body);
+                }
+            }
         }
         let last_message_at = self.times.last().copied();
-        // Incoming messages are the even ones.
+        // In search content about 30 % of the conversations were opened by the operator,
+        // so with the usual even message count the contact has the last word there.
+        let income_parity = match &plan.search {
+            Some(_) => usize::from(self.extra.below(10) < 3),
+            None => 0,
+        };
+        // Incoming messages are those whose index plus the parity is even.
         let last_income_message_at = match count {
             0 => None,
-            n => self.times.get(((n - 1) & !1) as usize).copied(),
+            n => {
+                let last = (n - 1) as usize;
+                let index = if (last + income_parity).is_multiple_of(2) {
+                    Some(last)
+                } else {
+                    last.checked_sub(1)
+                };
+                index.and_then(|i| self.times.get(i).copied())
+            }
         };
 
         self.sender.clear();
@@ -402,11 +494,28 @@ impl Rows<'_> {
         // is appended to as well.
         let _ = write!(self.sender, "{}", 79_100_000_000 + g * 13);
         self.name.clear();
-        self.name
-            .push_str(FIRST_NAMES[rng.below(FIRST_NAMES.len() as i64) as usize]);
-        self.name.push(' ');
-        self.name
-            .push_str(LAST_NAMES[rng.below(LAST_NAMES.len() as i64) as usize]);
+        let (first, last) = (
+            rng.below(FIRST_NAMES.len() as i64) as usize,
+            rng.below(LAST_NAMES.len() as i64) as usize,
+        );
+        // Half the search content's contacts write their names in Cyrillic.
+        let cyrillic = plan.search.is_some() && self.extra.below(2) == 0;
+        if cyrillic {
+            self.name
+                .push_str(RU_FIRST_NAMES[first % RU_FIRST_NAMES.len()]);
+            self.name.push(' ');
+            self.name
+                .push_str(RU_LAST_NAMES[last % RU_LAST_NAMES.len()]);
+        } else {
+            self.name.push_str(FIRST_NAMES[first]);
+            self.name.push(' ');
+            self.name.push_str(LAST_NAMES[last]);
+        }
+        let assignee_id = plan
+            .search
+            .as_ref()
+            .filter(|_| self.extra.below(3) != 0)
+            .map(|s| s.assignee);
 
         let first_message_id = self.next_message_id;
         self.next_message_id += count.cast_signed();
@@ -423,10 +532,15 @@ impl Rows<'_> {
             last_income_message_at,
             activity_at: last_message_at.unwrap_or(created_at),
             awaiting_reply: count > 0 && last_income_message_at == last_message_at,
+            assignee_id,
+            income_parity,
             first_message_id,
             times: &self.times,
             bodies: &self.bodies,
-            text: &plan.text.text,
+            text: match plan.search {
+                Some(_) => &self.scratch,
+                None => &plan.text.text,
+            },
         })
     }
 }
@@ -456,9 +570,66 @@ impl Rng {
 /// Shortest and longest message body, in characters (the text is ASCII).
 const BODY_LEN: (u32, u32) = (20, 300);
 
+/// Appends a search-content body to `scratch` and returns its `(start, len)` there: the
+/// picked slice of `text`, sometimes a phone number or a word of the long tail, and
+/// [`RARE_WORD`] when `rare`.
+fn compose(
+    scratch: &mut String,
+    extra: &mut Rng,
+    text: &Text,
+    (start, len): (u32, u32),
+    rare: bool,
+) -> (u32, u32) {
+    let begin = scratch.len();
+    scratch.push_str(
+        text.text
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or_default(),
+    );
+    if extra.below(40) == 0 {
+        let _ = write!(
+            scratch,
+            " +7 9{:02} {:03}-{:02}-{:02}",
+            extra.below(100),
+            extra.below(1000),
+            extra.below(100),
+            extra.below(100)
+        );
+    }
+    if extra.below(25) == 0 {
+        // Made-up words (4,096 per script): the long tail of names, places and typos
+        // that gives a real index most of its distinct terms, each in few messages.
+        let syllables = if extra.below(2) == 0 {
+            LATIN_SYLLABLES
+        } else {
+            CYRILLIC_SYLLABLES
+        };
+        scratch.push(' ');
+        for _ in 0..3 {
+            scratch.push_str(syllables[extra.below(syllables.len() as i64) as usize]);
+        }
+    }
+    if rare {
+        scratch.push(' ');
+        scratch.push_str(RARE_WORD);
+    }
+    (begin as u32, (scratch.len() - begin) as u32)
+}
+
+/// Syllables of the long tail's Latin words.
+const LATIN_SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "ne", "to", "vu", "shi", "dor", "pel", "zan", "gri", "bo", "te", "lum",
+    "fa",
+];
+/// Syllables of the long tail's Cyrillic words.
+const CYRILLIC_SYLLABLES: &[&str] = &[
+    "ка", "ло", "ми", "ра", "не", "то", "ву", "ши", "дор", "пел", "зан", "гри", "бо", "те", "люм",
+    "фа",
+];
+
 /// Chat-like text that message bodies are slices of, so a body costs two random numbers
-/// rather than an allocation. ASCII with no tab, newline or backslash, so the slices need
-/// no escaping in SQL parameters or `COPY` text.
+/// rather than an allocation. No tab, newline or backslash, so the slices need no escaping
+/// in SQL parameters or `COPY` text; ASCII for [`Content::Plain`].
 struct Text {
     text: String,
     /// Byte offsets where words start, early enough for the longest body to fit.
@@ -466,18 +637,34 @@ struct Text {
 }
 
 impl Text {
+    /// English text (the plain content).
     fn new() -> Self {
+        Self::build(&[WORDS])
+    }
+
+    /// English and Russian sentences, about half each (the search content).
+    fn mixed() -> Self {
+        Self::build(&[WORDS, RU_WORDS])
+    }
+
+    /// Sentences of words from `vocabularies`, each sentence from one of them.
+    fn build(vocabularies: &[&[&'static str]]) -> Self {
         let mut rng = Rng(42);
         let mut text = String::with_capacity(70_000);
         let mut starts = Vec::new();
         let mut sentence = 0;
+        let mut words = vocabularies[0];
         while text.len() < 64 * 1024 {
             starts.push(text.len() as u32);
-            let word = WORDS[rng.below(WORDS.len() as i64) as usize];
+            if sentence == 0 && vocabularies.len() > 1 {
+                // Only when there is a choice, so the plain text draws what it always drew.
+                words = vocabularies[rng.below(vocabularies.len() as i64) as usize];
+            }
+            let word = words[rng.below(words.len() as i64) as usize];
             if sentence == 0 {
                 let mut chars = word.chars();
                 if let Some(first) = chars.next() {
-                    text.push(first.to_ascii_uppercase());
+                    text.extend(first.to_uppercase());
                     text.push_str(chars.as_str());
                 }
                 sentence = 4 + rng.below(12);
@@ -498,11 +685,16 @@ impl Text {
         Self { text, starts }
     }
 
-    /// A random body: `(start, len)` in the text.
+    /// A random body: `(start, len)` in the text, `len` in bytes, ending on a character
+    /// boundary (always so for ASCII text).
     fn pick(&self, rng: &mut Rng) -> (u32, u32) {
         let start = self.starts[rng.below(self.starts.len() as i64) as usize];
         let len = BODY_LEN.0 + rng.below(i64::from(BODY_LEN.1 - BODY_LEN.0 + 1)) as u32;
-        (start, len)
+        let mut end = (start + len) as usize;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        (start, end as u32 - start)
     }
 }
 
@@ -614,6 +806,136 @@ const WORDS: &[&str] = &[
     "booking",
     "table",
     "time",
+];
+
+/// Russian words of the search content's message bodies.
+const RU_WORDS: &[&str] = &[
+    "здравствуйте",
+    "спасибо",
+    "заказ",
+    "доставка",
+    "сегодня",
+    "завтра",
+    "пожалуйста",
+    "можно",
+    "отправить",
+    "счёт",
+    "цена",
+    "есть",
+    "в",
+    "наличии",
+    "когда",
+    "будет",
+    "посылка",
+    "адрес",
+    "улица",
+    "дом",
+    "квартира",
+    "позвоните",
+    "мне",
+    "после",
+    "шести",
+    "хорошо",
+    "отлично",
+    "конечно",
+    "какой",
+    "размер",
+    "цвет",
+    "нужно",
+    "оплата",
+    "карта",
+    "наличные",
+    "курьер",
+    "пункт",
+    "выдачи",
+    "номер",
+    "трек",
+    "код",
+    "извините",
+    "за",
+    "задержку",
+    "менеджер",
+    "свяжется",
+    "скоро",
+    "скидка",
+    "промокод",
+    "доступно",
+    "ещё",
+    "нет",
+    "на",
+    "неделе",
+    "понедельник",
+    "пятница",
+    "утром",
+    "вечером",
+    "и",
+    "или",
+    "но",
+    "это",
+    "чек",
+    "возврат",
+    "обмен",
+    "гарантия",
+    "товар",
+    "фото",
+    "ссылка",
+    "сайт",
+    "приложение",
+    "аккаунт",
+    "пароль",
+    "помощь",
+    "вопрос",
+    "ответ",
+    "подтвердите",
+    "отмените",
+    "изменить",
+    "бронирование",
+    "столик",
+    "время",
+];
+
+/// Contacts' first names in Cyrillic (the search content's other half).
+const RU_FIRST_NAMES: &[&str] = &[
+    "Анна",
+    "Иван",
+    "Мария",
+    "Дмитрий",
+    "Ольга",
+    "Сергей",
+    "Елена",
+    "Алексей",
+    "Наталья",
+    "Павел",
+    "Ирина",
+    "Михаил",
+    "Татьяна",
+    "Андрей",
+    "Светлана",
+    "Николай",
+    "Юлия",
+    "Артём",
+    "Екатерина",
+    "Максим",
+];
+
+/// Contacts' last names in Cyrillic.
+const RU_LAST_NAMES: &[&str] = &[
+    "Иванова",
+    "Петров",
+    "Смирнова",
+    "Кузнецов",
+    "Попова",
+    "Васильев",
+    "Соколова",
+    "Михайлов",
+    "Новикова",
+    "Фёдоров",
+    "Морозова",
+    "Волков",
+    "Алексеева",
+    "Лебедев",
+    "Семёнова",
+    "Егоров",
 ];
 
 /// Contacts' first names.
@@ -767,6 +1089,43 @@ mod tests {
         assert_eq!(messages, spec.messages);
     }
 
+    /// The search content: bodies cut on character boundaries, the rare word in the
+    /// planned messages, and assignees, awaiting replies and Cyrillic names in about the
+    /// planned shares, with the times and flags as consistent as the plain rows'.
+    #[test]
+    fn search_rows_follow_the_plan() {
+        let spec = Scale::Tiny.search_spec();
+        let tenants = vec![Tenant {
+            company_id: 1,
+            channel_id: 1,
+        }];
+        let plan = Plan::new(spec, tenants, 1_700_000_000_000).for_search(7);
+        let mut rows = plan.rows();
+        let (mut rare, mut assigned, mut awaiting, mut cyrillic) = (0, 0, 0, 0);
+        while let Some(c) = rows.next_conversation() {
+            let list: Vec<_> = c.messages().collect();
+            for m in &list {
+                assert!(m.body.len() >= 10, "{:?}", m.body);
+                assert!(!m.body.contains(['\t', '\n', '\\']));
+                rare += usize::from(m.body.contains(RARE_WORD));
+            }
+            assert_eq!(
+                c.last_income_message_at,
+                list.iter().rev().find(|m| m.income).map(|m| m.created_at)
+            );
+            assert_eq!(c.awaiting_reply, list.last().is_some_and(|m| m.income));
+            assert!(matches!(c.assignee_id, None | Some(7)));
+            assigned += usize::from(c.assignee_id.is_some());
+            awaiting += usize::from(c.awaiting_reply);
+            cyrillic += usize::from(!c.name.is_ascii());
+        }
+        let n = spec.conversations as usize;
+        assert_eq!(rare as u64, RARE_HITS);
+        assert!((n / 2..n * 5 / 6).contains(&assigned), "{assigned} of {n}");
+        assert!((n / 5..n * 2 / 5).contains(&awaiting), "{awaiting} of {n}");
+        assert!((n / 3..n * 2 / 3).contains(&cyrillic), "{cyrillic} of {n}");
+    }
+
     /// A Tiny SQLite load reads back through the store, and the store's own writes
     /// continue the loaded ids.
     #[tokio::test(flavor = "multi_thread")]
@@ -774,7 +1133,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let data_dir = dir.path().join("data");
         let spec = Scale::Tiny.spec();
-        let set = load(&Target::Sqlite, spec, &data_dir).await?;
+        let set = load(&Target::Sqlite, spec, &data_dir, Content::Plain).await?;
         let store = confab_store::open(None, &data_dir, 2).await?;
         let page = PageRequest {
             after: None,

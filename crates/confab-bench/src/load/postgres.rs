@@ -137,7 +137,7 @@ async fn copy_conversations(
         "conversations",
         "COPY conversations (company_id, id, channel_id, channel_type, sender_external_id, \
          name, meta, last_message_at, last_income_message_at, created_at, activity_at, \
-         awaiting_reply) \
+         awaiting_reply, assignee_id) \
          FROM STDIN WITH (FREEZE)",
         |buf| {
             let Some(c) = rows.next_conversation() else {
@@ -152,13 +152,15 @@ async fn copy_conversations(
             write_optional(buf, c.last_message_at)?;
             buf.push(b'\t');
             write_optional(buf, c.last_income_message_at)?;
-            writeln!(
+            write!(
                 buf,
-                "\t{}\t{}\t{}",
+                "\t{}\t{}\t{}\t",
                 c.created_at,
                 c.activity_at,
                 if c.awaiting_reply { 't' } else { 'f' }
             )?;
+            write_optional(buf, c.assignee_id)?;
+            buf.push(b'\n');
             Ok(Some(1))
         },
         progress,

@@ -56,8 +56,9 @@ fn write_rows(conn: &Connection, plan: &Plan) -> anyhow::Result<()> {
     let mut conversation = conn.prepare(
         "INSERT INTO conversations
            (company_id, id, channel_id, channel_type, sender_external_id, name, meta,
-            last_message_at, last_income_message_at, created_at, activity_at, awaiting_reply)
-         VALUES (?1, ?2, ?3, 'whatsapp', ?4, ?5, '{}', ?6, ?7, ?8, ?9, ?10)",
+            last_message_at, last_income_message_at, created_at, activity_at, awaiting_reply,
+            assignee_id)
+         VALUES (?1, ?2, ?3, 'whatsapp', ?4, ?5, '{}', ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let mut message = conn.prepare(
         "INSERT INTO messages
@@ -82,6 +83,7 @@ fn write_rows(conn: &Connection, plan: &Plan) -> anyhow::Result<()> {
             c.created_at,
             c.activity_at,
             c.awaiting_reply,
+            c.assignee_id,
         ])?;
         last_conversation = c.id;
         let mut count = 1;

@@ -151,6 +151,9 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
         })
         .map(|m| m.key.to_owned())
         .collect();
+    if let Some(search) = &store.search {
+        failed.extend(search.failed());
+    }
     for point in &store.scaling {
         for (name, run) in [("list", &point.list), ("details", &point.details)] {
             if run.outcome.errors() > 0 {
@@ -260,13 +263,15 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
     ));
     checks.push(check(
         "every request answered 2xx",
-        (!store.endpoints.is_empty() || !store.scaling.is_empty()).then(|| {
-            if failed.is_empty() {
-                ("no errors".to_owned(), true)
-            } else {
-                (format!("errors in: {}", failed.join(", ")), false)
-            }
-        }),
+        (!store.endpoints.is_empty() || !store.scaling.is_empty() || store.search.is_some()).then(
+            || {
+                if failed.is_empty() {
+                    ("no errors".to_owned(), true)
+                } else {
+                    (format!("errors in: {}", failed.join(", ")), false)
+                }
+            },
+        ),
     ));
     checks
 }

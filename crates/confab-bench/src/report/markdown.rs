@@ -88,6 +88,9 @@ fn store_section(md: &mut String, store: &StoreReport) {
     if let Some(w) = &store.whatsapp {
         super::whatsapp::section(md, w);
     }
+    if let Some(s) = &store.search {
+        super::search::section(md, s);
+    }
     if !store.scaling.is_empty() {
         let _ = writeln!(
             md,

@@ -4,6 +4,7 @@
 mod chart;
 pub mod goals;
 mod markdown;
+pub mod search;
 pub mod telegram;
 pub mod whatsapp;
 
@@ -79,6 +80,8 @@ pub struct StoreReport {
     pub telegram: Option<TelegramReport>,
     /// WhatsApp Business through signed webhook events and the Graph API fake.
     pub whatsapp: Option<WhatsAppReport>,
+    /// Inbox search, activity order, filters and pages beside the plain list.
+    pub search: Option<search::SearchReport>,
     /// The goals, checked.
     pub goals: Vec<goals::Check>,
 }

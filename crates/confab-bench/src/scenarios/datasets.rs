@@ -7,6 +7,7 @@ use anyhow::Context as _;
 
 use super::Ctx;
 use crate::dataset::{Dataset, Spec, Target};
+use crate::load::Content;
 
 /// A data set ready to serve, and whether its dir is ours to delete afterwards.
 pub struct Prepared {
@@ -32,6 +33,7 @@ impl Prepared {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Kept {
     token: String,
+    user_id: i64,
     database_url: Option<String>,
     company_id: i64,
     channel_id: i64,
@@ -97,6 +99,21 @@ pub async fn stream(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<P
     prepare(ctx, &format!("{store}-stream"), target, spec).await
 }
 
+/// The search scenario's data set: one company with the scale's search rows
+/// ([`Scale::search_spec`](crate::dataset::Scale::search_spec)), text to search in.
+pub async fn search(ctx: &Ctx, store: &str, target: &Target) -> anyhow::Result<Prepared> {
+    let scale = format!("{:?}", ctx.settings.scale).to_lowercase();
+    let spec = ctx.settings.scale.search_spec();
+    prepare_content(
+        ctx,
+        &format!("{store}-search-{scale}"),
+        target,
+        spec,
+        Content::Search,
+    )
+    .await
+}
+
 /// Forgets every kept data set of `store` whose rows lived in its database: a later load
 /// into the same PostgreSQL database replaced them.
 pub fn forget_database(ctx: &Ctx, store: &str) -> anyhow::Result<()> {
@@ -119,6 +136,17 @@ pub fn forget_database(ctx: &Ctx, store: &str) -> anyhow::Result<()> {
 /// Loads `spec` under the name `label`, or reuses the kept one with the same spec and
 /// database.
 async fn prepare(ctx: &Ctx, label: &str, target: &Target, spec: Spec) -> anyhow::Result<Prepared> {
+    prepare_content(ctx, label, target, spec, Content::Plain).await
+}
+
+/// [`prepare`] with the rows' content chosen (the label must differ per content).
+async fn prepare_content(
+    ctx: &Ctx,
+    label: &str,
+    target: &Target,
+    spec: Spec,
+    content: Content,
+) -> anyhow::Result<Prepared> {
     let database_url = match target {
         Target::Sqlite => None,
         Target::Postgres(url) => Some(url.clone()),
@@ -143,6 +171,7 @@ async fn prepare(ctx: &Ctx, label: &str, target: &Target, spec: Spec) -> anyhow:
                 data_dir,
                 database_url,
                 token: kept.token,
+                user_id: kept.user_id,
                 company_id: kept.company_id,
                 channel_id: kept.channel_id,
                 conversation_id: kept.conversation_id,
@@ -164,7 +193,7 @@ async fn prepare(ctx: &Ctx, label: &str, target: &Target, spec: Spec) -> anyhow:
         "loading {} conversations, {} messages into {label}",
         spec.conversations, spec.messages
     );
-    let dataset = crate::load::load(target, spec, &data_dir)
+    let dataset = crate::load::load(target, spec, &data_dir, content)
         .await
         .with_context(|| format!("loading the {label} data set"))?;
     if let Some(marker) = &marker {
@@ -184,6 +213,7 @@ fn read_marker(path: &Path) -> anyhow::Result<Option<Kept>> {
 fn write_marker(path: &Path, d: &Dataset) -> anyhow::Result<()> {
     let kept = Kept {
         token: d.token.clone(),
+        user_id: d.user_id,
         database_url: d.database_url.clone(),
         company_id: d.company_id,
         channel_id: d.channel_id,

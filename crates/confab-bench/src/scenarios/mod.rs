@@ -1,11 +1,12 @@
 //! The runner: per store, load (or reuse) the data set, then start-up, endpoints, memory,
-//! event streams, Telegram, WhatsApp and scaling; then the report files.
+//! event streams, Telegram, WhatsApp, search and scaling; then the report files.
 
 mod datasets;
 mod endpoints;
 mod memory;
 mod messenger;
 mod scaling;
+mod search;
 mod startup;
 mod stream;
 mod telegram;
@@ -275,7 +276,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::new(&cli);
     let stores = targets(&cli)?;
     // Check the tools before spending minutes on a load.
-    if settings.runs(Scenario::Endpoints) || settings.runs(Scenario::Scaling) {
+    if settings.runs(Scenario::Endpoints)
+        || settings.runs(Scenario::Scaling)
+        || settings.runs(Scenario::Search)
+    {
         let wrk = tokio::process::Command::new("wrk")
             .arg("--version")
             .output()
@@ -353,12 +357,17 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         stream: None,
         telegram: None,
         whatsapp: None,
+        search: None,
         goals: Vec::new(),
     };
     // The scenarios on data sets of their own skip the main one.
     if !matches!(
         s.scenario,
-        Scenario::Scaling | Scenario::Stream | Scenario::Telegram | Scenario::Whatsapp
+        Scenario::Scaling
+            | Scenario::Stream
+            | Scenario::Telegram
+            | Scenario::Whatsapp
+            | Scenario::Search
     ) {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
@@ -397,6 +406,14 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             datasets::forget_database(ctx, name)?;
         }
         out.whatsapp = Some(whatsapp::measure(ctx, name, target).await?);
+    }
+    if s.runs(Scenario::Search) && search::wanted(&s.only) {
+        eprintln!("-- search: its own data set");
+        if matches!(target, Target::Postgres(_)) {
+            // Its load replaces whatever a kept PostgreSQL data set had in the database.
+            datasets::forget_database(ctx, name)?;
+        }
+        out.search = Some(search::measure(ctx, name, target).await?);
     }
     if s.runs(Scenario::Scaling) {
         out.scaling = scaling::measure(ctx, name, target).await?;
