@@ -56,16 +56,21 @@
 
   // ---- the list ----
   function refreshList() { htmx.trigger(filters, 'submit'); }
-  var countsTimer = null;
+  // The counts cost the server a pass over the company's conversations: a busy company
+  // asks for them at most every 2 s per tab, however many events come.
+  var countsTimer = null, countsAt = 0;
   function refreshCounts() {
-    clearTimeout(countsTimer);
+    if (countsTimer) return;
+    var wait = Math.max(150, countsAt + 2000 - Date.now());
     countsTimer = setTimeout(function () {
+      countsTimer = null;
+      countsAt = Date.now();
       fragment(base + '/tabs?' + listQuery()).then(function (html) {
         var el = parse(html).querySelector('#tabs');
         var old = document.getElementById('tabs');
         if (el && old) { old.replaceWith(el); }
       }).catch(function () {});
-    }, 150);
+    }, wait);
   }
   // Rows are newest activity first: a row goes before the first one older than it; one
   // older than every row shown belongs on a later page unless none follows.

@@ -42,11 +42,9 @@ const PHONE_PREFIX_DIGITS: usize = 7;
 /// How far through the activity-ordered list the deep page is.
 const DEEP_FRACTION: f64 = 0.9;
 
-/// The operator page measured with a session cookie; `{cid}` is the company's id.
-///
-/// `/` is today's placeholder home. When the inbox page lands this line becomes
-/// `"/c/{cid}"`.
-const OPERATOR_PAGE: &str = "/";
+/// The operator page measured with a session cookie: the inbox of the company (`{cid}`),
+/// its whole first page as a browser loads it (list, counts, channels, members).
+const OPERATOR_PAGE: &str = "/c/{cid}";
 
 /// Whether the run asks for any of this scenario's requests.
 pub fn wanted(only: &[String]) -> bool {
