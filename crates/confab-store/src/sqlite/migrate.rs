@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_idempotency_keys.sql"),
     include_str!("../../migrations/sqlite/0013_conversation_search.sql"),
     include_str!("../../migrations/sqlite/0014_sessions.sql"),
+    include_str!("../../migrations/sqlite/0015_conversation_tallies.sql"),
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -117,6 +118,16 @@ mod tests {
             |r| r.get(0),
         )?;
         assert_eq!(contact, 1);
+        // The tallies of the tab counts (migration 0015) start from the rows already there:
+        // (channel, assignee or 0, awaiting, conversations).
+        let tallies: Vec<(i64, i64, bool, i64)> = conn
+            .prepare(
+                "SELECT channel_id, assignee_id, awaiting_reply, conversations
+                 FROM conversation_tallies WHERE company_id = 1 ORDER BY 1, 2, 3",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        assert_eq!(tallies, [(1, 0, false, 2), (1, 0, true, 1)]);
         Ok(())
     }
 }

@@ -3,11 +3,13 @@
 
 use confab_store::{
     AssigneeFilter, Conversation, ConversationCounts, ConversationFilter, ConversationOrder,
-    ConversationQuery, SearchTerms,
+    ConversationQuery, Role, SearchTerms,
 };
 
 use crate::backend::Backend;
-use crate::fixtures::{T0, contact, inbound, incoming, new_channel, outbound, telegram, tenant};
+use crate::fixtures::{
+    T0, contact, inbound, incoming, new_channel, outbound, telegram, tenant, user,
+};
 
 contract!(
     filters_combine,
@@ -16,6 +18,7 @@ contract!(
     search_matches_contacts_and_text_in_any_script,
     search_stays_in_its_company,
     counts_per_tab,
+    counts_follow_every_change,
 );
 
 fn query(filter: ConversationFilter) -> ConversationQuery {
@@ -432,4 +435,119 @@ async fn counts_per_tab(s: &Backend) {
         .await
         .expect("counts");
     assert_eq!(theirs, ConversationCounts::default());
+}
+
+/// The counts as the filters see them: what the tallies must always agree with.
+async fn recount(
+    s: &Backend,
+    company_id: i64,
+    user_id: i64,
+    channel_id: Option<i64>,
+) -> ConversationCounts {
+    let count = |assignee, awaiting_reply| {
+        let filter = ConversationFilter {
+            channel_id,
+            assignee,
+            awaiting_reply,
+            search: None,
+        };
+        async move { i64::try_from(found(s, company_id, filter).await.len()).expect("a count") }
+    };
+    ConversationCounts {
+        mine: count(Some(AssigneeFilter::User(user_id)), false).await,
+        unassigned: count(Some(AssigneeFilter::Nobody), false).await,
+        all: count(None, false).await,
+        awaiting_reply: count(None, true).await,
+    }
+}
+
+/// After every kind of write that moves a conversation between tabs (a new conversation,
+/// a reply, a new customer message, assigning, reassigning, unassigning, a member's
+/// removal), the counts equal a recount through the filters, per channel and in all, for
+/// each member; another company's writes never show.
+async fn counts_follow_every_change(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let bob = user(s, 2).await;
+    s.add_member(t.company.id, bob.id, Role::Agent, T0)
+        .await
+        .expect("add bob");
+    let other = s
+        .create_channel(t.company.id, new_channel(telegram()), T0)
+        .await
+        .expect("second channel");
+    let elsewhere = tenant(s, 3, false).await;
+    let mut conversations = Vec::new();
+    let check = |step: &'static str| async move {
+        for member in [t.user.id, bob.id] {
+            for channel in [None, Some(t.channel.id), Some(other.id)] {
+                let counts = s
+                    .count_conversations(t.company.id, member, channel)
+                    .await
+                    .expect("counts");
+                let expected = recount(s, t.company.id, member, channel).await;
+                assert_eq!(
+                    counts, expected,
+                    "{step}: member {member}, channel {channel:?}"
+                );
+            }
+        }
+    };
+    check("empty").await;
+    for n in 0..4 {
+        let phone = format!("7925000000{n}");
+        conversations.push(inbound(s, &t, &phone, "hi", T0 + n).await.conversation.id);
+        inbound(s, &elsewhere, &phone, "hi", T0 + n).await;
+    }
+    let on_other = s
+        .receive_message(other.clone(), contact("bob", None), incoming("hi"), T0)
+        .await
+        .expect("receive")
+        .conversation
+        .id;
+    conversations.push(on_other);
+    check("new conversations").await;
+    outbound(s, &t, conversations[0], "answer", T0 + 10).await;
+    outbound(s, &t, conversations[0], "another answer", T0 + 11).await;
+    check("replies").await;
+    inbound(s, &t, "79250000000", "thanks", T0 + 12).await;
+    check("the customer again").await;
+    for (i, &id) in conversations.iter().enumerate() {
+        let assignee = if i % 2 == 0 { t.user.id } else { bob.id };
+        s.set_assignee(t.company.id, id, Some(assignee), T0 + 20)
+            .await
+            .expect("assign");
+    }
+    s.set_assignee(t.company.id, conversations[0], Some(t.user.id), T0 + 21)
+        .await
+        .expect("assign again to the same");
+    check("assigned").await;
+    s.set_assignee(t.company.id, conversations[2], Some(bob.id), T0 + 22)
+        .await
+        .expect("reassign");
+    s.set_assignee(t.company.id, conversations[1], None, T0 + 23)
+        .await
+        .expect("unassign");
+    check("reassigned and unassigned").await;
+    s.remove_member(t.company.id, bob.id, T0 + 30)
+        .await
+        .expect("remove bob");
+    check("bob removed").await;
+    let all = s
+        .count_conversations(t.company.id, t.user.id, None)
+        .await
+        .expect("counts");
+    assert_eq!(all.all, 5);
+    let theirs = s
+        .count_conversations(elsewhere.company.id, elsewhere.user.id, None)
+        .await
+        .expect("counts");
+    assert_eq!(
+        theirs,
+        ConversationCounts {
+            mine: 0,
+            unassigned: 4,
+            all: 4,
+            awaiting_reply: 4,
+        }
+    );
 }

@@ -89,4 +89,15 @@ async fn the_search_migration_backfills_existing_rows_on_postgres() {
         .await
         .expect("list");
     assert_eq!(ids(found), [1]);
+    // The tallies of the tab counts start from the rows already there (none assigned).
+    let counts = store.count_conversations(1, 7, None).await.expect("counts");
+    assert_eq!(
+        counts,
+        confab_store::ConversationCounts {
+            mine: 0,
+            unassigned: 3,
+            all: 3,
+            awaiting_reply: 1,
+        }
+    );
 }
