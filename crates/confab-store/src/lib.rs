@@ -430,7 +430,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Conversation>>;
 
     /// How many of the company's conversations (on `channel_id` when given) each inbox
-    /// tab holds; `mine` counts those assigned to `user_id`.
+    /// tab holds; `mine` counts those assigned to `user_id`. Kept as tallies by every write
+    /// to a conversation, so the cost does not grow with the company.
     async fn count_conversations(
         &self,
         company_id: i64,
