@@ -51,6 +51,10 @@ fn store_section(md: &mut String, store: &StoreReport) {
     }
     if !store.endpoints.is_empty() {
         endpoints_table(md, store);
+        super::postgres::db_ceiling_table(md, store);
+    }
+    if let Some(s) = &store.scale_out {
+        super::postgres::scale_out_table(md, s);
     }
     if let Some(s) = &store.startup {
         let runs: Vec<String> = s.runs_ms.iter().map(|ms| format!("{ms:.0}")).collect();
