@@ -4,8 +4,8 @@
 mod chart;
 pub mod goals;
 mod markdown;
-pub mod search;
 pub mod postgres;
+pub mod search;
 pub mod telegram;
 pub mod whatsapp;
 
