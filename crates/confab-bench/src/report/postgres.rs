@@ -32,8 +32,9 @@ pub struct ScaleOutRun {
     pub nodes: usize,
     /// `send` or `details`.
     pub kind: &'static str,
-    /// Connections per node (the total stays the run's `--connections`).
-    pub connections_per_node: u32,
+    /// Connections of all nodes together: the run's `--connections`, split evenly
+    /// between the nodes (at least one each).
+    pub connections: u32,
     /// Completed requests per second, all nodes together.
     pub requests_per_sec: f64,
     /// The slowest node's p99, in milliseconds.
@@ -92,7 +93,7 @@ pub fn scale_out_table(md: &mut String, report: &ScaleOutReport) {
     let _ = writeln!(
         md,
         "### Scale-out on one PostgreSQL ({} conversations)\n\n\
-         | Nodes | Requests | connections/node | req/s (all nodes) | worst p99 ms | errors | confab cores | PostgreSQL cores |\n\
+         | Nodes | Requests | connections (all nodes) | req/s (all nodes) | worst p99 ms | errors | confab cores | PostgreSQL cores |\n\
          | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         report.conversations
     );
@@ -102,7 +103,7 @@ pub fn scale_out_table(md: &mut String, report: &ScaleOutReport) {
             "| {} | {} | {} | {:.0} | {:.2} | {} | {:.2} | {:.2} |",
             r.nodes,
             r.kind,
-            r.connections_per_node,
+            r.connections,
             r.requests_per_sec,
             r.worst_p99_ms,
             r.errors,

@@ -137,11 +137,16 @@ async fn one_run(
 ) -> anyhow::Result<ScaleOutRun> {
     let pids: Vec<u32> = nodes.iter().map(|n| n.pid).collect();
     procfs::wait_for_idle(ctx.settings.idle_wait, &pids).await?;
-    let per_node = (ctx.settings.load.connections / nodes.len() as u32).max(1);
-    let load = Load {
-        connections: per_node,
-        ..ctx.settings.load
-    };
+    // The run's connections split between the nodes (the first ones take the remainder),
+    // at least one each.
+    let count = u32::try_from(nodes.len()).context("too many nodes")?;
+    let total = ctx.settings.load.connections.max(count);
+    let loads: Vec<Load> = (0..count)
+        .map(|i| Load {
+            connections: total / count + u32::from(i < total % count),
+            ..ctx.settings.load
+        })
+        .collect();
     // Each wrk writes its script into a dir of its own.
     let mut dirs = Vec::new();
     for i in 0..nodes.len() {
@@ -158,7 +163,8 @@ async fn one_run(
     let runs = nodes
         .iter()
         .zip(&dirs)
-        .map(|(node, dir)| run_owned(node.base(), request.clone(), load, dir.clone()));
+        .zip(&loads)
+        .map(|((node, dir), load)| run_owned(node.base(), request.clone(), *load, dir.clone()));
     let outcomes = futures_join_all(runs).await?;
     let seconds = started.elapsed().as_secs_f64();
     let confab_ticks: u64 = pids
@@ -171,7 +177,7 @@ async fn one_run(
     Ok(ScaleOutRun {
         nodes: nodes.len(),
         kind,
-        connections_per_node: per_node,
+        connections: total,
         requests_per_sec: outcomes.iter().map(|o| o.requests_per_sec).sum(),
         worst_p99_ms: outcomes.iter().map(|o| o.p99_ms).fold(0.0, f64::max),
         errors: outcomes.iter().map(wrk::Outcome::errors).sum(),
