@@ -115,6 +115,22 @@ async fn answer(State(app): State<Arc<App>>, method: Method, body: Body) -> Resp
     }
 }
 
+/// Stops the PostgreSQL ceiling started by [`start`] and drops its schema from the
+/// database at `database_url`, so a run leaves nothing of its own beside confab's tables.
+pub async fn stop(ceiling: Ceiling, database_url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    ceiling.stop().await?;
+    let mut conn = sqlx::PgConnection::connect(database_url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::raw_sql("DROP SCHEMA IF EXISTS confab_bench_ceiling CASCADE")
+        .execute(&mut conn)
+        .await
+        .context("dropping the PostgreSQL ceiling's schema")?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// Starts this binary in PostgreSQL-ceiling mode on `database_url`, answering the bytes
 /// of `body_file`.
 pub async fn start(database_url: &str, body_file: &Path) -> anyhow::Result<Ceiling> {

@@ -149,9 +149,12 @@ async fn measure_one(
     let fsync_dir = endpoint.durable.then_some(dataset.data_dir.as_path());
     let ceiling = Ceiling::start(&body_file).await?;
     // On PostgreSQL, sends and reads also run beside what the database alone can do.
-    let db_ceiling = match (&dataset.database_url, db_ceiling_route(endpoint.key)) {
+    let db_ceiling = match (
+        dataset.database_url.as_deref(),
+        db_ceiling_route(endpoint.key),
+    ) {
         (Some(url), Some(_)) => match crate::db_ceiling::start(url, &body_file).await {
-            Ok(c) => Some(c),
+            Ok(c) => Some((c, url)),
             Err(e) => {
                 ceiling.stop().await?;
                 return Err(e);
@@ -159,7 +162,7 @@ async fn measure_one(
         },
         _ => None,
     };
-    let db_subject = db_ceiling.as_ref().map(|c| Subject {
+    let db_subject = db_ceiling.as_ref().map(|(c, _)| Subject {
         base: c.base(),
         pid: c.pid,
         db_processes: Some("postgres"),
@@ -190,16 +193,16 @@ async fn measure_one(
             Ok(p) => pairs.push(p),
             Err(e) => {
                 ceiling.stop().await?;
-                if let Some(db) = db_ceiling {
-                    db.stop().await?;
+                if let Some((db, url)) = db_ceiling {
+                    crate::db_ceiling::stop(db, url).await?;
                 }
                 return Err(e);
             }
         }
     }
     ceiling.stop().await?;
-    if let Some(db) = db_ceiling {
-        db.stop().await?;
+    if let Some((db, url)) = db_ceiling {
+        crate::db_ceiling::stop(db, url).await?;
     }
     pairs.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
     m.round_ratios = pairs.iter().map(|p| p.ratio).collect();
