@@ -363,7 +363,13 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         scale_out: None,
         goals: Vec::new(),
     };
-    // The scenarios on data sets of their own skip the main one.
+    // Several nodes need a shared database; SQLite is one process's file.
+    let postgres = matches!(target, Target::Postgres(_));
+    if s.runs(Scenario::ScaleOut) && !postgres {
+        eprintln!("-- scale-out: PostgreSQL only, skipped on {name}");
+    }
+    // The scenarios on data sets of their own skip the main one, and so does a scale-out
+    // that has nothing to measure here.
     if !matches!(
         s.scenario,
         Scenario::Scaling
@@ -371,7 +377,8 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             | Scenario::Telegram
             | Scenario::Whatsapp
             | Scenario::Search
-    ) {
+    ) && (s.scenario != Scenario::ScaleOut || postgres)
+    {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
             out.startup = Some(startup::measure(ctx, &main.dataset).await?);
@@ -382,14 +389,9 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             server.stop().await?;
             main.dataset.deep_page_token = result?;
         }
-        if s.runs(Scenario::ScaleOut) {
-            if matches!(target, Target::Postgres(_)) {
-                eprintln!("-- scale-out: 1, 2 and 3 nodes on one PostgreSQL");
-                out.scale_out = Some(scale_out::measure(ctx, &main.dataset).await?);
-            } else {
-                // Several nodes need a shared database; SQLite is one process's file.
-                eprintln!("-- scale-out: PostgreSQL only, skipped on {name}");
-            }
+        if s.runs(Scenario::ScaleOut) && postgres {
+            eprintln!("-- scale-out: 1, 2 and 3 nodes on one PostgreSQL");
+            out.scale_out = Some(scale_out::measure(ctx, &main.dataset).await?);
         }
         out.dataset = Some(main.dataset.clone());
         main.discard()?;
