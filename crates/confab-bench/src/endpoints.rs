@@ -190,13 +190,13 @@ pub fn writes(t: &Target<'_>, work_dir: &Path) -> anyhow::Result<Vec<Endpoint>> 
         },
         Endpoint {
             key: "send",
-            label: "POST message (1,000 conversations of a company)",
+            label: "POST message (up to 1,000 conversations of a company)",
             durable: true,
             request: spread_post(&t.spread.company)?,
         },
         Endpoint {
             key: "send_spread",
-            label: "POST message (conversations of every company)",
+            label: "POST message (up to 100 conversations of every company)",
             durable: true,
             request: spread_post(&t.spread.all)?,
         },

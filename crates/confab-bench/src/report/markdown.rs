@@ -269,6 +269,19 @@ fn endpoints_table(md: &mut String, store: &StoreReport) {
          leftover work that its CPU figure includes). Errors: non-2xx and socket errors of \
          both runs.\n"
     );
+    let spread: Vec<String> = store
+        .endpoints
+        .iter()
+        .filter_map(|m| Some(format!("{} over {}", m.key, m.spread_over?)))
+        .collect();
+    if !spread.is_empty() {
+        let _ = writeln!(
+            md,
+            "Spread requests go to one conversation after another, each wrk thread starting \
+             elsewhere in the list: {} conversations.\n",
+            spread.join(", ")
+        );
+    }
 }
 
 fn goals_section(md: &mut String, report: &Report) {

@@ -144,6 +144,8 @@ pub struct Measurement {
     pub round_ratios: Vec<f64>,
     /// On PostgreSQL: the same round's run of the PostgreSQL ceiling, for sends and reads.
     pub db_ceiling: Option<DbCeiling>,
+    /// For requests spread over conversations (one after another): how many.
+    pub spread_over: Option<usize>,
 }
 
 /// Start-up times on the main data set.

@@ -128,6 +128,10 @@ async fn measure_one(
         memory_after: procfs::Memory::default(),
         round_ratios: Vec::new(),
         db_ceiling: None,
+        spread_over: match &request.body {
+            crate::wrk::Body::Spread { paths, .. } => Some(paths.len()),
+            _ => None,
+        },
     };
     let (status, body) = api::probe(&ctx.client, &server.base(), request).await?;
     m.probe_status = status;
