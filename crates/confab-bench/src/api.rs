@@ -44,6 +44,13 @@ pub async fn probe(
                 "application/x-www-form-urlencoded",
             )
             .body(format!("{prefix}{run_digits}90000000")),
+        Body::Spread { fixed: None, .. } => builder,
+        Body::Spread {
+            fixed: Some((file, content_type)),
+            ..
+        } => builder
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?),
     };
     let response = builder
         .send()

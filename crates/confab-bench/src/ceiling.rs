@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncBufReadExt as _;
 
 /// What the ceiling prints first on stdout, followed by its address.
-const READY: &str = "ceiling listening on http://";
+pub const READY: &str = "ceiling listening on http://";
 
 /// Serves the bytes of `body_file` on 127.0.0.1 (a free port, printed) until killed.
 pub async fn serve(body_file: &Path) -> anyhow::Result<()> {
@@ -54,11 +54,20 @@ pub struct Ceiling {
 impl Ceiling {
     /// Starts this binary in ceiling mode answering the bytes of `body_file`.
     pub async fn start(body_file: &Path) -> anyhow::Result<Self> {
+        let args = [
+            std::ffi::OsStr::new("ceiling"),
+            "--body-file".as_ref(),
+            body_file.as_os_str(),
+        ];
+        Self::spawn(&args).await
+    }
+
+    /// Starts this binary with `args` (a hidden ceiling mode that prints [`READY`] and its
+    /// address first) and waits for that line.
+    pub async fn spawn(args: &[&std::ffi::OsStr]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating confab-bench")?;
         let mut child = tokio::process::Command::new(exe)
-            .arg("ceiling")
-            .arg("--body-file")
-            .arg(body_file)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

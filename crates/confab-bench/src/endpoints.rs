@@ -38,6 +38,8 @@ pub struct Target<'a> {
     pub sender_external_id: &'a str,
     /// Digits unique to this run, so new contacts never collide with earlier runs'.
     pub run_digits: &'a str,
+    /// Conversations the spread sends go to.
+    pub spread: &'a crate::spread::Conversations,
 }
 
 /// A form body, `application/x-www-form-urlencoded`.
@@ -156,20 +158,47 @@ pub fn writes(t: &Target<'_>, work_dir: &Path) -> anyhow::Result<Vec<Endpoint>> 
         headers: auth(d),
         body,
     };
+    let send_file = work_dir.join("send.body");
+    std::fs::write(&send_file, form(&[("message", MESSAGE)]))
+        .with_context(|| format!("writing {}", send_file.display()))?;
+    let send_body = Body::Fixed {
+        file: send_file.clone(),
+        content_type: form_type.to_owned(),
+    };
+    // The same body, each request to the next conversation of `list`.
+    let spread_post = |list: &[(i64, i64)]| -> anyhow::Result<Request> {
+        let paths = crate::spread::Conversations::send_paths(list);
+        let first = paths
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no conversations to spread sends over"))?;
+        Ok(post(
+            first,
+            Body::Spread {
+                paths,
+                fixed: Some((send_file.clone(), form_type.to_owned())),
+            },
+        ))
+    };
     Ok(vec![
         Endpoint {
-            key: "send",
-            label: "POST message",
+            // Every request to one conversation: 64 connections contend for one row.
+            key: "send_hot",
+            label: "POST message (one conversation)",
             durable: true,
-            request: post(
-                format!("{conversation}/messages"),
-                fixed(
-                    work_dir,
-                    "send.body",
-                    form(&[("message", MESSAGE)]).as_bytes(),
-                    form_type,
-                )?,
-            ),
+            request: post(format!("{conversation}/messages"), send_body),
+        },
+        Endpoint {
+            key: "send",
+            label: "POST message (up to 1,000 conversations of a company)",
+            durable: true,
+            request: spread_post(&t.spread.company)?,
+        },
+        Endpoint {
+            key: "send_spread",
+            label: "POST message (up to 100 conversations of every company)",
+            durable: true,
+            request: spread_post(&t.spread.all)?,
         },
         Endpoint {
             key: "create_conversation",

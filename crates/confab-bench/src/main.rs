@@ -8,6 +8,7 @@
 mod api;
 mod ceiling;
 mod dataset;
+mod db_ceiling;
 mod endpoints;
 mod load;
 mod procfs;
@@ -15,6 +16,7 @@ mod report;
 mod scenarios;
 mod server;
 mod session;
+mod spread;
 mod sse;
 mod wrk;
 
@@ -75,9 +77,9 @@ pub struct Cli {
     pub server_log: String,
 
     /// Measure only these endpoints (keys as in the JSON: details, list_first, list_deep,
-    /// messages, send, create_conversation, upload, inbound; and the search scenario's
-    /// last_first, last_deep, q_common, q_rare, q_name, q_phone, q_last, unassigned,
-    /// awaiting, meta, page); all when absent.
+    /// messages, send_hot, send, send_spread, create_conversation, upload, inbound; and the
+    /// search scenario's last_first, last_deep, q_common, q_rare, q_name, q_phone, q_last,
+    /// unassigned, awaiting, meta, page); all when absent.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 
@@ -125,9 +127,15 @@ pub enum Scenario {
     /// Inbox search (`q`), activity order, filters, tab counts and an operator's page
     /// on one company's searchable data set, beside the plain conversations list.
     Search,
+    /// PostgreSQL only: 1, 2, then 3 confab nodes on one database, sends and reads spread
+    /// over them, with each side's CPU: which one is the limit.
+    ScaleOut,
     /// Internal: serve the ceiling route (the runner starts it as a child process).
     #[value(hide = true)]
     Ceiling,
+    /// Internal: serve the PostgreSQL ceiling (one INSERT or SELECT per request).
+    #[value(hide = true)]
+    DbCeiling,
 }
 
 /// Which store(s) a run measures.
@@ -174,6 +182,12 @@ fn main() -> anyhow::Result<()> {
             .body_file
             .ok_or_else(|| anyhow::anyhow!("ceiling needs --body-file"))?;
         return runtime.block_on(ceiling::serve(&body_file));
+    }
+    if cli.scenario == Scenario::DbCeiling {
+        let (Some(url), Some(body_file)) = (&cli.database_url, &cli.body_file) else {
+            anyhow::bail!("db-ceiling needs --database-url and --body-file");
+        };
+        return runtime.block_on(db_ceiling::serve(url, body_file));
     }
     runtime.block_on(scenarios::run(cli))
 }

@@ -27,6 +27,14 @@ pub enum Body {
         /// Leading digits of every phone of this run, unique to the run.
         run_digits: String,
     },
+    /// Each request to the next of `paths` (every wrk thread starting at a different
+    /// one), with the same body every time when `fixed` is given (file, content type).
+    Spread {
+        /// Paths and queries, starting with `/`.
+        paths: Vec<String>,
+        /// The body file and its `Content-Type`; no body when `None`.
+        fixed: Option<(PathBuf, String)>,
+    },
 }
 
 /// One load run: a method and path against a base URL.
@@ -144,6 +152,42 @@ end
 "#,
                 prefix = lua_string(prefix),
                 run = lua_string(run_digits),
+            );
+        }
+        Body::Spread { paths, fixed } => {
+            if let Some((file, content_type)) = fixed {
+                let _ = writeln!(
+                    lua,
+                    "wrk.headers[\"Content-Type\"] = {}",
+                    lua_string(content_type)
+                );
+                let _ = writeln!(
+                    lua,
+                    "local f = assert(io.open({}, \"rb\"))\nwrk.body = f:read(\"*a\")\nf:close()",
+                    lua_string(&file.to_string_lossy())
+                );
+            }
+            lua.push_str("local paths = {\n");
+            for path in paths {
+                let _ = writeln!(lua, "  {},", lua_string(path));
+            }
+            // Threads start far apart in the list, so they do not walk it in step.
+            lua.push_str(
+                r#"}
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local next_path = nil
+function request()
+  if next_path == nil then
+    next_path = ((tid or 0) * 7919) % #paths
+  end
+  next_path = next_path % #paths + 1
+  return wrk.format(nil, paths[next_path])
+end
+"#,
             );
         }
     }
@@ -341,5 +385,20 @@ Transfer/sec:     13.50MB
         });
         assert!(lua.contains("thread:set(\"tid\", threads)"));
         assert!(lua.contains("wrk.headers[\"X-Private-Api-Token\"] = \"t\""));
+    }
+
+    #[test]
+    fn spread_scripts_list_every_path() {
+        let lua = script(&Request {
+            method: "GET",
+            path: "/a".to_owned(),
+            headers: Vec::new(),
+            body: Body::Spread {
+                paths: vec!["/a".to_owned(), "/b".to_owned()],
+                fixed: None,
+            },
+        });
+        assert!(lua.contains("  \"/a\",\n  \"/b\",\n}"));
+        assert!(lua.contains("wrk.format(nil, paths[next_path])"));
     }
 }

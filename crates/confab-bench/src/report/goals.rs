@@ -151,8 +151,28 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
         })
         .map(|m| m.key.to_owned())
         .collect();
+    failed.extend(
+        store
+            .endpoints
+            .iter()
+            .filter(|m| {
+                m.db_ceiling
+                    .as_ref()
+                    .is_some_and(|db| db.figures.outcome.errors() > 0)
+            })
+            .map(|m| format!("{} (PostgreSQL ceiling)", m.key)),
+    );
     if let Some(search) = &store.search {
         failed.extend(search.failed());
+    }
+    if let Some(scale_out) = &store.scale_out {
+        failed.extend(
+            scale_out
+                .runs
+                .iter()
+                .filter(|r| r.errors > 0)
+                .map(|r| format!("scale-out {} on {} node(s)", r.kind, r.nodes)),
+        );
     }
     for point in &store.scaling {
         for (name, run) in [("list", &point.list), ("details", &point.details)] {
@@ -263,15 +283,17 @@ pub fn check_all(store: &StoreReport) -> Vec<Check> {
     ));
     checks.push(check(
         "every request answered 2xx",
-        (!store.endpoints.is_empty() || !store.scaling.is_empty() || store.search.is_some()).then(
-            || {
-                if failed.is_empty() {
-                    ("no errors".to_owned(), true)
-                } else {
-                    (format!("errors in: {}", failed.join(", ")), false)
-                }
-            },
-        ),
+        (!store.endpoints.is_empty()
+            || !store.scaling.is_empty()
+            || store.search.is_some()
+            || store.scale_out.is_some())
+        .then(|| {
+            if failed.is_empty() {
+                ("no errors".to_owned(), true)
+            } else {
+                (format!("errors in: {}", failed.join(", ")), false)
+            }
+        }),
     ));
     checks
 }

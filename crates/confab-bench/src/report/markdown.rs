@@ -51,6 +51,10 @@ fn store_section(md: &mut String, store: &StoreReport) {
     }
     if !store.endpoints.is_empty() {
         endpoints_table(md, store);
+        super::postgres::db_ceiling_table(md, store);
+    }
+    if let Some(s) = &store.scale_out {
+        super::postgres::scale_out_table(md, s);
     }
     if let Some(s) = &store.startup {
         let runs: Vec<String> = s.runs_ms.iter().map(|ms| format!("{ms:.0}")).collect();
@@ -265,6 +269,19 @@ fn endpoints_table(md: &mut String, store: &StoreReport) {
          leftover work that its CPU figure includes). Errors: non-2xx and socket errors of \
          both runs.\n"
     );
+    let spread: Vec<String> = store
+        .endpoints
+        .iter()
+        .filter_map(|m| Some(format!("{} over {}", m.key, m.spread_over?)))
+        .collect();
+    if !spread.is_empty() {
+        let _ = writeln!(
+            md,
+            "Spread requests go to one conversation after another, each wrk thread starting \
+             elsewhere in the list: {} conversations.\n",
+            spread.join(", ")
+        );
+    }
 }
 
 fn goals_section(md: &mut String, report: &Report) {

@@ -4,6 +4,7 @@
 mod chart;
 pub mod goals;
 mod markdown;
+pub mod postgres;
 pub mod search;
 pub mod telegram;
 pub mod whatsapp;
@@ -16,6 +17,7 @@ use crate::dataset::{Dataset, Scale};
 use crate::procfs::Memory;
 use crate::wrk::Outcome;
 
+pub use postgres::{DbCeiling, ScaleOutReport};
 pub use telegram::TelegramReport;
 pub use whatsapp::WhatsAppReport;
 
@@ -82,6 +84,8 @@ pub struct StoreReport {
     pub whatsapp: Option<WhatsAppReport>,
     /// Inbox search, activity order, filters and pages beside the plain list.
     pub search: Option<search::SearchReport>,
+    /// Several nodes on one PostgreSQL.
+    pub scale_out: Option<ScaleOutReport>,
     /// The goals, checked.
     pub goals: Vec<goals::Check>,
 }
@@ -138,6 +142,10 @@ pub struct Measurement {
     pub memory_after: Memory,
     /// The ratio of every round, lowest first; the figures above are the median round's.
     pub round_ratios: Vec<f64>,
+    /// On PostgreSQL: the same round's run of the PostgreSQL ceiling, for sends and reads.
+    pub db_ceiling: Option<DbCeiling>,
+    /// For requests spread over conversations (one after another): how many.
+    pub spread_over: Option<usize>,
 }
 
 /// Start-up times on the main data set.

@@ -10,7 +10,7 @@ use crate::ceiling::Ceiling;
 use crate::dataset::Dataset;
 use crate::endpoints::{self, Endpoint, Target};
 use crate::procfs;
-use crate::report::{Measurement, RunFigures};
+use crate::report::{DbCeiling, Measurement, RunFigures};
 use crate::server::Server;
 
 /// How far through the measured company's list the deep page is.
@@ -55,11 +55,20 @@ pub async fn measure(
     .await?;
     // "8" and three random digits: new contacts of this run never meet an earlier run's.
     let run_digits = format!("8{:03}", rand::rng().random_range(0..1000));
+    let spread = crate::spread::find(&ctx.client, &base, &dataset.token, dataset.company_id)
+        .await
+        .context("finding conversations to spread sends over")?;
+    eprintln!(
+        "spread sends: {} conversations of the company, {} over every company",
+        spread.company.len(),
+        spread.all.len()
+    );
     let target = Target {
         dataset,
         deep_page_token: deep.as_deref(),
         sender_external_id: &sender,
         run_digits: &run_digits,
+        spread: &spread,
     };
     let mut list = endpoints::reads(&target);
     list.extend(endpoints::writes(&target, &ctx.work)?);
@@ -86,6 +95,12 @@ pub async fn measure(
             m.confab.cpu_us_per_request,
             m.confab.outcome.errors()
         );
+        if let Some(db) = &m.db_ceiling {
+            eprintln!(
+                "   PostgreSQL ceiling ({}): {:.0} req/s, ratio {:.2}",
+                db.route, db.figures.outcome.requests_per_sec, db.ratio
+            );
+        }
         out.push(m);
     }
     Ok((out, deep))
@@ -112,6 +127,11 @@ async fn measure_one(
         fdatasync_per_sec: None,
         memory_after: procfs::Memory::default(),
         round_ratios: Vec::new(),
+        db_ceiling: None,
+        spread_over: match &request.body {
+            crate::wrk::Body::Spread { paths, .. } => Some(paths.len()),
+            _ => None,
+        },
     };
     let (status, body) = api::probe(&ctx.client, &server.base(), request).await?;
     m.probe_status = status;
@@ -132,6 +152,26 @@ async fn measure_one(
         .with_context(|| format!("writing {}", body_file.display()))?;
     let fsync_dir = endpoint.durable.then_some(dataset.data_dir.as_path());
     let ceiling = Ceiling::start(&body_file).await?;
+    // On PostgreSQL, sends and reads also run beside what the database alone can do.
+    let db_ceiling = match (
+        dataset.database_url.as_deref(),
+        db_ceiling_route(endpoint.key),
+    ) {
+        (Some(url), Some(_)) => match crate::db_ceiling::start(url, &body_file).await {
+            Ok(c) => Some((c, url)),
+            Err(e) => {
+                ceiling.stop().await?;
+                return Err(e);
+            }
+        },
+        _ => None,
+    };
+    let db_subject = db_ceiling.as_ref().map(|(c, _)| Subject {
+        base: c.base(),
+        pid: c.pid,
+        db_processes: Some("postgres"),
+        servers: vec![c.pid, server.pid],
+    });
     let ceiling_subject = Subject {
         base: ceiling.base(),
         pid: ceiling.pid,
@@ -143,15 +183,31 @@ async fn measure_one(
     let mut pairs = Vec::new();
     for _ in 0..ctx.settings.rounds {
         let result = pair(ctx, dataset, server, &ceiling_subject, request, fsync_dir).await;
+        let result = match (result, &db_subject) {
+            (Ok(mut p), Some(db)) => ctx
+                .measured_run(db, request, ctx.settings.load, None)
+                .await
+                .map(|(figures, _)| {
+                    p.db = Some(figures);
+                    p
+                }),
+            (result, _) => result,
+        };
         match result {
             Ok(p) => pairs.push(p),
             Err(e) => {
                 ceiling.stop().await?;
+                if let Some((db, url)) = db_ceiling {
+                    crate::db_ceiling::stop(db, url).await?;
+                }
                 return Err(e);
             }
         }
     }
     ceiling.stop().await?;
+    if let Some((db, url)) = db_ceiling {
+        crate::db_ceiling::stop(db, url).await?;
+    }
     pairs.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
     m.round_ratios = pairs.iter().map(|p| p.ratio).collect();
     let median = pairs.swap_remove(pairs.len() / 2);
@@ -160,7 +216,30 @@ async fn measure_one(
     m.fdatasync_per_sec = median.fsync;
     m.memory_after = median.memory_after;
     m.ratio = median.ratio;
+    m.db_ceiling = median.db.and_then(|figures| {
+        let route = db_ceiling_route(endpoint.key)?;
+        let rate = figures.outcome.requests_per_sec;
+        Some(DbCeiling {
+            route,
+            ratio: if rate > 0.0 {
+                m.confab.outcome.requests_per_sec / rate
+            } else {
+                0.0
+            },
+            figures,
+        })
+    });
     Ok(m)
+}
+
+/// What the PostgreSQL ceiling does for an endpoint's requests, for those measured
+/// against it: sends against one INSERT, details and lists against one SELECT.
+fn db_ceiling_route(key: &str) -> Option<&'static str> {
+    match key {
+        "send_hot" | "send" | "send_spread" => Some("one INSERT"),
+        "details" | "list_first" | "list_deep" => Some("one SELECT by primary key"),
+        _ => None,
+    }
 }
 
 /// One confab run and the ceiling run right after it.
@@ -170,6 +249,8 @@ struct Pair {
     fsync: Option<f64>,
     memory_after: procfs::Memory,
     ratio: f64,
+    /// The PostgreSQL ceiling's run right after, when there is one.
+    db: Option<RunFigures>,
 }
 
 async fn pair(
@@ -203,5 +284,6 @@ async fn pair(
         fsync,
         memory_after,
         ratio,
+        db: None,
     })
 }

@@ -5,6 +5,7 @@ mod datasets;
 mod endpoints;
 mod memory;
 mod messenger;
+mod scale_out;
 mod scaling;
 mod search;
 mod startup;
@@ -279,6 +280,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if settings.runs(Scenario::Endpoints)
         || settings.runs(Scenario::Scaling)
         || settings.runs(Scenario::Search)
+        || settings.runs(Scenario::ScaleOut)
     {
         let wrk = tokio::process::Command::new("wrk")
             .arg("--version")
@@ -358,9 +360,16 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
         telegram: None,
         whatsapp: None,
         search: None,
+        scale_out: None,
         goals: Vec::new(),
     };
-    // The scenarios on data sets of their own skip the main one.
+    // Several nodes need a shared database; SQLite is one process's file.
+    let postgres = matches!(target, Target::Postgres(_));
+    if s.runs(Scenario::ScaleOut) && !postgres {
+        eprintln!("-- scale-out: PostgreSQL only, skipped on {name}");
+    }
+    // The scenarios on data sets of their own skip the main one, and so does a scale-out
+    // that has nothing to measure here.
     if !matches!(
         s.scenario,
         Scenario::Scaling
@@ -368,7 +377,8 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             | Scenario::Telegram
             | Scenario::Whatsapp
             | Scenario::Search
-    ) {
+    ) && (s.scenario != Scenario::ScaleOut || postgres)
+    {
         let mut main = datasets::main(ctx, name, target).await?;
         if s.runs(Scenario::Startup) {
             out.startup = Some(startup::measure(ctx, &main.dataset).await?);
@@ -378,6 +388,10 @@ async fn run_store(ctx: &Ctx, name: &'static str, target: &Target) -> anyhow::Re
             let result = endpoints_and_memory(ctx, &main.dataset, &server, &mut out).await;
             server.stop().await?;
             main.dataset.deep_page_token = result?;
+        }
+        if s.runs(Scenario::ScaleOut) && postgres {
+            eprintln!("-- scale-out: 1, 2 and 3 nodes on one PostgreSQL");
+            out.scale_out = Some(scale_out::measure(ctx, &main.dataset).await?);
         }
         out.dataset = Some(main.dataset.clone());
         main.discard()?;
