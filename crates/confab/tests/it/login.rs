@@ -226,7 +226,8 @@ async fn an_operator_logs_in_sees_who_they_are_and_logs_out() {
     assert!(form.header("content-type").starts_with("text/html"));
     assert_eq!(
         form.header("content-security-policy"),
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+        // blob: for the composer's preview of a picture before it is sent.
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
          frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     );
     assert_eq!(form.header("x-content-type-options"), "nosniff");
