@@ -14,24 +14,29 @@ pub(super) const COLUMNS: &str = "company_id, id, channel_id, channel_type, send
 
 /// A conversation from a row of [`COLUMNS`].
 pub(super) fn from_row(r: &PgRow) -> StoreResult<Conversation> {
-    let meta: String = r.try_get(7)?;
+    from_row_at(r, 0)
+}
+
+/// A conversation from the [`COLUMNS`] of a row that starts at column `base`.
+pub(super) fn from_row_at(r: &PgRow, base: usize) -> StoreResult<Conversation> {
+    let meta: String = r.try_get(base + 7)?;
     Ok(Conversation {
-        company_id: r.try_get(0)?,
-        id: r.try_get(1)?,
-        channel_id: r.try_get(2)?,
-        channel_type: typed(r, 3)?,
-        sender_external_id: r.try_get(4)?,
-        name: r.try_get(5)?,
-        avatar: r.try_get(6)?,
+        company_id: r.try_get(base)?,
+        id: r.try_get(base + 1)?,
+        channel_id: r.try_get(base + 2)?,
+        channel_type: typed(r, base + 3)?,
+        sender_external_id: r.try_get(base + 4)?,
+        name: r.try_get(base + 5)?,
+        avatar: r.try_get(base + 6)?,
         // Written by this server as a JSON object; anything else reads as empty, as on
         // SQLite.
         meta: serde_json::from_str(&meta).unwrap_or_default(),
-        note: r.try_get(8)?,
-        assignee_id: r.try_get(9)?,
-        bitrix_block_openlines: r.try_get(10)?,
-        last_message_at_ms: r.try_get(11)?,
-        last_income_message_at_ms: r.try_get(12)?,
-        created_at_ms: r.try_get(13)?,
+        note: r.try_get(base + 8)?,
+        assignee_id: r.try_get(base + 9)?,
+        bitrix_block_openlines: r.try_get(base + 10)?,
+        last_message_at_ms: r.try_get(base + 11)?,
+        last_income_message_at_ms: r.try_get(base + 12)?,
+        created_at_ms: r.try_get(base + 13)?,
     })
 }
 
