@@ -508,6 +508,16 @@ pub trait Store: Send + Sync + 'static {
         page: MessagePageRequest,
     ) -> StoreResult<Vec<Message>>;
 
+    /// The last message (by (created_at, id), with its attachments) of each of the
+    /// company's conversations `conversation_ids`, in that order: `None` for one without
+    /// messages or not of the company. The inbox's list rows, in one read rather than one
+    /// per row.
+    async fn last_messages(
+        &self,
+        company_id: i64,
+        conversation_ids: Vec<i64>,
+    ) -> StoreResult<Vec<Option<Message>>>;
+
     /// One message of a conversation.
     async fn get_message(
         &self,

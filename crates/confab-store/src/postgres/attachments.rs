@@ -124,3 +124,28 @@ pub(super) async fn of_messages(
         .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// The attachments bound to any of `message_ids` in any of the company's conversations
+/// `conversation_ids`, in upload order (the range of `attachments_by_message`).
+pub(super) async fn of_messages_anywhere(
+    conn: &mut PgConnection,
+    company_id: i64,
+    conversation_ids: &[i64],
+    message_ids: &[i64],
+) -> StoreResult<Vec<Attachment>> {
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attachments
+         WHERE company_id = $1 AND conversation_id = ANY($2) AND message_id = ANY($3)
+         ORDER BY id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(company_id)
+        .bind(conversation_ids)
+        .bind(message_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -195,6 +195,56 @@ pub(super) async fn list(
     with_attachments(conn, company_id, conversation_id, rows).await
 }
 
+/// The last message of each of the company's conversations `conversation_ids`, in that
+/// order: two round trips (the messages, then their attachments) whatever the count.
+pub(super) async fn last_of(
+    conn: &mut PgConnection,
+    company_id: i64,
+    conversation_ids: &[i64],
+) -> StoreResult<Vec<Option<Message>>> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One index probe of `messages_by_time` per conversation, from the newest end.
+    let sql = concat!(
+        "SELECT last.* FROM unnest($2::BIGINT[]) AS wanted(conversation_id)
+         CROSS JOIN LATERAL (
+             SELECT ",
+        columns!(),
+        " FROM messages m
+             WHERE m.conversation_id = wanted.conversation_id AND m.company_id = $1
+             ORDER BY m.created_at DESC, m.id DESC LIMIT 1) last"
+    );
+    let mut found = sqlx::query(sql)
+        .bind(company_id)
+        .bind(conversation_ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    let message_ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+    for attachment in
+        attachments::of_messages_anywhere(conn, company_id, conversation_ids, &message_ids).await?
+    {
+        if let Some(m) = found
+            .iter_mut()
+            .find(|m| Some(m.id) == attachment.message_id)
+        {
+            m.attachments.push(attachment);
+        }
+    }
+    Ok(conversation_ids
+        .iter()
+        .map(|id| {
+            found
+                .iter()
+                .position(|m| m.conversation_id == *id)
+                .map(|at| found.swap_remove(at))
+        })
+        .collect())
+}
+
 /// Moves the ack forward (never back) and records what that causes; returns the message
 /// and whether the ack moved.
 pub(super) async fn advance_ack(

@@ -573,6 +573,15 @@ impl Store for PgStore {
         messages::list(&mut c, company_id, conversation_id, page).await
     }
 
+    async fn last_messages(
+        &self,
+        company_id: i64,
+        conversation_ids: Vec<i64>,
+    ) -> StoreResult<Vec<Option<Message>>> {
+        let mut c = self.conn().await?;
+        messages::last_of(&mut c, company_id, &conversation_ids).await
+    }
+
     async fn get_message(
         &self,
         company_id: i64,

@@ -127,6 +127,24 @@ pub(super) fn get(
     .pop())
 }
 
+/// The last message of each of the company's conversations `conversation_ids`, in that
+/// order, from one snapshot.
+pub(super) fn last_of(
+    conn: &Connection,
+    company_id: i64,
+    conversation_ids: &[i64],
+) -> StoreResult<Vec<Option<Message>>> {
+    let last = MessagePageRequest {
+        after: None,
+        descending: true,
+        limit: 1,
+    };
+    conversation_ids
+        .iter()
+        .map(|&id| Ok(list(conn, company_id, id, last)?.pop()))
+        .collect()
+}
+
 pub(super) fn list(
     conn: &Connection,
     company_id: i64,

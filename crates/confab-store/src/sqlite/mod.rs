@@ -583,6 +583,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn last_messages(
+        &self,
+        company_id: i64,
+        conversation_ids: Vec<i64>,
+    ) -> StoreResult<Vec<Option<Message>>> {
+        self.read(move |c| messages::last_of(c, company_id, &conversation_ids))
+            .await
+    }
+
     async fn get_message(
         &self,
         company_id: i64,

@@ -18,6 +18,7 @@ contract!(
     send_message_binds_the_attachments,
     a_refused_send_stores_nothing,
     acks_only_move_forward,
+    last_messages_are_each_conversations_newest,
 );
 
 /// The paging key of a message.
@@ -417,5 +418,71 @@ async fn acks_only_move_forward(s: &Backend) {
     assert_eq!(
         message(s, t.company.id, other, other_out).await.ack,
         ack_preparing()
+    );
+}
+
+/// `last_messages`: each conversation's newest message by (created_at, id), with its
+/// attachments, in the order asked; `None` for a conversation without messages, one of
+/// another company, or an unknown id.
+async fn last_messages_are_each_conversations_newest(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let other = tenant(s, 2, false).await;
+    let a = inbound(s, &t, "100", "first", T0).await.conversation.id;
+    let b = inbound(s, &t, "200", "hello", T0).await.conversation.id;
+    let theirs = inbound(s, &other, "300", "theirs", T0)
+        .await
+        .conversation
+        .id;
+    let file = s
+        .create_attachment(t.company.id, new_attachment(a, "pic.png"), T0 + 1)
+        .await
+        .expect("upload");
+    let with_file = s
+        .send_message(
+            t.company.id,
+            outgoing(a, "with a file", vec![file.id]),
+            T0 + 5,
+        )
+        .await
+        .expect("send");
+    // Same time as the reply, a higher id: the newest by (created_at, id).
+    let newest_b = inbound(s, &t, "200", "same time", T0 + 5).await.message_id;
+    inbound(s, &t, "200", "earlier", T0 + 4).await;
+    let lasts = s
+        .last_messages(t.company.id, vec![b, theirs, a, 987_654, b])
+        .await
+        .expect("last messages");
+    let summary: Vec<Option<(i64, String, Vec<String>)>> = lasts
+        .iter()
+        .map(|m| {
+            m.as_ref().map(|m| {
+                (
+                    m.conversation_id,
+                    m.body.clone(),
+                    m.attachments.iter().map(|f| f.file_name.clone()).collect(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            Some((b, "same time".to_owned(), vec![])),
+            None,
+            Some((a, "with a file".to_owned(), vec!["pic.png".to_owned()])),
+            None,
+            Some((b, "same time".to_owned(), vec![])),
+        ]
+    );
+    assert_eq!(lasts[0].as_ref().map(|m| m.id), Some(newest_b));
+    assert_eq!(
+        lasts[2].as_ref().map(|m| m.job_id),
+        Some(Some(with_file.id))
+    );
+    assert!(
+        s.last_messages(t.company.id, Vec::new())
+            .await
+            .expect("none")
+            .is_empty()
     );
 }

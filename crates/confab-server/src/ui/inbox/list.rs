@@ -9,9 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use confab_store::{
     AssigneeFilter, Conversation, ConversationFilter, ConversationOrder, ConversationQuery,
-    Message, MessagePageRequest, SearchTerms,
+    SearchTerms,
 };
-use futures_util::future::join_all;
 
 use super::views::{self, Row};
 use super::{Directory, bad_param};
@@ -203,45 +202,23 @@ pub async fn load_page(
     Ok((rows, more))
 }
 
-/// The rows of `conversations`, each with its last message (read side by side).
+/// The rows of `conversations`, each with its last message (one read for them all).
 pub async fn with_last_messages(
     state: &AppState,
     company_id: i64,
     conversations: Vec<Conversation>,
 ) -> Result<Vec<Row>, Response> {
-    let lasts = join_all(
-        conversations
-            .iter()
-            .map(|c| last_message(state, company_id, c.id)),
-    )
-    .await;
-    let mut rows = Vec::with_capacity(conversations.len());
-    for (conversation, last) in conversations.into_iter().zip(lasts) {
-        rows.push(Row {
-            conversation,
-            last: last?,
-        });
-    }
-    Ok(rows)
-}
-
-async fn last_message(
-    state: &AppState,
-    company_id: i64,
-    conversation_id: i64,
-) -> Result<Option<Message>, Response> {
-    let page = MessagePageRequest {
-        after: None,
-        descending: true,
-        limit: 1,
-    };
-    state
+    let lasts = state
         .app
         .store
-        .list_messages(company_id, conversation_id, page)
+        .last_messages(company_id, conversations.iter().map(|c| c.id).collect())
         .await
-        .map(|mut m| m.pop())
-        .map_err(|e| answers::store_failed(&e))
+        .map_err(|e| answers::store_failed(&e))?;
+    Ok(conversations
+        .into_iter()
+        .zip(lasts)
+        .map(|(conversation, last)| Row { conversation, last })
+        .collect())
 }
 
 /// `GET /c/{company_id}/list`: one page of rows, and "load more" when more follow.
