@@ -127,6 +127,16 @@ pub(super) async fn remove(
     if leaving.role == Role::Admin {
         keep_an_admin(conn, company_id, &leaving).await?;
     }
+    // The statement below moves many conversations between tallies, taking their rows in
+    // whatever order it meets the conversations; locking the company's tallies first, in
+    // key order, keeps it from deadlocking with single moves (which lock in key order).
+    sqlx::query(
+        "SELECT 1 FROM conversation_tallies WHERE company_id = $1
+         ORDER BY channel_id, assignee_id, awaiting_reply FOR UPDATE",
+    )
+    .bind(company_id)
+    .fetch_all(&mut *conn)
+    .await?;
     let assigned: Vec<i64> = sqlx::query_scalar(
         "UPDATE conversations SET assignee_id = NULL WHERE company_id = $1 AND assignee_id = $2
          RETURNING id",
