@@ -106,23 +106,7 @@ pub(super) async fn of_messages(
     conversation_id: i64,
     message_ids: &[i64],
 ) -> StoreResult<Vec<Attachment>> {
-    if message_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // The ids go as one array parameter, so every page size shares one prepared
-    // statement; the scan is the conversation's range of attachments_by_conversation.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM attachments
-         WHERE company_id = $1 AND conversation_id = $2 AND message_id = ANY($3)
-         ORDER BY id"
-    );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(company_id)
-        .bind(conversation_id)
-        .bind(message_ids)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(from_row).collect()
+    of_messages_anywhere(conn, company_id, &[conversation_id], message_ids).await
 }
 
 /// The attachments bound to any of `message_ids` in any of the company's conversations
@@ -136,6 +120,7 @@ pub(super) async fn of_messages_anywhere(
     if message_ids.is_empty() {
         return Ok(Vec::new());
     }
+    // The ids go as array parameters, so every page size shares one prepared statement.
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments
          WHERE company_id = $1 AND conversation_id = ANY($2) AND message_id = ANY($3)
