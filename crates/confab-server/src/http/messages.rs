@@ -10,7 +10,7 @@ use confab_wire as wire;
 use confab_wire::limits::MAX_TEXT_CHARS;
 use confab_wire::requests::NewMessage;
 
-use super::auth::CompanyScope;
+use super::auth::{CompanyScope, ScopedConversation};
 use super::error::{ApiError, ApiResult};
 use super::paging::Page;
 use super::params::Params;
@@ -85,10 +85,14 @@ async fn list(
 )]
 async fn send(
     State(state): State<AppState>,
-    scope: CompanyScope,
+    scoped: ScopedConversation,
     params: Params,
 ) -> ApiResult<Response> {
-    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    // The caller, the company and the conversation come from one store read.
+    let ScopedConversation {
+        scope,
+        conversation,
+    } = scoped;
     let body = params
         .optional_str_max("message", MAX_TEXT_CHARS)?
         .unwrap_or_default();
@@ -125,10 +129,10 @@ async fn send(
 )]
 async fn send_singular(
     state: State<AppState>,
-    scope: CompanyScope,
+    scoped: ScopedConversation,
     params: Params,
 ) -> ApiResult<Response> {
-    send(state, scope, params).await
+    send(state, scoped, params).await
 }
 
 /// Downloads an attachment's bytes.

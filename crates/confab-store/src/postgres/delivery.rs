@@ -7,7 +7,7 @@ use sqlx::{PgConnection, Row};
 use super::columns::typed;
 use super::conversations;
 use super::events;
-use super::messages::{self, NewMessage};
+use super::messages;
 use crate::{
     Channel, Claimed, Job, Message, NewOutgoing, Outcome, QueueStats, StoreError, StoreResult,
     rules,
@@ -104,62 +104,101 @@ pub(super) async fn enqueue(
     job_by_id(conn, job_id).await
 }
 
-/// Stores an outgoing message with its attachments and its job.
+/// Stores an outgoing message with its attachments and its job in one statement, so the
+/// common send is one round trip (and, outside an idempotent request, needs no
+/// transaction: the statement is atomic on its own).
+///
+/// The attachments are locked first; when one of them is missing, of another
+/// conversation or already bound, nothing is written. A sender that waited for a
+/// concurrent sender's lock re-checks `message_id IS NULL` on the row's new version
+/// (READ COMMITTED), so two messages racing for one attachment cannot both bind it.
 pub(super) async fn send(
     conn: &mut PgConnection,
     company_id: i64,
     out: &NewOutgoing,
     now_ms: i64,
 ) -> StoreResult<Job> {
-    let conversation = conversations::get(conn, company_id, out.conversation_id)
-        .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
-    let channel = super::channels::get(conn, company_id, conversation.channel_id)
-        .await?
-        .ok_or_else(|| StoreError::Invalid {
+    let interactive = out.interactive.as_ref().map(ToString::to_string);
+    // Every later step reads `ids`, which has a row only when the conversation, its live
+    // channel and every attachment were found: a refused send writes nothing.
+    let row = sqlx::query(
+        "WITH conv AS (
+             SELECT channel_id FROM conversations WHERE company_id = $1 AND id = $2
+         ), chan AS (
+             SELECT ch.id, ch.provider FROM channels ch JOIN conv ON ch.id = conv.channel_id
+             WHERE ch.company_id = $1 AND ch.deleted_at IS NULL
+         ), att AS MATERIALIZED (
+             SELECT id FROM attachments
+             WHERE company_id = $1 AND conversation_id = $2 AND id = ANY($3)
+               AND message_id IS NULL
+             FOR UPDATE
+         ), ids AS MATERIALIZED (
+             SELECT nextval('messages_id_seq') AS message_id, nextval('jobs_id_seq') AS job_id
+             FROM chan WHERE (SELECT count(*) FROM att) = cardinality($3::BIGINT[])
+         ), msg AS (
+             INSERT INTO messages
+               (conversation_id, id, company_id, channel_id, income, body, ack, send_to_crm,
+                interactive, created_at, job_id)
+             SELECT $2, ids.message_id, $1, chan.id, FALSE, $4, $5, $6, $7, $8, ids.job_id
+             FROM ids, chan
+         ), touched AS (
+             UPDATE conversations
+             SET last_message_at = $8, activity_at = $8, awaiting_reply = FALSE
+             WHERE company_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM ids)
+         ), bound AS (
+             UPDATE attachments SET message_id = ids.message_id
+             FROM ids WHERE attachments.id IN (SELECT id FROM att)
+         ), job AS (
+             INSERT INTO jobs (id, company_id, channel_id, conversation_id, message_id,
+                               run_after, created_at)
+             SELECT ids.job_id, $1, chan.id, $2, ids.message_id, $8, $8 FROM ids, chan
+             RETURNING id, company_id, channel_id, conversation_id, message_id, state, reason,
+                       attempts, created_at, executed_at
+         )
+         SELECT EXISTS (SELECT 1 FROM conv) AS has_conversation,
+                EXISTS (SELECT 1 FROM chan) AS has_channel,
+                ARRAY(SELECT id FROM att) AS unsent,
+                chan.provider, job.*
+         FROM (SELECT 1) AS one
+         LEFT JOIN chan ON TRUE
+         LEFT JOIN job ON TRUE",
+    )
+    .bind(company_id)
+    .bind(out.conversation_id)
+    .bind(&out.attachment_ids)
+    .bind(&out.body)
+    .bind(rules::OUTGOING_ACK.as_i32())
+    .bind(out.send_to_crm)
+    .bind(interactive.as_deref())
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !row.try_get::<bool, _>("has_conversation")? {
+        return Err(StoreError::NotFound("conversation"));
+    }
+    if !row.try_get::<bool, _>("has_channel")? {
+        return Err(StoreError::Invalid {
             field: "conversation",
             reason: "its channel has been deleted; messages cannot be sent through it".to_owned(),
-        })?;
-    let interactive = out.interactive.as_ref().map(ToString::to_string);
-    let message_id = messages::insert(
-        conn,
-        &conversation,
-        &NewMessage {
-            income: false,
-            body: &out.body,
-            ack: rules::OUTGOING_ACK,
-            send_to_crm: out.send_to_crm,
-            interactive: interactive.as_deref(),
-            external_public_id: None,
-        },
-        now_ms,
-    )
-    .await?;
-    for attachment_id in &out.attachment_ids {
-        // `message_id IS NULL` is re-checked after waiting for a concurrent sender's row
-        // lock, so two messages racing for one attachment cannot both bind it.
-        let bound = sqlx::query(
-            "UPDATE attachments SET message_id = $1
-             WHERE company_id = $2 AND conversation_id = $3 AND id = $4 AND message_id IS NULL",
-        )
-        .bind(message_id)
-        .bind(company_id)
-        .bind(conversation.id)
-        .bind(attachment_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if bound == 0 {
-            // The whole transaction rolls back: no message, no job, no attachment bound.
-            return Err(StoreError::Invalid {
-                field: "attachment",
-                reason: format!(
-                    "attachment {attachment_id} is not an unsent attachment of this conversation"
-                ),
-            });
-        }
+        });
     }
-    enqueue(conn, &channel, conversation.id, message_id, now_ms).await
+    if row.try_get::<Option<i64>, _>("id")?.is_none() {
+        let unsent: Vec<i64> = row.try_get("unsent")?;
+        let refused = out
+            .attachment_ids
+            .iter()
+            .enumerate()
+            // A repeated id names the same file twice: the second one cannot be bound.
+            .find(|(i, id)| !unsent.contains(id) || out.attachment_ids[..*i].contains(id))
+            .map_or(0, |(_, id)| *id);
+        return Err(StoreError::Invalid {
+            field: "attachment",
+            reason: format!(
+                "attachment {refused} is not an unsent attachment of this conversation"
+            ),
+        });
+    }
+    Ok(job_from_row(&row)?)
 }
 
 /// Claims up to `limit` due jobs until `lease_until`, with what their delivery needs.

@@ -41,6 +41,7 @@ mod paging;
 mod poll_lease;
 mod sessions;
 mod signins;
+mod single_write;
 mod templates;
 mod users;
 
@@ -130,6 +131,17 @@ impl PgStore {
             idempotency_keys::mark_written(&mut tx, &claim).await?;
         }
         Ok(tx)
+    }
+
+    /// Where a write that is one atomic statement runs: autocommit on a pooled
+    /// connection, or, when the request holds an idempotency key, a transaction that
+    /// marks the key written first (as [`Self::begin`]).
+    async fn single_write(&self) -> StoreResult<single_write::SingleWrite> {
+        Ok(if crate::idempotency::current().is_some() {
+            single_write::SingleWrite::Marked(self.begin().await?)
+        } else {
+            single_write::SingleWrite::Autocommit(self.conn().await?)
+        })
     }
 
     /// A transaction that is not the request's own write (the idempotency key's
@@ -598,9 +610,9 @@ impl Store for PgStore {
         message: NewOutgoing,
         now_ms: i64,
     ) -> StoreResult<Job> {
-        let mut tx = self.begin().await?;
-        let out = delivery::send(&mut tx, company_id, &message, now_ms).await?;
-        tx.commit().await?;
+        let mut write = self.single_write().await?;
+        let out = delivery::send(&mut write, company_id, &message, now_ms).await?;
+        write.finish().await?;
         Ok(out)
     }
 

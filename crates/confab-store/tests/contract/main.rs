@@ -52,6 +52,7 @@ mod members;
 mod messages;
 mod receipts;
 mod sandbox;
+mod send_race;
 mod sequencer;
 mod sessions;
 mod signins;

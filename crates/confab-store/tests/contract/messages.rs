@@ -17,6 +17,7 @@ contract!(
     get_message_finds_only_its_conversations_messages,
     send_message_binds_the_attachments,
     a_refused_send_stores_nothing,
+    racing_sends_bind_an_attachment_once,
     acks_only_move_forward,
     last_messages_are_each_conversations_newest,
 );
@@ -485,4 +486,48 @@ async fn last_messages_are_each_conversations_newest(s: &Backend) {
             .expect("none")
             .is_empty()
     );
+}
+
+async fn racing_sends_bind_an_attachment_once(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let c = inbound(s, &t, "100", "hi", T0).await.conversation.id;
+    // Several rounds: the first also opens the pool's connections, so the later ones race
+    // on warm connections.
+    for round in 0..5 {
+        let file = s
+            .create_attachment(t.company.id, new_attachment(c, "one.png"), T0)
+            .await
+            .expect("upload")
+            .id;
+        let before = messages_of(s, t.company.id, c).await.len();
+        let sends = (0..8).map(|n| {
+            s.send_message(
+                t.company.id,
+                outgoing(c, &format!("race {round}.{n}"), vec![file]),
+                T0 + 1,
+            )
+        });
+        let outcomes = futures_util::future::join_all(sends).await;
+        let won: Vec<Job> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok().cloned())
+            .collect();
+        assert_eq!(won.len(), 1, "round {round}: {outcomes:?}");
+        for lost in outcomes.into_iter().filter(Result::is_err) {
+            assert_invalid(lost, FIELD_ATTACHMENTS);
+        }
+        let after = messages_of(s, t.company.id, c).await;
+        assert_eq!(
+            after.len(),
+            before + 1,
+            "only the winner's message is stored"
+        );
+        assert_eq!(
+            s.get_attachment(t.company.id, file)
+                .await
+                .expect("get")
+                .and_then(|a| a.message_id),
+            Some(won[0].message_id)
+        );
+    }
 }

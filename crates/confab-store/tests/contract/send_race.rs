@@ -1,0 +1,85 @@
+//! PostgreSQL only: two sends that overlap in time and name the same attachment. A
+//! connection of the test's own holds the conversation's row, so both sends are in flight
+//! together (each has read the attachment as unsent) before either can commit; only one
+//! may bind it.
+
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use crate::fixtures::{
+    FIELD_ATTACHMENTS, T0, assert_invalid, inbound, messages_of, new_attachment, outgoing, tenant,
+};
+
+#[tokio::test]
+async fn overlapping_sends_bind_an_attachment_once() {
+    let Some(s) = crate::backend::postgres().await else {
+        eprintln!("skipped: CONFAB_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let url = s
+        .database_url
+        .clone()
+        .expect("a PostgreSQL backend has a URL");
+    let t = tenant(&s, 1, false).await;
+    let c = inbound(&s, &t, "100", "hi", T0).await.conversation.id;
+    let file = s
+        .create_attachment(t.company.id, new_attachment(c, "one.png"), T0)
+        .await
+        .expect("upload")
+        .id;
+    let before = messages_of(&s, t.company.id, c).await.len();
+
+    let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM conversations WHERE company_id = $1 AND id = $2 FOR UPDATE")
+        .bind(t.company.id)
+        .bind(c)
+        .execute(&mut holder)
+        .await
+        .expect("hold the conversation");
+    let sends = futures_util::future::join_all((0..2).map(|n| {
+        s.send_message(
+            t.company.id,
+            outgoing(c, &format!("overlap {n}"), vec![file]),
+            T0 + 1,
+        )
+    }));
+    let release = async {
+        // Long enough for both sends to reach the held row.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sqlx::query("COMMIT")
+            .execute(&mut holder)
+            .await
+            .expect("commit");
+    };
+    let (outcomes, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(sends, release)
+    })
+    .await
+    .expect("the sends finish once the row is free");
+
+    let won: Vec<confab_store::Job> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().cloned())
+        .collect();
+    assert_eq!(won.len(), 1, "{outcomes:?}");
+    for lost in outcomes.into_iter().filter(Result::is_err) {
+        assert_invalid(lost, FIELD_ATTACHMENTS);
+    }
+    assert_eq!(
+        messages_of(&s, t.company.id, c).await.len(),
+        before + 1,
+        "the refused send stored nothing"
+    );
+    assert_eq!(
+        s.get_attachment(t.company.id, file)
+            .await
+            .expect("get")
+            .and_then(|a| a.message_id),
+        Some(won[0].message_id)
+    );
+}
