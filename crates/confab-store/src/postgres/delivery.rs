@@ -184,13 +184,13 @@ pub(super) async fn send(
     }
     if row.try_get::<Option<i64>, _>("id")?.is_none() {
         let unsent: Vec<i64> = row.try_get("unsent")?;
+        let mut seen = std::collections::HashSet::new();
         let refused = out
             .attachment_ids
             .iter()
-            .enumerate()
             // A repeated id names the same file twice: the second one cannot be bound.
-            .find(|(i, id)| !unsent.contains(id) || out.attachment_ids[..*i].contains(id))
-            .map_or(0, |(_, id)| *id);
+            .find(|id| !unsent.contains(id) || !seen.insert(**id))
+            .map_or(0, |id| *id);
         return Err(StoreError::Invalid {
             field: "attachment",
             reason: format!(

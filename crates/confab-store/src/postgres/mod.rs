@@ -39,6 +39,7 @@ mod messages;
 mod outbox;
 mod paging;
 mod poll_lease;
+mod send_batch;
 mod sessions;
 mod signins;
 mod single_write;
@@ -67,6 +68,8 @@ pub struct PgStore {
     sequencer: Arc<Notify>,
     /// The sequencer and listener of this node, stopped with the last handle.
     _background: Arc<events::Background>,
+    /// Group commit of this node's sends.
+    sends: Arc<send_batch::SendBatcher>,
 }
 
 impl PgStore {
@@ -100,11 +103,13 @@ impl PgStore {
         let sequencer = Arc::new(Notify::new());
         let background =
             events::Background::start(pool.clone(), listening, sequencer.clone(), events.clone());
+        let sends = Arc::new(send_batch::SendBatcher::start(pool.clone()));
         Ok(Self {
             pool,
             events,
             sequencer,
             _background: Arc::new(background),
+            sends,
         })
     }
 
@@ -610,6 +615,10 @@ impl Store for PgStore {
         message: NewOutgoing,
         now_ms: i64,
     ) -> StoreResult<Job> {
+        if crate::idempotency::current().is_none() {
+            return self.sends.send(company_id, message, now_ms).await;
+        }
+        // The key must be marked in the send's own transaction, so it is not batched.
         let mut write = self.single_write().await?;
         let out = delivery::send(&mut write, company_id, &message, now_ms).await?;
         write.finish().await?;

@@ -18,6 +18,7 @@ contract!(
     send_message_binds_the_attachments,
     a_refused_send_stores_nothing,
     racing_sends_bind_an_attachment_once,
+    concurrent_sends_each_get_their_own_answer,
     acks_only_move_forward,
     last_messages_are_each_conversations_newest,
 );
@@ -528,6 +529,46 @@ async fn racing_sends_bind_an_attachment_once(s: &Backend) {
                 .expect("get")
                 .and_then(|a| a.message_id),
             Some(won[0].message_id)
+        );
+    }
+}
+
+async fn concurrent_sends_each_get_their_own_answer(s: &Backend) {
+    let t = tenant(s, 1, false).await;
+    let c1 = inbound(s, &t, "100", "hi", T0).await.conversation.id;
+    let c2 = inbound(s, &t, "101", "hi", T0).await.conversation.id;
+    // Sent together (PostgreSQL commits such sends in one transaction), refusals among
+    // them: each answer is its own, and a refusal spoils nobody else's send.
+    let targets: Vec<i64> = (0..24).map(|n| [c1, c2, 999][n % 3]).collect();
+    let sends = targets.iter().enumerate().map(|(n, c)| {
+        s.send_message(
+            t.company.id,
+            outgoing(*c, &format!("m{n}"), Vec::new()),
+            T0 + 1,
+        )
+    });
+    let outcomes = futures_util::future::join_all(sends).await;
+    let mut ids = Vec::new();
+    for ((n, c), outcome) in targets.iter().enumerate().zip(outcomes) {
+        if *c == 999 {
+            assert_not_found(outcome, "conversation");
+            continue;
+        }
+        let job = outcome.expect("send");
+        assert_eq!(job.conversation_id, *c);
+        let sent = message(s, t.company.id, *c, job.message_id).await;
+        assert_eq!(sent.body, format!("m{n}"));
+        assert_eq!(sent.job_id, Some(job.id));
+        ids.push(job.message_id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 16, "every send got a message of its own");
+    for c in [c1, c2] {
+        assert_eq!(messages_of(s, t.company.id, c).await.len(), 9);
+        assert_eq!(
+            conversation(s, t.company.id, c).await.last_message_at_ms,
+            Some(T0 + 1)
         );
     }
 }

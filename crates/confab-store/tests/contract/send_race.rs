@@ -1,10 +1,11 @@
-//! PostgreSQL only: two sends that overlap in time and name the same attachment. A
-//! connection of the test's own holds the conversation's row, so both sends are in flight
-//! together (each has read the attachment as unsent) before either can commit; only one
-//! may bind it.
+//! PostgreSQL only: two sends from two nodes that overlap in time and name the same
+//! attachment (one node commits its own concurrent sends together, so the race is between
+//! nodes). A connection of the test's own holds the conversation's row, so both sends are
+//! in flight together before either can commit; only one may bind the attachment.
 
 use std::time::Duration;
 
+use confab_store::Store;
 use sqlx::Connection;
 
 use crate::fixtures::{
@@ -30,6 +31,9 @@ async fn overlapping_sends_bind_an_attachment_once() {
         .id;
     let before = messages_of(&s, t.company.id, c).await.len();
 
+    let other_node = confab_store::PgStore::connect(&url, 2)
+        .await
+        .expect("a second node");
     let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
     sqlx::query("BEGIN")
         .execute(&mut holder)
@@ -41,8 +45,9 @@ async fn overlapping_sends_bind_an_attachment_once() {
         .execute(&mut holder)
         .await
         .expect("hold the conversation");
-    let sends = futures_util::future::join_all((0..2).map(|n| {
-        s.send_message(
+    let nodes: [&dyn Store; 2] = [&*s, &other_node];
+    let sends = futures_util::future::join_all(nodes.iter().enumerate().map(|(n, node)| {
+        node.send_message(
             t.company.id,
             outgoing(c, &format!("overlap {n}"), vec![file]),
             T0 + 1,
