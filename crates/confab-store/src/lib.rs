@@ -327,6 +327,26 @@ pub trait Store: Send + Sync + 'static {
         Ok(Some((user, Some((company, conversation)))))
     }
 
+    /// `authorize`, and when the caller is a member, one page of the company's
+    /// conversations by id, exactly as `list_conversations` reads it: the Pact list page,
+    /// which a backend may answer from one snapshot (on PostgreSQL, one statement)
+    /// instead of two. A non-member gets no company and so no rows.
+    async fn authorize_list(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Option<(User, Option<(Company, Vec<Conversation>)>)>> {
+        let Some((user, company)) = self.authorize(token_hash, company_id).await? else {
+            return Ok(None);
+        };
+        let Some(company) = company else {
+            return Ok(Some((user, None)));
+        };
+        let rows = self.list_conversations(company.id, page).await?;
+        Ok(Some((user, Some((company, rows)))))
+    }
+
     /// Whether `user_id` is a member of `company_id`.
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool>;
 

@@ -9,7 +9,7 @@ use confab_wire::limits::{MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
 use confab_wire::requests::{Assignment, BitrixOpenlinesBlock, ConversationNote, NewConversation};
 use confab_wire::{self as wire, ConversationData, ConversationRef, ExternalId, Provider, Status};
 
-use super::auth::{CompanyScope, ScopedConversation};
+use super::auth::{CompanyScope, ListRequest, ScopedConversation};
 use super::conversation_filters::ListShape;
 use super::error::{ApiError, ApiResult};
 use super::inputs::{phone_param, provider_param};
@@ -56,23 +56,36 @@ fn conversation_reply(c: &Conversation) -> Response {
     params(CompanyPath, PageQuery, ConversationListQuery),
     responses((status = 200, description = "One page of conversations", body = OkEnvelope<wire::ConversationList>)),
 )]
-async fn list(
-    State(state): State<AppState>,
-    scope: CompanyScope,
-    params: Params,
-) -> ApiResult<Response> {
-    let shape = ListShape::from_params(&params)?;
-    let newest_first = shape.order == ConversationOrder::LastMessage;
-    let page = Page::from_params_or(&params, shape.token_scope(scope.id()), newest_first)?;
-    let store = &state.app.store;
+async fn list(State(state): State<AppState>, request: ListRequest) -> ApiResult<Response> {
+    let (scope, params) = request.params(&state).await?;
+    let company_id = scope.company_id();
+    // A parameter error is answered after the caller's check, as on every company route.
+    let shape_and_page = ListShape::from_params(&params).and_then(|shape| {
+        let newest_first = shape.order == ConversationOrder::LastMessage;
+        let page = Page::from_params_or(&params, shape.token_scope(company_id), newest_first)?;
+        Ok((shape, page))
+    });
+    let (shape, page) = match shape_and_page {
+        Ok(found) => found,
+        Err(e) => {
+            scope.resolve(&state).await?;
+            return Err(e);
+        }
+    };
     let (rows, next_page) = if shape.is_plain() {
-        // The Pact list keeps its own query: the most frequent list, tuned on its own.
-        let rows = store.list_conversations(scope.id(), page.request()).await?;
+        // The Pact list keeps its own query, the most frequent list, tuned on its own:
+        // checked and read in one store read.
+        let (_scope, rows) = scope.list_conversations(&state, page.request()).await?;
         page.finish(rows, |c| c.id)
     } else {
+        let scope = scope.resolve(&state).await?;
         let order = shape.order;
         let query = page.conversation_query(shape.filter, order);
-        let rows = store.find_conversations(scope.id(), query).await?;
+        let rows = state
+            .app
+            .store
+            .find_conversations(scope.id(), query)
+            .await?;
         page.finish_keyed(rows, |c| match order {
             ConversationOrder::Id => vec![c.id],
             ConversationOrder::LastMessage => vec![c.activity_at_ms(), c.id],

@@ -281,6 +281,16 @@ impl Store for PgStore {
         users::authorize_conversation(&mut c, &token_hash, company_id, conversation_id).await
     }
 
+    async fn authorize_list(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Option<(User, Option<(Company, Vec<Conversation>)>)>> {
+        let mut c = self.conn().await?;
+        users::authorize_list(&mut c, &token_hash, company_id, page).await
+    }
+
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
         let mut c = self.conn().await?;
         users::is_member(&mut c, company_id, user_id).await

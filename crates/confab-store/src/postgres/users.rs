@@ -1,9 +1,12 @@
 //! Users and company membership.
 
+use std::sync::LazyLock;
+
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::{Company, Conversation, StoreResult, TokenHash, User};
+use super::paging::Keyset;
+use crate::{Company, Conversation, PageRequest, StoreResult, TokenHash, User};
 
 /// Creates a user who signs in with the token hashing to `hash`.
 pub(super) async fn create(
@@ -136,6 +139,84 @@ pub(super) async fn authorize_conversation(
         None => None,
     };
     Ok(Some((user, Some((company, conversation)))))
+}
+
+/// The statement of [`authorize_list`] in one direction: `op` compares the id with the
+/// last seen one (`$3`), `order` is `ASC` or `DESC`.
+fn authorize_list_sql(op: &str, order: &str) -> String {
+    // The page is read only through the membership's company, so a non-member learns
+    // nothing of its rows; LEFT JOIN LATERAL keeps the caller's row when the page is
+    // empty (its columns are then NULL).
+    format!(
+        "SELECT u.id, u.name, u.token_hash, {}, v.*
+         FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = $2
+         LEFT JOIN companies c ON c.id = m.company_id
+         LEFT JOIN LATERAL (SELECT {} FROM conversations
+                            WHERE company_id = c.id AND id {op} $3
+                            ORDER BY id {order} LIMIT $4) v ON TRUE
+         WHERE u.token_hash = $1",
+        super::companies::COLUMNS_LIST,
+        super::conversations::COLUMNS,
+    )
+}
+
+/// [`authorize`], and when the user is a member, one page of the company's conversations
+/// by id (what [`super::conversations::list`] reads), in one round trip: the Pact list
+/// page. Every row carries the caller and the company again; only the first row's are
+/// read.
+pub(super) async fn authorize_list(
+    conn: &mut PgConnection,
+    hash: &TokenHash,
+    company_id: i64,
+    page: PageRequest,
+) -> StoreResult<Option<(User, Option<(Company, Vec<Conversation>)>)>> {
+    // Fixed text, built once: sqlx prepares each statement once per connection and finds
+    // it again by this text, without copying it on every request.
+    static ASCENDING: LazyLock<String> = LazyLock::new(|| authorize_list_sql(">", "ASC"));
+    static DESCENDING: LazyLock<String> = LazyLock::new(|| authorize_list_sql("<", "DESC"));
+    let keyset = Keyset::from(page);
+    let sql: &'static str = if page.descending {
+        DESCENDING.as_str()
+    } else {
+        ASCENDING.as_str()
+    };
+    let rows = sqlx::query(sql)
+        .bind(&hash[..])
+        .bind(company_id)
+        .bind(keyset.after)
+        .bind(keyset.limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(user) = verified_user(first, hash)? else {
+        return Ok(None);
+    };
+    if first.try_get::<Option<i64>, _>(3)?.is_none() {
+        return Ok(Some((user, None)));
+    }
+    let company = super::companies::from_row_at(first, 3)?;
+    let mut conversations = Vec::with_capacity(rows.len());
+    for row in &rows {
+        // The conversation's id column is NULL in the one row of an empty page.
+        if row
+            .try_get::<Option<i64>, _>(CONVERSATION_BASE + 1)?
+            .is_some()
+        {
+            conversations.push(super::conversations::from_row_at(row, CONVERSATION_BASE)?);
+        }
+    }
+    // The outer query has no ORDER BY of its own (a sort node on every page would cost
+    // the database CPU): with its single caller row the rows come in the lateral read's
+    // order, and this makes that a guarantee; on sorted rows it is one pass.
+    if page.descending {
+        conversations.sort_by_key(|c| std::cmp::Reverse(c.id));
+    } else {
+        conversations.sort_by_key(|c| c.id);
+    }
+    Ok(Some((user, Some((company, conversations)))))
 }
 
 /// Whether the user is a member of the company.

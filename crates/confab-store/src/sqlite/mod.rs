@@ -294,6 +294,28 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn authorize_list(
+        &self,
+        token_hash: TokenHash,
+        company_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Option<(User, Option<(Company, Vec<Conversation>)>)>> {
+        self.read(move |c| {
+            // One snapshot for both statements, as in `authorize_conversation`.
+            pool::in_snapshot(c, |c| {
+                let Some((user, company)) = users::authorize(c, &token_hash, company_id)? else {
+                    return Ok(None);
+                };
+                let Some(company) = company else {
+                    return Ok(Some((user, None)));
+                };
+                let rows = conversations::list(c, company.id, page)?;
+                Ok(Some((user, Some((company, rows)))))
+            })
+        })
+        .await
+    }
+
     async fn is_member(&self, company_id: i64, user_id: i64) -> StoreResult<bool> {
         self.read(move |c| users::is_member(c, company_id, user_id))
             .await

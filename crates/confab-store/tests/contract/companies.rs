@@ -1,13 +1,13 @@
 //! Companies and membership: `create_company` (the creator is the first member),
 //! `list_companies` paging, `member_company`, `is_member`, `authorize`,
-//! `authorize_conversation` and `update_company`'s patch semantics.
+//! `authorize_conversation`, `authorize_list` and `update_company`'s patch semantics.
 
-use confab_store::{Company, CompanyPatch, NewCompany};
+use confab_store::{Company, CompanyPatch, NewCompany, Role};
 
 use crate::backend::Backend;
 use crate::fixtures::{
-    T0, check_id_paging, company, contact, everything, ids, inbound, incoming, new_company, tenant,
-    token, user,
+    T0, check_id_paging, company, contact, everything, ids, inbound, incoming, new_company, page,
+    tenant, token, user,
 };
 
 contract!(
@@ -15,6 +15,7 @@ contract!(
     companies_page_by_id_both_ways,
     authorize_tells_members_from_others,
     authorize_conversation_reads_the_member_company_conversation,
+    authorize_list_reads_the_member_company_page,
     update_company_changes_only_the_patched_fields,
 );
 
@@ -207,6 +208,93 @@ async fn authorize_conversation_reads_the_member_company_conversation(s: &Backen
     assert_eq!(check(9, a.company.id, mine.id).await, None);
     // Unknown company.
     assert_eq!(check(1, 999, mine.id).await, Some((a.user.clone(), None)));
+}
+
+async fn authorize_list_reads_the_member_company_page(s: &Backend) {
+    let a = tenant(s, 1, false).await;
+    let b = tenant(s, 2, false).await;
+    let empty = tenant(s, 3, false).await;
+    for n in 0..5 {
+        inbound(s, &a, &format!("10{n}"), "hi", T0 + n).await;
+    }
+    let theirs = inbound(s, &b, "200", "hello", T0).await.conversation;
+    // An agent of company a, so the company's role is the caller's own.
+    let agent = user(s, 4).await;
+    s.add_member(a.company.id, agent.id, Role::Agent, T0)
+        .await
+        .expect("add an agent");
+    let as_agent = s
+        .member_company(agent.id, a.company.id)
+        .await
+        .expect("member")
+        .expect("the agent is a member");
+    let all = s
+        .list_conversations(a.company.id, everything())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 5);
+
+    let check = |token_n, company_id, request| async move {
+        s.authorize_list(token(token_n), company_id, request)
+            .await
+            .expect("authorize_list")
+    };
+    // A member gets, page by page and both ways, what list_conversations answers.
+    for descending in [false, true] {
+        for limit in [1, 2, 6] {
+            let mut after = None;
+            loop {
+                let request = page(after, descending, limit);
+                let want = s
+                    .list_conversations(a.company.id, request)
+                    .await
+                    .expect("list");
+                assert_eq!(
+                    check(1, a.company.id, request).await,
+                    Some((a.user.clone(), Some((a.company.clone(), want.clone())))),
+                    "after {after:?}, descending {descending}, limit {limit}"
+                );
+                let Some(last) = want.last() else { break };
+                after = Some(last.id);
+            }
+        }
+    }
+    // After a cursor in the middle: the rows beyond it, in order.
+    let cursor = all.get(1).map(|c| c.id);
+    let beyond: Vec<_> = all.iter().skip(2).take(2).cloned().collect();
+    assert_eq!(
+        check(1, a.company.id, page(cursor, false, 2)).await,
+        Some((a.user.clone(), Some((a.company.clone(), beyond))))
+    );
+    // The agent gets the company with their own role.
+    assert_eq!(
+        check(4, a.company.id, everything()).await,
+        Some((agent.clone(), Some((as_agent, all.clone()))))
+    );
+    // A member of a company without conversations: the company and an empty page.
+    assert_eq!(
+        check(3, empty.company.id, everything()).await,
+        Some((
+            empty.user.clone(),
+            Some((empty.company.clone(), Vec::new()))
+        ))
+    );
+    // Not a member: no company, so none of its rows (b's own company has one).
+    assert_eq!(
+        check(2, a.company.id, everything()).await,
+        Some((b.user.clone(), None))
+    );
+    assert_eq!(
+        check(1, b.company.id, page(Some(theirs.id - 1), false, 10)).await,
+        Some((a.user.clone(), None))
+    );
+    // Unknown token.
+    assert_eq!(check(9, a.company.id, everything()).await, None);
+    // Unknown company.
+    assert_eq!(
+        check(1, 999, everything()).await,
+        Some((a.user.clone(), None))
+    );
 }
 
 async fn update_company_changes_only_the_patched_fields(s: &Backend) {

@@ -148,3 +148,45 @@ async fn list_paging_parameters() {
     let (_, b) = srv.get(&format!("{path}?per=2&from={channel_token}")).await;
     assert_eq!(ids(&b), vec![first, second]);
 }
+
+/// The list checks the caller and reads the page in one store read, reading its
+/// parameters first; the answers stay those of every company route: a bad token is 401
+/// and a non-member's is the blind 404 even when a parameter is malformed too, and a
+/// member gets the page (or the parameter's 400).
+#[tokio::test]
+async fn list_checks_the_caller_before_its_parameters() {
+    let srv = TestServer::start().await;
+    let (company, _, first) = srv.fixture().await;
+    let (_, stranger) = srv.new_user("stranger").await;
+    let path = list_path(company);
+    let not_found = json!({"status": "error", "message": "company not found"});
+    for query in ["", "?per=0", "?sort_direction=sideways", "?order=nonsense"] {
+        let url = format!("{path}{query}");
+        let (s, b) = call(srv.req_as("wrong-token", Method::GET, &url)).await;
+        assert_eq!(s, 401, "{query}: {b}");
+        let (s, b) = call(srv.req_as(&stranger, Method::GET, &url)).await;
+        assert_eq!((s, &b), (404, &not_found), "{query}");
+        // Unknown company, and a company id that is no id.
+        for other in ["999", "abc"] {
+            let url = format!("/p1/companies/{other}/conversations{query}");
+            let (s, b) = call(srv.req(Method::GET, &url)).await;
+            assert_eq!((s, &b), (404, &not_found), "{other}{query}");
+        }
+    }
+    // A request with a body takes the general check first, with the same answers.
+    let (s, b) = call(
+        srv.req_as(&stranger, Method::GET, &path)
+            .form(&[("per", "1")]),
+    )
+    .await;
+    assert_eq!((s, &b), (404, &not_found));
+    let (s, b) = call(srv.req(Method::GET, &path).form(&[("per", "1")])).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(ids(&b), vec![first]);
+    // The member.
+    let (s, b) = srv.get(&format!("{path}?per=0")).await;
+    assert_param_error(s, &b, 400, "per");
+    let (s, b) = srv.get(&path).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(ids(&b), vec![first]);
+}
