@@ -281,14 +281,9 @@ impl Store for SqliteStore {
             // One read transaction for both statements: each statement on its own would
             // take and drop the WAL read lock, a process-wide mutex and `fcntl` calls.
             pool::in_snapshot(c, |c| {
-                let Some((user, company)) = users::authorize(c, &token_hash, company_id)? else {
-                    return Ok(None);
-                };
-                let Some(company) = company else {
-                    return Ok(Some((user, None)));
-                };
-                let conversation = conversations::get(c, company.id, conversation_id)?;
-                Ok(Some((user, Some((company, conversation)))))
+                users::authorize_then(c, &token_hash, company_id, |c, company_id| {
+                    conversations::get(c, company_id, conversation_id)
+                })
             })
         })
         .await
@@ -303,14 +298,9 @@ impl Store for SqliteStore {
         self.read(move |c| {
             // One snapshot for both statements, as in `authorize_conversation`.
             pool::in_snapshot(c, |c| {
-                let Some((user, company)) = users::authorize(c, &token_hash, company_id)? else {
-                    return Ok(None);
-                };
-                let Some(company) = company else {
-                    return Ok(Some((user, None)));
-                };
-                let rows = conversations::list(c, company.id, page)?;
-                Ok(Some((user, Some((company, rows)))))
+                users::authorize_then(c, &token_hash, company_id, |c, company_id| {
+                    conversations::list(c, company_id, page)
+                })
             })
         })
         .await

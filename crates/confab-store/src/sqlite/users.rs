@@ -42,6 +42,24 @@ pub(super) fn by_token_hash(conn: &Connection, hash: &TokenHash) -> StoreResult<
     }))
 }
 
+/// [`authorize`], then, when the caller is a member, `read` of the company (by id) on the
+/// same connection: callers run it in one snapshot, so the check and the read agree.
+pub(super) fn authorize_then<T>(
+    conn: &Connection,
+    hash: &TokenHash,
+    company_id: i64,
+    read: impl FnOnce(&Connection, i64) -> StoreResult<T>,
+) -> StoreResult<Option<(User, Option<(Company, T)>)>> {
+    let Some((user, company)) = authorize(conn, hash, company_id)? else {
+        return Ok(None);
+    };
+    let Some(company) = company else {
+        return Ok(Some((user, None)));
+    };
+    let found = read(conn, company.id)?;
+    Ok(Some((user, Some((company, found)))))
+}
+
 /// The user of `hash` and, if they are a member of it, company `company_id`, in one
 /// statement (one read transaction, so one round of SQLite's file locks).
 pub(super) fn authorize(
