@@ -10,13 +10,20 @@
 //! A send the rules refuse (an unknown conversation, an attachment already sent) writes
 //! nothing, so it does not spoil the batch. When the database fails a statement (a
 //! deadlock with another writer, a lost connection), the transaction is rolled back and
-//! each send of the batch is retried alone, so one send's failure is only its own.
+//! the batch's sends are retried each alone, side by side, so one send's failure is only
+//! its own.
+//!
+//! A few batches run at a time, each on its own connection, and a batch waits at most
+//! [`LOCK_WAIT`] for a row another transaction holds: a conversation held by a slow writer
+//! delays the sends batched with its own by that much, not every send of the node.
 //!
 //! A send handed to the batch is carried out even if its request goes away meanwhile,
 //! as a send the SQLite writer thread has taken is.
 
-use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::delivery;
 use crate::{Job, NewOutgoing, StoreError, StoreResult};
@@ -26,6 +33,13 @@ const MAX_BATCH: usize = 32;
 
 /// Sends waiting for the batch task; a full queue makes senders wait (back-pressure).
 const QUEUE: usize = 1024;
+
+/// Batches being carried out at a time.
+const IN_FLIGHT: usize = 4;
+
+/// How long a statement of a batch may wait for another transaction's row lock before the
+/// batch gives up and its sends are retried alone.
+const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '200ms'";
 
 /// One send waiting for its batch.
 struct Pending {
@@ -71,33 +85,53 @@ impl SendBatcher {
     }
 }
 
-/// Takes whatever is waiting, up to [`MAX_BATCH`], and commits it; until the queue closes.
+/// Takes whatever is waiting, up to [`MAX_BATCH`], and commits it, with up to
+/// [`IN_FLIGHT`] batches at a time; until the queue closes.
 async fn run(pool: PgPool, mut pending: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let answers = commit(&pool, &batch).await;
-        for (sent, answer) in batch.drain(..).zip(answers) {
-            // The sender may have gone away; its send stands all the same.
-            let _ = sent.answer.send(answer);
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        // A batch is taken only once a slot is free, so sends gather meanwhile.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        if pending.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            commit(&pool, batch).await;
+            drop(slot);
+        });
     }
 }
 
-/// Carries out a batch and answers each send, in the batch's order.
-async fn commit(pool: &PgPool, batch: &[Pending]) -> Vec<StoreResult<Job>> {
+/// Carries out a batch and answers each send: together, or, for a lone send or when the
+/// database failed the batch, each alone, answered as soon as it is done.
+async fn commit(pool: &PgPool, batch: Vec<Pending>) {
     if batch.len() > 1 {
-        match together(pool, batch).await {
-            Ok(answers) => return answers,
+        match together(pool, &batch).await {
+            Ok(answers) => {
+                for (sent, answer) in batch.into_iter().zip(answers) {
+                    answer_to(sent, answer);
+                }
+                return;
+            }
             Err(e) => {
                 tracing::debug!(error = %e, sends = batch.len(), "a send batch failed; retrying its sends one by one");
             }
         }
     }
-    let mut answers = Vec::with_capacity(batch.len());
-    for p in batch {
-        answers.push(alone(pool, p).await);
-    }
-    answers
+    futures_util::future::join_all(batch.into_iter().map(|p| async move {
+        let answer = alone(pool, &p).await;
+        answer_to(p, answer);
+    }))
+    .await;
+}
+
+fn answer_to(sent: Pending, answer: StoreResult<Job>) {
+    // The sender may have gone away; its send stands all the same.
+    let _ = sent.answer.send(answer);
 }
 
 /// One autocommitted send.
@@ -110,15 +144,33 @@ async fn alone(pool: &PgPool, p: &Pending) -> StoreResult<Job> {
 /// them or the commit: then nothing of the batch was written.
 async fn together(pool: &PgPool, batch: &[Pending]) -> StoreResult<Vec<StoreResult<Job>>> {
     let mut tx = pool.begin().await?;
+    match each(&mut tx, batch).await {
+        Ok(answers) => {
+            tx.commit().await?;
+            Ok(answers)
+        }
+        Err(e) => {
+            // Rolled back now, not when the connection is next used: the sends retried
+            // alone must not wait for the rows this transaction still holds.
+            if let Err(rollback) = tx.rollback().await {
+                tracing::debug!(error = %rollback, "rolling back a failed send batch failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The sends of a batch inside its transaction; `Err` when the database failed one.
+async fn each(tx: &mut PgConnection, batch: &[Pending]) -> StoreResult<Vec<StoreResult<Job>>> {
+    sqlx::query(LOCK_WAIT).execute(&mut *tx).await?;
     let mut answers = Vec::with_capacity(batch.len());
     for p in batch {
-        match delivery::send(&mut tx, p.company_id, &p.message, p.now_ms).await {
+        match delivery::send(tx, p.company_id, &p.message, p.now_ms).await {
             // The database failed: the transaction is aborted.
             Err(e @ StoreError::Database(_)) => return Err(e),
             // Sent, or refused having written nothing.
             answer => answers.push(answer),
         }
     }
-    tx.commit().await?;
     Ok(answers)
 }

@@ -88,3 +88,61 @@ async fn overlapping_sends_bind_an_attachment_once() {
         Some(won[0].message_id)
     );
 }
+
+#[tokio::test]
+async fn a_held_conversation_delays_only_its_own_sends() {
+    let Some(s) = crate::backend::postgres().await else {
+        eprintln!("skipped: CONFAB_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let url = s
+        .database_url
+        .clone()
+        .expect("a PostgreSQL backend has a URL");
+    let t = tenant(&s, 1, false).await;
+    let held = inbound(&s, &t, "100", "hi", T0).await.conversation.id;
+    let free = inbound(&s, &t, "101", "hi", T0).await.conversation.id;
+
+    // Another transaction holds one conversation's row for as long as the test says.
+    let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM conversations WHERE company_id = $1 AND id = $2 FOR UPDATE")
+        .bind(t.company.id)
+        .bind(held)
+        .execute(&mut holder)
+        .await
+        .expect("hold the conversation");
+
+    // Sent together, so they are likely batched together with the held one first.
+    let to_held = s.send_message(t.company.id, outgoing(held, "waits", Vec::new()), T0 + 1);
+    let to_free = futures_util::future::join_all((0..5).map(|n| {
+        s.send_message(
+            t.company.id,
+            outgoing(free, &format!("free {n}"), Vec::new()),
+            T0 + 1,
+        )
+    }));
+    tokio::pin!(to_held);
+    let freed = tokio::select! {
+        freed = tokio::time::timeout(Duration::from_secs(10), to_free) => freed,
+        early = &mut to_held => panic!("the send to the held conversation went through: {early:?}"),
+    };
+    // While the row is still held, the other conversation's sends are all stored.
+    for sent in freed.expect("sends to another conversation do not wait for the held row") {
+        sent.expect("send");
+    }
+    assert_eq!(messages_of(&s, t.company.id, free).await.len(), 6);
+
+    sqlx::query("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("commit");
+    let job = tokio::time::timeout(Duration::from_secs(10), to_held)
+        .await
+        .expect("the held conversation's send goes through once the row is free")
+        .expect("send");
+    assert_eq!(job.conversation_id, held);
+}
