@@ -42,6 +42,9 @@ pub(super) fn by_token_hash(conn: &Connection, hash: &TokenHash) -> StoreResult<
     }))
 }
 
+/// The caller, and when a member, the company with what was read of it.
+pub(super) type Authorized<T> = Option<(User, Option<(Company, T)>)>;
+
 /// [`authorize`], then, when the caller is a member, `read` of the company (by id) on the
 /// same connection: callers run it in one snapshot, so the check and the read agree.
 pub(super) fn authorize_then<T>(
@@ -49,7 +52,7 @@ pub(super) fn authorize_then<T>(
     hash: &TokenHash,
     company_id: i64,
     read: impl FnOnce(&Connection, i64) -> StoreResult<T>,
-) -> StoreResult<Option<(User, Option<(Company, T)>)>> {
+) -> StoreResult<Authorized<T>> {
     let Some((user, company)) = authorize(conn, hash, company_id)? else {
         return Ok(None);
     };
