@@ -2,28 +2,28 @@
 //!
 //! A send is one statement ([`delivery::send`]), but it updates its conversation's row,
 //! and a row lock is held until the commit's flush: sends to one conversation used to
-//! queue behind each other's flushes, one disk round trip each. Here one task takes every
-//! send that is waiting, runs them one after another in one transaction on one
-//! connection and commits them together, so a busy conversation's sends wait for one
-//! flush per batch, not one each; a lone send is autocommitted as before.
+//! queue behind each other's flushes, one disk round trip each. Here the sends of a node
+//! go to a few lanes, chosen by conversation, so one conversation's sends always meet in
+//! the same lane. A lane takes every send waiting in it, runs them one after another in
+//! one transaction on one connection and commits them together: a busy conversation's
+//! sends wait for one flush per batch, not one each, and two lanes of a node never wait
+//! for each other's rows. A lone send is autocommitted as before.
 //!
 //! A send the rules refuse (an unknown conversation, an attachment already sent) writes
 //! nothing, so it does not spoil the batch. When the database fails a statement (a
 //! deadlock with another writer, a lost connection), the transaction is rolled back and
 //! the batch's sends are retried each alone, side by side, so one send's failure is only
-//! its own.
+//! its own. A batch waits at most [`LOCK_WAIT`] for a row another transaction holds, and
+//! lone and retried sends run beside the lane rather than in it: a conversation held by
+//! a slow writer delays its own sends, not its lane's.
 //!
-//! A few batches run at a time, each on its own connection, and a batch waits at most
-//! [`LOCK_WAIT`] for a row another transaction holds: a conversation held by a slow writer
-//! delays the sends batched with its own by that much, not every send of the node.
-//!
-//! A send handed to the batch is carried out even if its request goes away meanwhile,
-//! as a send the SQLite writer thread has taken is.
+//! A send handed to a lane is carried out even if its request goes away meanwhile, as a
+//! send the SQLite writer thread has taken is.
 
 use std::sync::Arc;
 
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::delivery;
 use crate::{Job, NewOutgoing, StoreError, StoreResult};
@@ -31,11 +31,11 @@ use crate::{Job, NewOutgoing, StoreError, StoreResult};
 /// Sends committed together at most: bounds the wait of the batch's first send.
 const MAX_BATCH: usize = 32;
 
-/// Sends waiting for the batch task; a full queue makes senders wait (back-pressure).
+/// Sends waiting in a lane; a full lane makes senders wait (back-pressure).
 const QUEUE: usize = 1024;
 
-/// Batches being carried out at a time.
-const IN_FLIGHT: usize = 4;
+/// Lanes of a node: batches carried out at a time.
+const LANES: usize = 4;
 
 /// How long a statement of a batch may wait for another transaction's row lock before the
 /// batch gives up and its sends are retried alone.
@@ -49,17 +49,23 @@ struct Pending {
     answer: oneshot::Sender<StoreResult<Job>>,
 }
 
-/// The handle senders queue on; the batch task stops when the last handle is dropped.
+/// The handle senders queue on; the lanes stop when the last handle is dropped.
 pub(super) struct SendBatcher {
-    queue: mpsc::Sender<Pending>,
+    lanes: Vec<mpsc::Sender<Pending>>,
 }
 
 impl SendBatcher {
-    /// Starts the batch task on the current runtime.
+    /// Starts the lanes on the current runtime.
     pub(super) fn start(pool: PgPool) -> Self {
-        let (queue, pending) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, pending));
-        Self { queue }
+        let pool = Arc::new(pool);
+        let lanes = (0..LANES)
+            .map(|_| {
+                let (queue, pending) = mpsc::channel(QUEUE);
+                tokio::spawn(lane(pool.clone(), pending));
+                queue
+            })
+            .collect();
+        Self { lanes }
     }
 
     /// Stores an outgoing message with its job, committed with the sends beside it.
@@ -69,6 +75,11 @@ impl SendBatcher {
         message: NewOutgoing,
         now_ms: i64,
     ) -> StoreResult<Job> {
+        let stopped = || StoreError::database("the send lanes have stopped");
+        let lane = usize::try_from(message.conversation_id.rem_euclid(LANES as i64))
+            .ok()
+            .and_then(|n| self.lanes.get(n))
+            .ok_or_else(stopped)?;
         let (answer, answered) = oneshot::channel();
         let pending = Pending {
             company_id,
@@ -76,55 +87,43 @@ impl SendBatcher {
             now_ms,
             answer,
         };
-        if self.queue.send(pending).await.is_err() {
-            return Err(StoreError::database("the send batch task has stopped"));
-        }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(StoreError::database("the send batch task has stopped")))
+        lane.send(pending).await.map_err(|_| stopped())?;
+        answered.await.unwrap_or_else(|_| Err(stopped()))
     }
 }
 
-/// Takes whatever is waiting, up to [`MAX_BATCH`], and commits it, with up to
-/// [`IN_FLIGHT`] batches at a time; until the queue closes.
-async fn run(pool: PgPool, mut pending: mpsc::Receiver<Pending>) {
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    loop {
-        // A batch is taken only once a slot is free, so sends gather meanwhile.
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        if pending.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            return;
+/// One lane: takes whatever is waiting in it, up to [`MAX_BATCH`], and commits it; until
+/// its queue closes.
+async fn lane(pool: Arc<PgPool>, mut pending: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let taken = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+        if taken.len() == 1 {
+            tokio::spawn(each_alone(pool.clone(), taken));
+            continue;
         }
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            commit(&pool, batch).await;
-            drop(slot);
-        });
-    }
-}
-
-/// Carries out a batch and answers each send: together, or, for a lone send or when the
-/// database failed the batch, each alone, answered as soon as it is done.
-async fn commit(pool: &PgPool, batch: Vec<Pending>) {
-    if batch.len() > 1 {
-        match together(pool, &batch).await {
+        match together(&pool, &taken).await {
             Ok(answers) => {
-                for (sent, answer) in batch.into_iter().zip(answers) {
+                for (sent, answer) in taken.into_iter().zip(answers) {
                     answer_to(sent, answer);
                 }
-                return;
             }
             Err(e) => {
-                tracing::debug!(error = %e, sends = batch.len(), "a send batch failed; retrying its sends one by one");
+                tracing::debug!(error = %e, sends = taken.len(), "a send batch failed; retrying its sends one by one");
+                tokio::spawn(each_alone(pool.clone(), taken));
             }
         }
     }
-    futures_util::future::join_all(batch.into_iter().map(|p| async move {
-        let answer = alone(pool, &p).await;
-        answer_to(p, answer);
+}
+
+/// Each send autocommitted on its own, side by side, each answered when done.
+async fn each_alone(pool: Arc<PgPool>, sends: Vec<Pending>) {
+    futures_util::future::join_all(sends.into_iter().map(|p| {
+        let pool = pool.clone();
+        async move {
+            let answer = alone(&pool, &p).await;
+            answer_to(p, answer);
+        }
     }))
     .await;
 }
