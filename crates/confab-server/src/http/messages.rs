@@ -10,7 +10,7 @@ use confab_wire as wire;
 use confab_wire::limits::MAX_TEXT_CHARS;
 use confab_wire::requests::NewMessage;
 
-use super::auth::CompanyScope;
+use super::auth::{CompanyScope, ScopedConversation};
 use super::error::{ApiError, ApiResult};
 use super::paging::Page;
 use super::params::Params;
@@ -50,10 +50,14 @@ pub fn router() -> Router<AppState> {
 )]
 async fn list(
     State(state): State<AppState>,
-    scope: CompanyScope,
+    scoped: ScopedConversation,
     params: Params,
 ) -> ApiResult<Response> {
-    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    // The caller, the company and the conversation in one store read, as for the details.
+    let ScopedConversation {
+        scope,
+        conversation,
+    } = scoped;
     let page = Page::from_params(&params, format!("messages:{}", conversation.id))?;
     let rows = state
         .app
