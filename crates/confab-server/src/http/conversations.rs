@@ -78,10 +78,14 @@ async fn list(
             ConversationOrder::LastMessage => vec![c.activity_at_ms(), c.id],
         })
     };
-    Ok(reply::ok(wire::ConversationList {
-        conversations: rows.into_iter().map(render::conversation).collect(),
-        next_page,
-    }))
+    static PAGE_SIZE: reply::BodySize = reply::BodySize::new();
+    Ok(reply::ok_page(
+        wire::ConversationList {
+            conversations: rows.into_iter().map(render::conversation).collect(),
+            next_page,
+        },
+        &PAGE_SIZE,
+    ))
 }
 
 /// How many conversations each inbox tab holds: assigned to the caller, to nobody, all,

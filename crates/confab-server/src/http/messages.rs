@@ -65,13 +65,17 @@ async fn list(
         .list_messages(scope.id(), conversation.id, page.message_request())
         .await?;
     let (rows, next_page) = page.finish_keyed(rows, |m| vec![m.created_at_ms, m.id]);
-    Ok(reply::ok(wire::MessageList {
-        messages: rows
-            .into_iter()
-            .map(|m| render::message(scope.id(), &conversation, m))
-            .collect(),
-        next_page,
-    }))
+    static PAGE_SIZE: reply::BodySize = reply::BodySize::new();
+    Ok(reply::ok_page(
+        wire::MessageList {
+            messages: rows
+                .into_iter()
+                .map(|m| render::message(scope.id(), &conversation, m))
+                .collect(),
+            next_page,
+        },
+        &PAGE_SIZE,
+    ))
 }
 
 /// Sends a message: stores it with its delivery job and answers the job.
