@@ -45,9 +45,9 @@ pub fn to_vec<T: WriteJson>(value: &T, capacity: usize) -> serde_json::Result<Ve
 fn needs_escape(bytes: &[u8]) -> bool {
     // A fold without an early exit: the compiler turns it into vector compares over the
     // whole string, far cheaper for a page's short strings than a table walk per byte.
-    bytes
-        .iter()
-        .fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'))
+    bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// Appends `s` as a JSON string.
@@ -286,7 +286,10 @@ impl WriteJson for Message {
 
 impl WriteJson for MessageList {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        let MessageList { messages, next_page } = self;
+        let MessageList {
+            messages,
+            next_page,
+        } = self;
         out.extend_from_slice(b"{\"messages\":");
         write_array(out, messages)?;
         out.extend_from_slice(b",\"next_page\":");

@@ -24,7 +24,10 @@ const NASTY: &str = "a \"quoted\" \\ back\nnew\r\t\u{8}\u{c}\u{0}\u{1f} Прив
 
 fn conversation(text: &str) -> Conversation {
     let mut meta = serde_json::Map::new();
-    meta.insert("k\"ey".to_owned(), serde_json::json!({"n": [1, 2.5, null, text]}));
+    meta.insert(
+        "k\"ey".to_owned(),
+        serde_json::json!({"n": [1, 2.5, null, text]}),
+    );
     Conversation {
         external_id: 42,
         name: format!("Name {text}"),
@@ -166,7 +169,12 @@ fn message_page_is_golden_and_equals_serde() {
 
 #[test]
 fn every_status_word_and_an_empty_envelope_equal_serde() {
-    for status in [Status::Ok, Status::Created, Status::Updated, Status::Deleted] {
+    for status in [
+        Status::Ok,
+        Status::Created,
+        Status::Updated,
+        Status::Deleted,
+    ] {
         let empty = Envelope::<MessageList> { status, data: None };
         let (fast, serde) = both(&empty);
         assert_eq!(fast, serde);
