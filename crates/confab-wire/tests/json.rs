@@ -2,6 +2,9 @@
 //! defines the wire format: the same bytes for every field, every escape and generated
 //! values; and golden bytes, so a change to either writer shows here.
 
+// Test code may fail loudly: a panic is a failed assertion here.
+#![allow(clippy::expect_used)]
+
 use confab_wire::json::{WriteJson, to_vec};
 use confab_wire::{
     Conversation, ConversationList, Envelope, Message, MessageAttachment, MessageList, Status,

@@ -38,7 +38,7 @@ fn answer(bytes: serde_json::Result<Vec<u8>>) -> Response {
 /// The size of the last body of one kind of page: the next is usually about as large,
 /// so its buffer starts there instead of doubling up from 1 KiB (five copies of an
 /// 18 KB page).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct BodySize(AtomicUsize);
 
 impl BodySize {
