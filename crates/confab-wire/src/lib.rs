@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod json;
 pub mod limits;
 mod provider;
 pub mod requests;

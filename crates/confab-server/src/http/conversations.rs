@@ -91,10 +91,14 @@ async fn list(State(state): State<AppState>, request: ListRequest) -> ApiResult<
             ConversationOrder::LastMessage => vec![c.activity_at_ms(), c.id],
         })
     };
-    Ok(reply::ok(wire::ConversationList {
-        conversations: rows.into_iter().map(render::conversation).collect(),
-        next_page,
-    }))
+    static PAGE_SIZE: reply::BodySize = reply::BodySize::new();
+    Ok(reply::ok_page(
+        wire::ConversationList {
+            conversations: rows.into_iter().map(render::conversation).collect(),
+            next_page,
+        },
+        &PAGE_SIZE,
+    ))
 }
 
 /// How many conversations each inbox tab holds: assigned to the caller, to nobody, all,

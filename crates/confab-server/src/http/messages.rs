@@ -50,10 +50,14 @@ pub fn router() -> Router<AppState> {
 )]
 async fn list(
     State(state): State<AppState>,
-    scope: CompanyScope,
+    scoped: ScopedConversation,
     params: Params,
 ) -> ApiResult<Response> {
-    let conversation = scoped_conversation(&state, &scope, &params).await?;
+    // The caller, the company and the conversation in one store read, as for the details.
+    let ScopedConversation {
+        scope,
+        conversation,
+    } = scoped;
     let page = Page::from_params(&params, format!("messages:{}", conversation.id))?;
     let rows = state
         .app
@@ -61,13 +65,17 @@ async fn list(
         .list_messages(scope.id(), conversation.id, page.message_request())
         .await?;
     let (rows, next_page) = page.finish_keyed(rows, |m| vec![m.created_at_ms, m.id]);
-    Ok(reply::ok(wire::MessageList {
-        messages: rows
-            .into_iter()
-            .map(|m| render::message(scope.id(), &conversation, m))
-            .collect(),
-        next_page,
-    }))
+    static PAGE_SIZE: reply::BodySize = reply::BodySize::new();
+    Ok(reply::ok_page(
+        wire::MessageList {
+            messages: rows
+                .into_iter()
+                .map(|m| render::message(scope.id(), &conversation, m))
+                .collect(),
+            next_page,
+        },
+        &PAGE_SIZE,
+    ))
 }
 
 /// Sends a message: stores it with its delivery job and answers the job.

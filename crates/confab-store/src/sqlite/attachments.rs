@@ -1,6 +1,9 @@
 //! Attachments.
 
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{Attachment, NewAttachment, StoreResult};
 
@@ -89,14 +92,17 @@ pub(super) fn get(conn: &Connection, company_id: i64, id: i64) -> StoreResult<Op
         .optional()?)
 }
 
-fn of_messages_sql(company_id: i64, conversation_id: i64, messages: usize) -> String {
-    let marks = vec!["?"; messages].join(", ");
+/// One statement for every page size: the ids come as one JSON array parameter, so the
+/// statement is parsed and planned once per connection and then reused from the cache.
+/// (With one `?` per id and the scope written into the text, every page prepared a new
+/// statement, which cost more than reading its rows.)
+static OF_MESSAGES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {COLUMNS} FROM attachments
-         WHERE company_id = {company_id} AND conversation_id = {conversation_id}
-           AND message_id IN ({marks})"
+         WHERE company_id = ?1 AND conversation_id = ?2
+           AND message_id IN (SELECT value FROM json_each(?3))"
     )
-}
+});
 
 /// The attachments bound to any of `message_ids` in one conversation, in upload order.
 pub(super) fn of_messages(
@@ -108,12 +114,21 @@ pub(super) fn of_messages(
     if message_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = of_messages_sql(company_id, conversation_id, message_ids.len());
+    let mut ids = String::with_capacity(message_ids.len() * 8 + 2);
+    ids.push('[');
+    for (i, id) in message_ids.iter().enumerate() {
+        if i > 0 {
+            ids.push(',');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(ids, "{id}");
+    }
+    ids.push(']');
     // Sorted here, not by ORDER BY id: the planner would then walk the conversation's
     // index in id order, over every attachment it has, to skip a sort of a few rows.
     let mut rows = conn
-        .prepare(&sql)?
-        .query_map(params_from_iter(message_ids), from_row)?
+        .prepare_cached(&OF_MESSAGES)?
+        .query_map(params![company_id, conversation_id, ids], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.sort_unstable_by_key(|a: &Attachment| a.id);
     Ok(rows)
@@ -131,15 +146,16 @@ mod tests {
         let mut conn = super::super::pool::open_connection(&dir.path().join("t.db")).expect("open");
         super::super::migrate::run(&mut conn).expect("migrate");
         let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", of_messages_sql(1, 2, 3)))
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", *OF_MESSAGES))
             .expect("explain")
-            .query_map([1, 2, 3], |r| r.get::<_, String>(3))
+            .query_map(params![1, 2, "[1,2,3]"], |r| r.get::<_, String>(3))
             .expect("plan")
             .collect::<rusqlite::Result<_>>()
             .expect("rows");
         assert!(
-            plan.iter()
-                .any(|step| step.contains("attachments_by_message")),
+            plan.iter().any(|step| {
+                step.contains("attachments_by_message") && step.contains("message_id=?")
+            }),
             "{plan:?}"
         );
     }

@@ -591,8 +591,12 @@ impl Store for SqliteStore {
         conversation_id: i64,
         page: MessagePageRequest,
     ) -> StoreResult<Vec<Message>> {
-        self.read(move |c| messages::list(c, company_id, conversation_id, page))
-            .await
+        // The messages and their attachments from one snapshot, taking the WAL read lock
+        // once instead of once per statement.
+        self.read(move |c| {
+            pool::in_snapshot(c, |c| messages::list(c, company_id, conversation_id, page))
+        })
+        .await
     }
 
     async fn last_messages(
@@ -600,8 +604,12 @@ impl Store for SqliteStore {
         company_id: i64,
         conversation_ids: Vec<i64>,
     ) -> StoreResult<Vec<Option<Message>>> {
-        self.read(move |c| messages::last_of(c, company_id, &conversation_ids))
-            .await
+        // One read transaction for all of them: the snapshot the contract promises, and
+        // one WAL read lock instead of two per conversation.
+        self.read(move |c| {
+            pool::in_snapshot(c, |c| messages::last_of(c, company_id, &conversation_ids))
+        })
+        .await
     }
 
     async fn get_message(
