@@ -12,6 +12,23 @@ use crate::fixtures::{
     FIELD_ATTACHMENTS, T0, assert_invalid, inbound, messages_of, new_attachment, outgoing, tenant,
 };
 
+/// A connection of the test's own, in a transaction holding the conversation's row until
+/// the test commits it.
+async fn hold_conversation(url: &str, company_id: i64, conversation_id: i64) -> sqlx::PgConnection {
+    let mut holder = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM conversations WHERE company_id = $1 AND id = $2 FOR UPDATE")
+        .bind(company_id)
+        .bind(conversation_id)
+        .execute(&mut holder)
+        .await
+        .expect("hold the conversation");
+    holder
+}
+
 #[tokio::test]
 async fn overlapping_sends_bind_an_attachment_once() {
     let Some(s) = crate::backend::postgres().await else {
@@ -34,17 +51,7 @@ async fn overlapping_sends_bind_an_attachment_once() {
     let other_node = confab_store::PgStore::connect(&url, 2)
         .await
         .expect("a second node");
-    let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
-    sqlx::query("BEGIN")
-        .execute(&mut holder)
-        .await
-        .expect("begin");
-    sqlx::query("SELECT 1 FROM conversations WHERE company_id = $1 AND id = $2 FOR UPDATE")
-        .bind(t.company.id)
-        .bind(c)
-        .execute(&mut holder)
-        .await
-        .expect("hold the conversation");
+    let mut holder = hold_conversation(&url, t.company.id, c).await;
     let nodes: [&dyn Store; 2] = [&*s, &other_node];
     let sends = futures_util::future::join_all(nodes.iter().enumerate().map(|(n, node)| {
         node.send_message(
@@ -110,17 +117,7 @@ async fn a_held_conversation_delays_only_its_own_sends() {
     }
 
     // Another transaction holds one conversation's row for as long as the test says.
-    let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
-    sqlx::query("BEGIN")
-        .execute(&mut holder)
-        .await
-        .expect("begin");
-    sqlx::query("SELECT 1 FROM conversations WHERE company_id = $1 AND id = $2 FOR UPDATE")
-        .bind(t.company.id)
-        .bind(held)
-        .execute(&mut holder)
-        .await
-        .expect("hold the conversation");
+    let mut holder = hold_conversation(&url, t.company.id, held).await;
 
     // Sent together, so sends of one lane are batched with the held one first.
     let to_held = s.send_message(t.company.id, outgoing(held, "waits", Vec::new()), T0 + 1);
